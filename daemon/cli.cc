@@ -1,0 +1,71 @@
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "daemon/commands.h"
+
+namespace newswatch::daemon {
+namespace {
+
+struct Command {
+  const char* name;
+  int (*fn)(const Args&);
+  const char* usage;
+  const char* summary;
+};
+
+constexpr Command kCommands[] = {
+    {"run", cmd_run, "run --config FILE", "run the daemon in the foreground"},
+    {"check-config", cmd_check_config, "check-config --config FILE",
+     "validate a config file and print every error"},
+    {"list", cmd_list, "list --config FILE [--json] [--limit N]",
+     "list stored articles, newest first"},
+    {"show", cmd_show, "show --config FILE [--json] ID", "show one stored article with its text"},
+    {"parse-feed", cmd_parse_feed, "parse-feed [--url URL] [--content-type TYPE] [FILE|-]",
+     "parse a feed or sitemap and print it as JSON"},
+    {"extract", cmd_extract, "extract [--url URL] [--format text|json] [FILE|-]",
+     "extract the article from an HTML page"},
+};
+
+void print_usage(std::FILE* out) {
+  std::fprintf(out,
+               "newswatch: watch news sources for topics and alert once per story.\n\n"
+               "usage: newswatch <command> [options]\n\ncommands:\n");
+  for (const auto& c : kCommands) std::fprintf(out, "  %-14s %s\n", c.name, c.summary);
+  std::fprintf(out, "\n'newswatch <command> --help' shows a command's options.\n");
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return kExitUsage;
+  }
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_usage(stdout);
+    return kExitOk;
+  }
+  if (name == "--version") {
+    std::printf("newswatch 0.1.0\n");
+    return kExitOk;
+  }
+  for (const auto& c : kCommands) {
+    if (name != c.name) continue;
+    Args args(argv + 2, argv + argc);
+    for (const auto& a : args) {
+      if (a == "--help" || a == "-h") {
+        std::printf("usage: newswatch %s\n\n%s\n", c.usage, c.summary);
+        return kExitOk;
+      }
+    }
+    return c.fn(args);
+  }
+  std::fprintf(stderr, "newswatch: unknown command '%s'\n\n", name.c_str());
+  print_usage(stderr);
+  return kExitUsage;
+}
+
+}  // namespace newswatch::daemon

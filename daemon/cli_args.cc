@@ -1,0 +1,54 @@
+#include "daemon/cli_args.h"
+
+namespace newswatch::daemon {
+
+std::optional<std::string> CliArgs::get(const std::string& option) const {
+  const auto it = values.find(option);
+  if (it == values.end() || it->second.empty()) return std::nullopt;
+  return it->second.back();
+}
+
+Result<CliArgs> parse_cli_args(const std::vector<std::string>& args, const CliSpec& spec) {
+  CliArgs out;
+  bool only_positional = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (only_positional || arg.size() < 2 || arg[0] != '-') {
+      out.positional.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      only_positional = true;
+      continue;
+    }
+    std::string name = arg;
+    std::optional<std::string> value;
+    const size_t eq = arg.find('=');
+    if (eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    }
+    if (spec.flags.count(name)) {
+      if (value) return make_error(ErrorCode::invalid_argument, name + " takes no value");
+      out.flags.insert(name);
+      continue;
+    }
+    if (!spec.value_options.count(name)) {
+      return make_error(ErrorCode::invalid_argument, "unknown option " + name);
+    }
+    if (!value) {
+      if (i + 1 >= args.size()) {
+        return make_error(ErrorCode::invalid_argument, name + " needs a value");
+      }
+      value = args[++i];
+    }
+    auto& slot = out.values[name];
+    if (!slot.empty() && !spec.repeatable.count(name)) {
+      return make_error(ErrorCode::invalid_argument, name + " given more than once");
+    }
+    slot.push_back(*value);
+  }
+  return out;
+}
+
+}  // namespace newswatch::daemon

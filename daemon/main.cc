@@ -1,0 +1,3 @@
+#include "daemon/commands.h"
+
+int main(int argc, char** argv) { return newswatch::daemon::run_cli(argc, argv); }
