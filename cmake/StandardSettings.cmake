@@ -1,7 +1,7 @@
 # INTERFACE targets linked PRIVATE by our own targets only, never by third-party code.
 add_library(newswatch_warnings INTERFACE)
 target_compile_options(newswatch_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow
-  -Wnon-virtual-dtor -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference
+  -Wnon-virtual-dtor -Wcast-align -Wunused -Woverloaded-virtual
   -Wimplicit-fallthrough)
 if(NEWSWATCH_WERROR)
   target_compile_options(newswatch_warnings INTERFACE -Werror)

@@ -1,0 +1,502 @@
+#include "daemon/config.h"
+
+#include <toml++/toml.h>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "core/time.h"
+#include "core/url.h"
+#include "daemon/topic_query.h"
+
+namespace newswatch::daemon {
+namespace {
+
+struct KindName {
+  SourceKind kind;
+  const char* name;
+};
+constexpr KindName kSourceKinds[] = {{SourceKind::detect, "detect"},
+                                     {SourceKind::feed, "feed"},
+                                     {SourceKind::sitemap, "sitemap"},
+                                     {SourceKind::page, "page"}};
+struct TypeName {
+  ChannelType type;
+  const char* name;
+};
+constexpr TypeName kChannelTypes[] = {{ChannelType::webhook, "webhook"},
+                                      {ChannelType::email, "email"}};
+constexpr const char* kLogLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+
+std::string type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    default: return "a date/time";
+  }
+}
+
+// Reads one table against a set of known keys, recording errors with positions.
+class Reader {
+ public:
+  Reader(std::string file, std::vector<ConfigError>& errors)
+      : m_file(std::move(file)), m_errors(errors) {}
+
+  void error(const toml::node* node, const std::string& key, const std::string& message) {
+    ConfigError e;
+    e.file = m_file;
+    if (node) {
+      e.line = static_cast<int>(node->source().begin.line);
+      e.column = static_cast<int>(node->source().begin.column);
+    }
+    e.key = key;
+    e.message = message;
+    m_errors.push_back(std::move(e));
+  }
+
+  // Flags keys of `table` that are not in `known`.
+  void check_keys(const toml::table& table, const std::string& prefix,
+                  std::initializer_list<const char*> known) {
+    for (const auto& [k, v] : table) {
+      bool ok = false;
+      for (const char* name : known) ok = ok || k.str() == name;
+      if (!ok) {
+        std::string allowed;
+        for (const char* name : known) allowed += std::string(allowed.empty() ? "" : ", ") + name;
+        error(&v, join(prefix, std::string(k.str())), "unknown key (allowed: " + allowed + ")");
+      }
+    }
+  }
+
+  static std::string join(const std::string& prefix, const std::string& key) {
+    return prefix.empty() ? key : prefix + "." + key;
+  }
+
+  bool read_string(const toml::table& t, const std::string& prefix, const char* key,
+                   std::string& out, bool required = false) {
+    const toml::node* node = t.get(key);
+    if (!node) {
+      if (required) error(&t, join(prefix, key), "missing required key");
+      return false;
+    }
+    if (!node->is_string()) {
+      error(node, join(prefix, key), "expected a string, got " + type_name(*node));
+      return false;
+    }
+    out = node->value<std::string>().value_or("");
+    if (required && out.empty()) {
+      error(node, join(prefix, key), "must not be empty");
+      return false;
+    }
+    return true;
+  }
+
+  void read_bool(const toml::table& t, const std::string& prefix, const char* key, bool& out) {
+    const toml::node* node = t.get(key);
+    if (!node) return;
+    if (!node->is_boolean()) {
+      error(node, join(prefix, key), "expected true or false, got " + type_name(*node));
+      return;
+    }
+    out = node->value<bool>().value_or(out);
+  }
+
+  template <typename Int>
+  void read_int(const toml::table& t, const std::string& prefix, const char* key, Int& out,
+                std::int64_t min, std::int64_t max) {
+    const toml::node* node = t.get(key);
+    if (!node) return;
+    if (!node->is_integer()) {
+      error(node, join(prefix, key), "expected an integer, got " + type_name(*node));
+      return;
+    }
+    const std::int64_t v = node->value<std::int64_t>().value_or(0);
+    if (v < min || v > max) {
+      error(node, join(prefix, key),
+            "must be between " + std::to_string(min) + " and " + std::to_string(max));
+      return;
+    }
+    out = static_cast<Int>(v);
+  }
+
+  // Sizes are integers (bytes) or strings like "8MiB", "512KiB", "2MB".
+  void read_size(const toml::table& t, const std::string& prefix, const char* key,
+                 std::uint64_t& out) {
+    const toml::node* node = t.get(key);
+    if (!node) return;
+    if (node->is_integer()) {
+      const auto v = node->value<std::int64_t>().value_or(0);
+      if (v <= 0) {
+        error(node, join(prefix, key), "must be positive");
+        return;
+      }
+      out = static_cast<std::uint64_t>(v);
+      return;
+    }
+    if (!node->is_string()) {
+      error(node, join(prefix, key), "expected a size like \"8MiB\", got " + type_name(*node));
+      return;
+    }
+    const std::string s = node->value<std::string>().value_or("");
+    size_t i = 0;
+    std::uint64_t n = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && n < (1ULL << 40)) {
+      n = n * 10 + static_cast<std::uint64_t>(s[i] - '0');
+      ++i;
+    }
+    const std::string unit = s.substr(i);
+    static const std::map<std::string, std::uint64_t> kUnits = {{"", 1},
+                                                                {"B", 1},
+                                                                {"KB", 1000},
+                                                                {"KiB", 1024},
+                                                                {"MB", 1000 * 1000},
+                                                                {"MiB", 1 << 20},
+                                                                {"GB", 1000000000ULL},
+                                                                {"GiB", 1ULL << 30}};
+    const auto u = kUnits.find(unit);
+    if (i == 0 || u == kUnits.end() || n == 0) {
+      error(node, join(prefix, key), "expected a size like \"8MiB\", got \"" + s + "\"");
+      return;
+    }
+    out = n * u->second;
+  }
+
+  void read_duration(const toml::table& t, const std::string& prefix, const char* key,
+                     milliseconds& out, milliseconds min = milliseconds(1)) {
+    const toml::node* node = t.get(key);
+    if (!node) return;
+    if (!node->is_string()) {
+      error(node, join(prefix, key),
+            "expected a duration like \"90s\", \"5m\" or \"1h\", got " + type_name(*node));
+      return;
+    }
+    const std::string s = node->value<std::string>().value_or("");
+    const auto d = parse_duration(s);
+    if (!d) {
+      error(node, join(prefix, key),
+            "expected a duration like \"90s\", \"5m\" or \"1h\", got \"" + s + "\"");
+      return;
+    }
+    if (*d < min) {
+      error(node, join(prefix, key), "must be at least " + format_duration(min));
+      return;
+    }
+    out = *d;
+  }
+
+  void read_string_list(const toml::table& t, const std::string& prefix, const char* key,
+                        std::vector<std::string>& out) {
+    const toml::node* node = t.get(key);
+    if (!node) return;
+    if (node->is_string()) {  // a single recipient is fine
+      out.push_back(node->value<std::string>().value_or(""));
+      return;
+    }
+    const toml::array* arr = node->as_array();
+    if (!arr) {
+      error(node, join(prefix, key), "expected an array of strings, got " + type_name(*node));
+      return;
+    }
+    for (size_t i = 0; i < arr->size(); ++i) {
+      const toml::node& item = *arr->get(i);
+      if (!item.is_string()) {
+        error(&item, join(prefix, key) + "[" + std::to_string(i) + "]",
+              "expected a string, got " + type_name(item));
+        continue;
+      }
+      out.push_back(item.value<std::string>().value_or(""));
+    }
+  }
+
+  // Returns the array of tables under `key`, or nullptr (with an error if it has the wrong type).
+  const toml::array* table_array(const toml::table& root, const char* key) {
+    const toml::node* node = root.get(key);
+    if (!node) return nullptr;
+    const toml::array* arr = node->as_array();
+    if (!arr || !arr->is_array_of_tables()) {
+      error(node, key,
+            std::string("expected an array of tables ([[") + key + "]]), got " + type_name(*node));
+      return nullptr;
+    }
+    return arr;
+  }
+
+  const toml::table* table(const toml::table& root, const char* key) {
+    const toml::node* node = root.get(key);
+    if (!node) return nullptr;
+    if (!node->is_table()) {
+      error(node, key, std::string("expected a table ([") + key + "]), got " + type_name(*node));
+      return nullptr;
+    }
+    return node->as_table();
+  }
+
+ private:
+  std::string m_file;
+  std::vector<ConfigError>& m_errors;
+};
+
+bool valid_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (unsigned char c : name) {
+    if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.')) return false;
+  }
+  return true;
+}
+
+bool valid_http_url(const std::string& s) {
+  const auto url = parse_url(s);
+  return url && is_http_url(*url);
+}
+
+}  // namespace
+
+const char* source_kind_name(SourceKind kind) {
+  for (const auto& k : kSourceKinds) {
+    if (k.kind == kind) return k.name;
+  }
+  return "detect";
+}
+
+const char* channel_type_name(ChannelType type) {
+  for (const auto& t : kChannelTypes) {
+    if (t.type == type) return t.name;
+  }
+  return "webhook";
+}
+
+std::string ConfigError::to_string() const {
+  std::ostringstream out;
+  out << file;
+  if (line > 0) out << ":" << line << ":" << column;
+  out << ": ";
+  if (!key.empty()) out << key << ": ";
+  out << message;
+  return out.str();
+}
+
+ConfigResult parse_config(const std::string& text, const std::string& name) {
+  ConfigResult result;
+  toml::table root;
+  try {
+    root = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    ConfigError err;
+    err.file = name;
+    err.line = static_cast<int>(e.source().begin.line);
+    err.column = static_cast<int>(e.source().begin.column);
+    err.message = std::string(e.description());
+    result.errors.push_back(std::move(err));
+    return result;
+  }
+
+  Config config;
+  config.file = name;
+  Reader r(name, result.errors);
+  r.check_keys(root, "", {"storage", "fetch", "log", "sources", "channels", "topics"});
+
+  // [storage]
+  config.storage.path = "newswatch-db";
+  if (const toml::table* t = r.table(root, "storage")) {
+    r.check_keys(*t, "storage", {"path"});
+    r.read_string(*t, "storage", "path", config.storage.path);
+  }
+  std::filesystem::path db(config.storage.path);
+  if (db.is_relative()) {
+    db = std::filesystem::absolute(std::filesystem::path(name).parent_path()) / db;
+  }
+  config.storage.path = db.lexically_normal().string();
+
+  // [fetch]
+  if (const toml::table* t = r.table(root, "fetch")) {
+    r.check_keys(*t, "fetch",
+                 {"user_agent", "timeout", "connect_timeout", "max_body_size", "max_redirects",
+                  "per_host_connections", "allow_private_networks"});
+    r.read_string(*t, "fetch", "user_agent", config.fetch.user_agent);
+    r.read_duration(*t, "fetch", "timeout", config.fetch.timeout, milliseconds(100));
+    r.read_duration(*t, "fetch", "connect_timeout", config.fetch.connect_timeout,
+                    milliseconds(100));
+    r.read_size(*t, "fetch", "max_body_size", config.fetch.max_body_size);
+    r.read_int(*t, "fetch", "max_redirects", config.fetch.max_redirects, 0, 20);
+    r.read_int(*t, "fetch", "per_host_connections", config.fetch.per_host_connections, 1, 64);
+    r.read_bool(*t, "fetch", "allow_private_networks", config.fetch.allow_private_networks);
+  }
+
+  // [log]
+  if (const toml::table* t = r.table(root, "log")) {
+    r.check_keys(*t, "log", {"level"});
+    if (r.read_string(*t, "log", "level", config.log.level)) {
+      bool ok = false;
+      for (const char* l : kLogLevels) ok = ok || config.log.level == l;
+      if (!ok) {
+        r.error(t->get("level"), "log.level",
+                "unknown level \"" + config.log.level +
+                    "\" (allowed: trace, debug, info, warn, error, off)");
+      }
+    }
+  }
+
+  // [[sources]]
+  std::map<std::string, int> source_names;
+  if (const toml::array* arr = r.table_array(root, "sources")) {
+    for (size_t i = 0; i < arr->size(); ++i) {
+      const toml::table& t = *arr->get(i)->as_table();
+      const std::string p = "sources[" + std::to_string(i) + "]";
+      r.check_keys(t, p, {"name", "url", "kind", "interval"});
+      SourceConfig s;
+      s.line = static_cast<int>(t.source().begin.line);
+      if (r.read_string(t, p, "name", s.name, true) && !valid_name(s.name)) {
+        r.error(t.get("name"), p + ".name",
+                "\"" + s.name + "\" is not a valid name (letters, digits, - _ . only)");
+      }
+      if (r.read_string(t, p, "url", s.url, true) && !valid_http_url(s.url)) {
+        r.error(t.get("url"), p + ".url", "\"" + s.url + "\" is not an http(s) URL");
+      }
+      std::string kind;
+      if (r.read_string(t, p, "kind", kind)) {
+        bool ok = false;
+        for (const auto& k : kSourceKinds) {
+          if (kind == k.name) {
+            s.kind = k.kind;
+            ok = true;
+          }
+        }
+        if (!ok) {
+          r.error(t.get("kind"), p + ".kind",
+                  "unknown kind \"" + kind + "\" (allowed: detect, feed, sitemap, page)");
+        }
+      }
+      r.read_duration(t, p, "interval", s.interval, milliseconds(1000));
+      if (!s.name.empty()) {
+        if (auto [it, fresh] = source_names.emplace(s.name, s.line); !fresh) {
+          r.error(t.get("name"), p + ".name",
+                  "duplicate source name \"" + s.name + "\" (first defined on line " +
+                      std::to_string(it->second) + ")");
+        }
+      }
+      config.sources.push_back(std::move(s));
+    }
+  }
+
+  // [[channels]]
+  std::map<std::string, int> channel_names;
+  if (const toml::array* arr = r.table_array(root, "channels")) {
+    for (size_t i = 0; i < arr->size(); ++i) {
+      const toml::table& t = *arr->get(i)->as_table();
+      const std::string p = "channels[" + std::to_string(i) + "]";
+      ChannelConfig c;
+      c.line = static_cast<int>(t.source().begin.line);
+      if (r.read_string(t, p, "name", c.name, true) && !valid_name(c.name)) {
+        r.error(t.get("name"), p + ".name",
+                "\"" + c.name + "\" is not a valid name (letters, digits, - _ . only)");
+      }
+      std::string type;
+      if (r.read_string(t, p, "type", type, true)) {
+        bool ok = false;
+        for (const auto& k : kChannelTypes) {
+          if (type == k.name) {
+            c.type = k.type;
+            ok = true;
+          }
+        }
+        if (!ok) {
+          r.error(t.get("type"), p + ".type",
+                  "unknown channel type \"" + type + "\" (allowed: webhook, email)");
+        }
+      }
+      if (c.type == ChannelType::webhook) {
+        r.check_keys(t, p, {"name", "type", "url", "secret"});
+        if (r.read_string(t, p, "url", c.url, true) && !valid_http_url(c.url)) {
+          r.error(t.get("url"), p + ".url", "\"" + c.url + "\" is not an http(s) URL");
+        }
+        r.read_string(t, p, "secret", c.secret);
+      } else {
+        r.check_keys(t, p, {"name", "type", "smtp_url", "username", "password", "from", "to"});
+        if (r.read_string(t, p, "smtp_url", c.smtp_url, true)) {
+          const auto url = parse_url(c.smtp_url);
+          if (!url || (url->scheme != "smtp" && url->scheme != "smtps") || url->host.empty()) {
+            r.error(t.get("smtp_url"), p + ".smtp_url",
+                    "\"" + c.smtp_url + "\" is not an smtp:// or smtps:// URL");
+          }
+        }
+        r.read_string(t, p, "username", c.username);
+        r.read_string(t, p, "password", c.password);
+        r.read_string(t, p, "from", c.from, true);
+        r.read_string_list(t, p, "to", c.to);
+        if (c.to.empty()) r.error(&t, p + ".to", "needs at least one recipient");
+      }
+      if (!c.name.empty()) {
+        if (auto [it, fresh] = channel_names.emplace(c.name, c.line); !fresh) {
+          r.error(t.get("name"), p + ".name",
+                  "duplicate channel name \"" + c.name + "\" (first defined on line " +
+                      std::to_string(it->second) + ")");
+        }
+      }
+      config.channels.push_back(std::move(c));
+    }
+  }
+
+  // [[topics]]
+  std::map<std::string, int> topic_names;
+  if (const toml::array* arr = r.table_array(root, "topics")) {
+    for (size_t i = 0; i < arr->size(); ++i) {
+      const toml::table& t = *arr->get(i)->as_table();
+      const std::string p = "topics[" + std::to_string(i) + "]";
+      r.check_keys(t, p, {"name", "query", "channels"});
+      TopicConfig tc;
+      tc.line = static_cast<int>(t.source().begin.line);
+      if (r.read_string(t, p, "name", tc.name, true) && !valid_name(tc.name)) {
+        r.error(t.get("name"), p + ".name",
+                "\"" + tc.name + "\" is not a valid name (letters, digits, - _ . only)");
+      }
+      if (r.read_string(t, p, "query", tc.query, true)) {
+        if (auto problem = validate_topic_query(tc.query)) {
+          r.error(t.get("query"), p + ".query", *problem);
+        }
+      }
+      r.read_string_list(t, p, "channels", tc.channels);
+      const toml::array* chans = t.get("channels") ? t.get("channels")->as_array() : nullptr;
+      for (size_t k = 0; k < tc.channels.size(); ++k) {
+        if (!channel_names.count(tc.channels[k])) {
+          const toml::node* where = chans && k < chans->size() ? chans->get(k) : t.get("channels");
+          r.error(where, p + ".channels[" + std::to_string(k) + "]",
+                  "no channel named \"" + tc.channels[k] + "\"");
+        }
+      }
+      if (!tc.name.empty()) {
+        if (auto [it, fresh] = topic_names.emplace(tc.name, tc.line); !fresh) {
+          r.error(t.get("name"), p + ".name",
+                  "duplicate topic name \"" + tc.name + "\" (first defined on line " +
+                      std::to_string(it->second) + ")");
+        }
+      }
+      config.topics.push_back(std::move(tc));
+    }
+  }
+
+  if (result.errors.empty()) result.config = std::move(config);
+  return result;
+}
+
+ConfigResult load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ConfigResult result;
+    result.errors.push_back(
+        ConfigError{path, 0, 0, "", "cannot read file: " + std::string(std::strerror(errno))});
+    return result;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path);
+}
+
+}  // namespace newswatch::daemon

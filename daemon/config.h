@@ -1,0 +1,106 @@
+// The daemon's configuration: one TOML file, parsed and validated into a Config value before
+// anything changes (STYLE.md 11). Every error names file, line, column and key. Components never
+// read TOML; the daemon maps this Config onto their Options structs.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace newswatch::daemon {
+
+using std::chrono::milliseconds;
+
+enum class SourceKind { detect, feed, sitemap, page };
+enum class ChannelType { webhook, email };
+
+// "detect", "feed", ...; the tables behind these drive both parsing and error messages.
+const char* source_kind_name(SourceKind kind);
+const char* channel_type_name(ChannelType type);
+
+struct StorageConfig {
+  // Database directory. Relative paths are resolved against the config file's directory.
+  // Default "newswatch-db".
+  std::string path;
+};
+
+struct FetchConfig {
+  // Sent with every request; should name a contact URL. Default "newswatch/0.1 (+URL)".
+  std::string user_agent = "newswatch/0.1 (+https://github.com/newswatch/newswatch)";
+  milliseconds timeout{30'000};                   // whole request, default "30s"
+  milliseconds connect_timeout{10'000};           // default "10s"
+  std::uint64_t max_body_size = 8 * 1024 * 1024;  // bytes after decoding, default 8 MiB
+  int max_redirects = 5;
+  int per_host_connections = 2;
+  bool allow_private_networks = false;  // SSRF guard for URLs found in feeds
+};
+
+struct SourceConfig {
+  std::string name;
+  std::string url;
+  SourceKind kind = SourceKind::detect;
+  milliseconds interval{300'000};  // default "5m"
+  int line = 0;                    // where it was declared, for messages
+};
+
+struct ChannelConfig {
+  std::string name;
+  ChannelType type = ChannelType::webhook;
+  // webhook
+  std::string url;
+  std::string secret;
+  // email
+  std::string smtp_url;
+  std::string username;
+  std::string password;
+  std::string from;
+  std::vector<std::string> to;
+  int line = 0;
+};
+
+struct TopicConfig {
+  std::string name;
+  std::string query;
+  std::vector<std::string> channels;
+  int line = 0;
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace, debug, info, warn, error
+};
+
+struct Config {
+  std::string file;  // the file it was read from
+  StorageConfig storage;
+  FetchConfig fetch;
+  LogConfig log;
+  std::vector<SourceConfig> sources;
+  std::vector<ChannelConfig> channels;
+  std::vector<TopicConfig> topics;
+};
+
+struct ConfigError {
+  std::string file;
+  int line = 0;  // 0 when the error concerns the whole file
+  int column = 0;
+  std::string key;  // "sources[2].interval"; empty for syntax errors
+  std::string message;
+
+  // "newswatch.toml:14:9: sources[3].interval: expected a duration like \"5m\", got \"5 min\""
+  std::string to_string() const;
+};
+
+struct ConfigResult {
+  std::optional<Config> config;  // set only when errors is empty
+  std::vector<ConfigError> errors;
+};
+
+// Reads and validates `path`. Collects every error rather than stopping at the first.
+ConfigResult load_config(const std::string& path);
+
+// As load_config, from TOML text; `name` is used in messages and to resolve relative paths.
+ConfigResult parse_config(const std::string& text, const std::string& name);
+
+}  // namespace newswatch::daemon

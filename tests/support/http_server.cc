@@ -1,0 +1,141 @@
+#include "tests/support/http_server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <list>
+
+namespace newswatch::testing {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct TestHttpServer::Impl {
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  std::thread accept_thread;
+  mutable std::mutex mutex;
+  TestHandler handler;
+  std::vector<TestRequest> requests;
+  std::list<std::thread> connections;
+  std::list<std::shared_ptr<tcp::socket>> sockets;
+  std::atomic<bool> stopping{false};
+
+  void serve(std::shared_ptr<tcp::socket> socket) {
+    beast::flat_buffer buffer;
+    boost::system::error_code ec;
+    while (!stopping) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(64 * 1024 * 1024);
+      http::read(*socket, buffer, parser, ec);
+      if (ec) break;
+      const auto& req = parser.get();
+      TestRequest r;
+      r.method = std::string(req.method_string());
+      r.target = std::string(req.target());
+      for (const auto& field : req) {
+        std::string name(field.name_string());
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        r.headers[name] = std::string(field.value());
+      }
+      r.body = req.body();
+      TestHandler h;
+      {
+        std::lock_guard lock(mutex);
+        requests.push_back(r);
+        h = handler;
+      }
+      TestResponse answer = h(r);
+      if (answer.delay.count() > 0) std::this_thread::sleep_for(answer.delay);
+      http::response<http::string_body> res;
+      res.version(11);
+      res.result(static_cast<unsigned>(answer.status));
+      for (const auto& [k, v] : answer.headers) res.set(k, v);
+      res.body() = std::move(answer.body);
+      res.keep_alive(!answer.close && req.keep_alive());
+      res.prepare_payload();
+      http::write(*socket, res, ec);
+      if (ec || answer.close || !req.keep_alive()) break;
+    }
+    socket->shutdown(tcp::socket::shutdown_both, ec);
+  }
+};
+
+TestHttpServer::TestHttpServer(TestHandler handler) : m_impl(std::make_unique<Impl>()) {
+  m_impl->handler = std::move(handler);
+  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+  m_impl->acceptor.open(ep.protocol());
+  m_impl->acceptor.set_option(tcp::acceptor::reuse_address(true));
+  m_impl->acceptor.bind(ep);
+  m_impl->acceptor.listen();
+  m_port = m_impl->acceptor.local_endpoint().port();
+  m_impl->accept_thread = std::thread([impl = m_impl.get()] {
+    while (!impl->stopping) {
+      auto socket = std::make_shared<tcp::socket>(impl->io);
+      boost::system::error_code ec;
+      impl->acceptor.accept(*socket, ec);
+      if (ec || impl->stopping) break;
+      std::lock_guard lock(impl->mutex);
+      impl->sockets.push_back(socket);
+      impl->connections.emplace_back([impl, socket] { impl->serve(socket); });
+    }
+  });
+}
+
+TestHttpServer::~TestHttpServer() { stop(); }
+
+void TestHttpServer::stop() {
+  if (m_impl->stopping.exchange(true)) return;
+  boost::system::error_code ec;
+  m_impl->acceptor.cancel(ec);
+  m_impl->acceptor.close(ec);
+  // accept() may still block on some kernels after close(); poke it with a connection.
+  {
+    tcp::socket poke(m_impl->io);
+    poke.connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(m_port)),
+        ec);
+  }
+  if (m_impl->accept_thread.joinable()) m_impl->accept_thread.join();
+  {
+    std::lock_guard lock(m_impl->mutex);
+    for (auto& s : m_impl->sockets) s->shutdown(tcp::socket::shutdown_both, ec);
+  }
+  for (auto& t : m_impl->connections) {
+    if (t.joinable()) t.join();
+  }
+}
+
+std::string TestHttpServer::url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(m_port) + path;
+}
+
+std::vector<TestRequest> TestHttpServer::requests() const {
+  std::lock_guard lock(m_impl->mutex);
+  return m_impl->requests;
+}
+
+std::size_t TestHttpServer::request_count() const {
+  std::lock_guard lock(m_impl->mutex);
+  return m_impl->requests.size();
+}
+
+void TestHttpServer::set_handler(TestHandler handler) {
+  std::lock_guard lock(m_impl->mutex);
+  m_impl->handler = std::move(handler);
+}
+
+void StaticSite::add(const std::string& path, std::string body, std::string content_type) {
+  std::lock_guard lock(*m_mutex);
+  (*m_pages)[path] = Page{std::move(body), std::move(content_type)};
+}
+
+TestResponse StaticSite::operator()(const TestRequest& request) const {
+  std::lock_guard lock(*m_mutex);
+  const auto it = m_pages->find(request.target);
+  if (it == m_pages->end()) return TestResponse{404, {{"Content-Type", "text/plain"}}, "not found"};
+  return TestResponse{200, {{"Content-Type", it->second.content_type}}, it->second.body};
+}
+
+}  // namespace newswatch::testing
