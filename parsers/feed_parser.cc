@@ -96,47 +96,11 @@ Name name_of(const xmlNode* n) {
 
 bool is_element(const xmlNode* n) { return n->type == XML_ELEMENT_NODE; }
 
-void append_text(const xmlNode* n, std::string& out) {
-  for (const xmlNode* c = n->children; c != nullptr; c = c->next) {
-    switch (c->type) {
-      case XML_TEXT_NODE:
-      case XML_CDATA_SECTION_NODE:
-        if (c->content != nullptr) out.append(reinterpret_cast<const char*>(c->content));
-        break;
-      case XML_ELEMENT_NODE: append_text(c, out); break;
-      case XML_ENTITY_REF_NODE: {
-        // Entities declared in an internal subset: substitute their text, never load anything.
-        const auto* ent = reinterpret_cast<const xmlEntity*>(c->children);
-        if (ent != nullptr && ent->type == XML_ENTITY_DECL &&
-            ent->etype == XML_INTERNAL_GENERAL_ENTITY && ent->content != nullptr) {
-          out.append(reinterpret_cast<const char*>(ent->content));
-        }
-        break;
-      }
-      default: break;
-    }
-  }
-}
-
-std::string text_of(const xmlNode* n) {
-  // Most elements hold one text node: return it without the append machinery.
-  const xmlNode* c = n->children;
-  if (c != nullptr && c->next == nullptr &&
-      (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content != nullptr) {
-    return std::string(reinterpret_cast<const char*>(c->content));
-  }
-  std::string out;
-  append_text(n, out);
-  return out;
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && static_cast<unsigned char>(s.front()) <= ' ') s.remove_prefix(1);
   while (!s.empty() && static_cast<unsigned char>(s.back()) <= ' ') s.remove_suffix(1);
   return s;
 }
-
-std::string trimmed_text(const xmlNode* n) { return std::string(trim(text_of(n))); }
 
 // The value of attribute `local` (any namespace), or "" when absent.
 std::string_view attr(const xmlNode* n, std::string_view local) {
@@ -236,8 +200,11 @@ struct RawEntry {
 
 class XmlFeedReader {
  public:
-  XmlFeedReader(xmlDoc* doc, const FeedParseOptions& options, bool has_xml_base)
-      : m_doc(doc), m_options(options), m_has_xml_base(has_xml_base) {}
+  XmlFeedReader(xmlDoc* doc, const FeedParseOptions& options, const RepairedXml& repaired)
+      : m_doc(doc),
+        m_options(options),
+        m_has_xml_base(repaired.has_xml_base),
+        m_cdata(repaired.cdata) {}
 
   Result<Feed> read(const xmlNode* root) {
     const Name rn = name_of(root);
@@ -262,6 +229,49 @@ class XmlFeedReader {
   }
 
  private:
+  // Appends the text below `n`; CDATA placeholders expand to the text they stand for.
+  void append_text(const xmlNode* n, std::string& out) const {
+    for (const xmlNode* c = n->children; c != nullptr; c = c->next) {
+      switch (c->type) {
+        case XML_TEXT_NODE:
+        case XML_CDATA_SECTION_NODE:
+          if (c->content != nullptr) out.append(expand(reinterpret_cast<const char*>(c->content)));
+          break;
+        case XML_ELEMENT_NODE: append_text(c, out); break;
+        case XML_ENTITY_REF_NODE: {
+          // Entities declared in an internal subset: substitute their text, never load anything.
+          const auto* ent = reinterpret_cast<const xmlEntity*>(c->children);
+          if (ent != nullptr && ent->type == XML_ENTITY_DECL &&
+              ent->etype == XML_INTERNAL_GENERAL_ENTITY && ent->content != nullptr) {
+            out.append(reinterpret_cast<const char*>(ent->content));
+          }
+          break;
+        }
+        default: break;
+      }
+    }
+  }
+
+  std::string_view expand(std::string_view text) const {
+    const long index = cdata_placeholder_index(text);
+    if (index < 0 || static_cast<size_t>(index) >= m_cdata.size()) return text;
+    return m_cdata[static_cast<size_t>(index)];
+  }
+
+  std::string text_of(const xmlNode* n) const {
+    // Most elements hold one text node: return it without the append machinery.
+    const xmlNode* c = n->children;
+    if (c != nullptr && c->next == nullptr &&
+        (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content != nullptr) {
+      return std::string(expand(reinterpret_cast<const char*>(c->content)));
+    }
+    std::string out;
+    append_text(n, out);
+    return out;
+  }
+
+  std::string trimmed_text(const xmlNode* n) const { return std::string(trim(text_of(n))); }
+
   // The base URL in effect at `n`: xml:base chain (when the document uses it), else the
   // document URL, else the feed's own home link.
   std::string base_at(const xmlNode* n) const {
@@ -575,6 +585,7 @@ class XmlFeedReader {
   xmlDoc* m_doc;
   const FeedParseOptions& m_options;
   bool m_has_xml_base;
+  const std::vector<std::string_view>& m_cdata;
   const xmlNode* m_entry_base_node = nullptr;
   Feed m_feed;
 };
@@ -745,7 +756,7 @@ Result<Feed> parse_xml_feed(std::string_view bytes, const FeedParseOptions& opti
   const xmlNode* root = xmlDocGetRootElement(doc);
   Result<Feed> result =
       root == nullptr ? Result<Feed>(make_error(ErrorCode::parse_error, "not a feed: empty XML"))
-                      : XmlFeedReader(doc, options, repaired.has_xml_base).read(root);
+                      : XmlFeedReader(doc, options, repaired).read(root);
   xmlFreeDoc(doc);
   return result;
 }

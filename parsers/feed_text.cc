@@ -1,6 +1,7 @@
 #include "parsers/feed_text.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <iterator>
 
@@ -106,6 +107,15 @@ constexpr Entity k_entities[] = {
 bool is_space(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
+constexpr auto k_plain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[static_cast<size_t>(c)] = c != '<' && c != '&' && c != 0xC2 && c != ' ' && c != '\t' &&
+                                c != '\n' && c != '\r' && c != '\f';
+  }
+  return t;
+}();
+bool is_plain(unsigned char c) { return k_plain[c]; }
 bool is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 bool is_alnum(unsigned char c) { return is_alpha(c) || (c >= '0' && c <= '9'); }
 
@@ -204,7 +214,7 @@ enum class TagClass { inline_tag, line, paragraph, cell, skip_content };
 
 TagClass classify_tag(std::string_view name) {
   char buf[12];
-  if (name.size() >= sizeof buf) return TagClass::inline_tag;
+  if (name.empty() || name.size() >= sizeof buf) return TagClass::inline_tag;
   for (size_t i = 0; i < name.size(); ++i) buf[i] = static_cast<char>(name[i] | 0x20);
   const std::string_view n(buf, name.size());
   if (n == "br" || n == "li" || n == "tr" || n == "dt" || n == "dd") return TagClass::line;
@@ -221,7 +231,7 @@ TagClass classify_tag(std::string_view name) {
       "details",    "summary",    "caption", "thead",  "tbody",  "tfoot",
   };
   for (const auto b : k_blocks) {
-    if (n == b) return TagClass::paragraph;
+    if (b[0] == n[0] && n == b) return TagClass::paragraph;
   }
   return TagClass::inline_tag;
 }
@@ -262,7 +272,12 @@ std::string html_to_text_impl(std::string_view s, bool single_line) {
     size_t j = i;
     while (j < n) {
       const auto c = static_cast<unsigned char>(s[j]);
-      if (c == '<' || c == '&' || is_space(c) || c == 0xC2) break;
+      // A single space between two words stays inside the run.
+      if (c == ' ' && j > i && j + 1 < n && is_plain(static_cast<unsigned char>(s[j + 1]))) {
+        j += 2;
+        continue;
+      }
+      if (!is_plain(c)) break;
       ++j;
     }
     if (j > i) {
@@ -377,8 +392,16 @@ std::string normalize_impl(std::string_view s, bool single_line) {
 }  // namespace
 
 char32_t html_entity_code_point(std::string_view name) {
-  const auto it = std::lower_bound(std::begin(k_entities), std::end(k_entities), name,
-                                   [](const Entity& e, std::string_view n) { return e.name < n; });
+  // Hand-rolled comparison: names are short, and a memcmp call per probe dominated.
+  const auto less = [](const Entity& e, std::string_view n) {
+    const size_t m = std::min(e.name.size(), n.size());
+    for (size_t i = 0; i < m; ++i) {
+      if (e.name[i] != n[i])
+        return static_cast<unsigned char>(e.name[i]) < static_cast<unsigned char>(n[i]);
+    }
+    return e.name.size() < n.size();
+  };
+  const auto it = std::lower_bound(std::begin(k_entities), std::end(k_entities), name, less);
   if (it == std::end(k_entities) || it->name != name) return 0;
   return it->code_point;
 }

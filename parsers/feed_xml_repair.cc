@@ -109,6 +109,24 @@ bool is_text_element(std::string_view qname) {
          local == "encoded" || local == "subtitle" || local == "tagline";
 }
 
+// First "<![CDATA[" in s[from, to), or npos. Checks the two bytes after each '<' before comparing,
+// since HTML inside CDATA has a '<' every few words.
+size_t find_cdata_open(std::string_view s, size_t from, size_t to) {
+  const char* base = s.data();
+  size_t i = from;
+  while (i < to) {
+    const void* hit = std::memchr(base + i, '<', to - i);
+    if (hit == nullptr) return npos;
+    const size_t k = static_cast<size_t>(static_cast<const char*>(hit) - base);
+    if (k + 9 <= to && base[k + 1] == '!' && base[k + 2] == '[' &&
+        s.substr(k, k_cdata_open.size()) == k_cdata_open) {
+      return k;
+    }
+    i = k + 1;
+  }
+  return npos;
+}
+
 // True when s[k..] is the closing tag `close` ("</name") followed by '>' or whitespace.
 bool closing_tag_at(std::string_view s, size_t k, std::string_view close) {
   if (s.substr(k, close.size()) != close) return false;
@@ -118,7 +136,8 @@ bool closing_tag_at(std::string_view s, size_t k, std::string_view close) {
 
 class Repairer {
  public:
-  Repairer(std::string_view s, std::string& out) : m_s(s), m_out(out) {}
+  Repairer(std::string_view s, std::string& out, std::vector<std::string_view>& cdata)
+      : m_s(s), m_out(out), m_cdata(cdata) {}
 
   void run() {
     const size_t n = m_s.size();
@@ -274,8 +293,12 @@ class Repairer {
     const std::string_view span = s.substr(from, end - from);
     if (span.find('<') == npos) {
       copy_text(from, end);
-    } else if (is_single_cdata(span)) {
-      m_out.append(span);
+    } else if (std::string_view body; is_single_cdata(span, body)) {
+      // U+E000 <index> U+E001: private-use characters no feed puts alone in an element.
+      m_out.append("\xEE\x80\x80");
+      m_out.append(std::to_string(m_cdata.size()));
+      m_out.append("\xEE\x80\x81");
+      m_cdata.push_back(body);
     } else {
       escape_span(from, end);
     }
@@ -301,10 +324,10 @@ class Repairer {
       } else {
         const size_t k1 = s.find(k_cdata_close, j);
         if (k1 == npos) break;
-        const size_t k2 = s.substr(j, k1 - j).find(k_cdata_open);
+        const size_t k2 = find_cdata_open(s, j, k1);
         if (k2 != npos) {
           ++depth;
-          j = j + k2 + k_cdata_open.size();
+          j = k2 + k_cdata_open.size();
         } else {
           --depth;
           j = k1 + k_cdata_close.size();
@@ -318,7 +341,7 @@ class Repairer {
     return s.size();
   }
 
-  static bool is_single_cdata(std::string_view span) {
+  static bool is_single_cdata(std::string_view span, std::string_view& body) {
     size_t b = 0;
     size_t e = span.size();
     while (b < e && is_space(span[b])) ++b;
@@ -327,7 +350,8 @@ class Repairer {
     if (t.substr(0, k_cdata_open.size()) != k_cdata_open) return false;
     const size_t c = t.find(k_cdata_close, k_cdata_open.size());
     if (c == npos || c + k_cdata_close.size() != t.size()) return false;
-    return t.substr(k_cdata_open.size(), c - k_cdata_open.size()).find(k_cdata_open) == npos;
+    body = t.substr(k_cdata_open.size(), c - k_cdata_open.size());
+    return find_cdata_open(body, 0, body.size()) == npos;
   }
 
   void copy_text(size_t from, size_t to) {
@@ -377,10 +401,24 @@ class Repairer {
 
   std::string_view m_s;
   std::string& m_out;
+  std::vector<std::string_view>& m_cdata;
   bool m_has_subset = false;
 };
 
 }  // namespace
+
+long cdata_placeholder_index(std::string_view t) {
+  if (t.size() < 7 || t.substr(0, 3) != "\xEE\x80\x80" ||
+      t.substr(t.size() - 3) != "\xEE\x80\x81") {
+    return -1;
+  }
+  long v = 0;
+  for (size_t i = 3; i + 3 < t.size(); ++i) {
+    if (t[i] < '0' || t[i] > '9' || i > 12) return -1;
+    v = v * 10 + (t[i] - '0');
+  }
+  return v;
+}
 
 RepairedXml repair_feed_xml(std::string_view s) {
   RepairedXml result;
@@ -424,7 +462,7 @@ RepairedXml repair_feed_xml(std::string_view s) {
   }
   result.has_xml_base = doc.find("xml:base") != npos;
   result.text.reserve(doc.size() + doc.size() / 8 + 64);
-  Repairer(doc, result.text).run();
+  Repairer(doc, result.text, result.cdata).run();
   return result;
 }
 
