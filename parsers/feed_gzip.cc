@@ -259,6 +259,7 @@ size_t header_size(std::string_view d) {
 }  // namespace
 
 Result<std::string> gunzip(std::string_view bytes, size_t max_size) {
+  if (bytes.empty()) return make_error(ErrorCode::parse_error, "gzip: empty input");
   std::string out;
   out.reserve(std::min(max_size, bytes.size() * 4));
   size_t pos = 0;

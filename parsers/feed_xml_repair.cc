@@ -434,7 +434,10 @@ RepairedXml repair_feed_xml(std::string_view s) {
   result.root = std::string(root);
   if (!root.empty()) {
     std::string close = "</" + result.root;
-    if (doc.rfind(close) == npos) {
+    const size_t root_tag = static_cast<size_t>(root.data() - doc.data()) - 1;
+    const size_t root_end = xml_tag_end(doc, root_tag);
+    const bool self_closing = root_end >= 2 && doc[root_end - 2] == '/';
+    if (!self_closing && doc.rfind(close) == npos) {
       result.truncated = true;
       const std::string_view local = local_part(root);
       std::string item = "</";
