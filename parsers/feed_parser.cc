@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <mutex>
 
 #include "core/url.h"
@@ -177,8 +178,11 @@ void add_author(std::string& authors, std::string_view name) {
   authors += clean;
 }
 
+// Fields that are usually one text node are views into the libxml2 tree or the input (both
+// outlive the entry); `owned` holds the text assembled from several nodes.
 struct RawEntry {
-  std::string title;
+  std::deque<std::string> owned;
+  std::string_view title;
   bool title_markup = true;
   std::string link;
   const xmlNode* link_node = nullptr;
@@ -187,15 +191,15 @@ struct RawEntry {
   std::string atom_id;
   std::string about;
   std::string orig_link;
-  std::string published;
-  std::string updated;
-  std::string summary;
+  std::string_view published;
+  std::string_view updated;
+  std::string_view summary;
   bool summary_markup = true;
-  std::string content;
+  std::string_view content;
   bool content_markup = true;
   std::string author;
-  std::string media_title;
-  std::string media_description;
+  std::string_view media_title;
+  std::string_view media_description;
 };
 
 class XmlFeedReader {
@@ -272,6 +276,19 @@ class XmlFeedReader {
 
   std::string trimmed_text(const xmlNode* n) const { return std::string(trim(text_of(n))); }
 
+  // text_of without a copy when `n` holds one text node; otherwise the text lives in e.owned.
+  std::string_view view_of(const xmlNode* n, RawEntry& e) const {
+    const xmlNode* c = n->children;
+    if (c == nullptr) return {};
+    if (c->next == nullptr && (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
+        c->content != nullptr) {
+      return expand(reinterpret_cast<const char*>(c->content));
+    }
+    e.owned.emplace_back();
+    append_text(n, e.owned.back());
+    return e.owned.back();
+  }
+
   // The base URL in effect at `n`: xml:base chain (when the document uses it), else the
   // document URL, else the feed's own home link.
   std::string base_at(const xmlNode* n) const {
@@ -346,44 +363,44 @@ class XmlFeedReader {
         case Ns::none:
         case Ns::core:
           if (n.local == "title") {
-            if (e.title.empty()) e.title = text_of(c);
+            if (e.title.empty()) e.title = view_of(c, e);
           } else if (n.local == "link") {
             if (e.link.empty()) {
               e.link = trimmed_text(c);
               e.link_node = c;
             }
           } else if (n.local == "description") {
-            if (e.summary.empty()) e.summary = text_of(c);
+            if (e.summary.empty()) e.summary = view_of(c, e);
           } else if (n.local == "guid") {
             e.guid = trimmed_text(c);
             e.guid_permalink = lower_ascii(trim(attr(c, "isPermaLink"))) != "false";
           } else if (n.local == "pubDate") {
-            if (e.published.empty()) e.published = text_of(c);
+            if (e.published.empty()) e.published = view_of(c, e);
           } else if (n.local == "author") {
             add_author(e.author, text_of(c));
           }
           break;
         case Ns::content:
-          if (n.local == "encoded" && e.content.empty()) e.content = text_of(c);
+          if (n.local == "encoded" && e.content.empty()) e.content = view_of(c, e);
           break;
         case Ns::dc:
           if (n.local == "creator" || n.local == "author") {
             add_author(e.author, text_of(c));
           } else if (n.local == "date") {
-            if (e.published.empty()) e.published = text_of(c);
+            if (e.published.empty()) e.published = view_of(c, e);
           } else if (n.local == "title") {
-            if (e.title.empty()) e.title = text_of(c);
+            if (e.title.empty()) e.title = view_of(c, e);
           } else if (n.local == "description") {
-            if (e.summary.empty()) e.summary = text_of(c);
+            if (e.summary.empty()) e.summary = view_of(c, e);
           } else if (n.local == "identifier") {
             if (e.atom_id.empty()) e.atom_id = trimmed_text(c);
           }
           break;
         case Ns::dcterms:
           if (n.local == "modified") {
-            if (e.updated.empty()) e.updated = text_of(c);
+            if (e.updated.empty()) e.updated = view_of(c, e);
           } else if (n.local == "issued" || n.local == "created" || n.local == "date") {
-            if (e.published.empty()) e.published = text_of(c);
+            if (e.published.empty()) e.published = view_of(c, e);
           }
           break;
         case Ns::atom: read_atom_child(c, n, e); break;
@@ -399,9 +416,9 @@ class XmlFeedReader {
 
   void read_media_child(const xmlNode* c, const Name& n, RawEntry& e) {
     if (n.local == "title" && e.media_title.empty()) {
-      e.media_title = text_of(c);
+      e.media_title = view_of(c, e);
     } else if (n.local == "description" && e.media_description.empty()) {
-      e.media_description = text_of(c);
+      e.media_description = view_of(c, e);
     } else if (n.local == "group" || n.local == "content") {
       for (const xmlNode* g = c->children; g != nullptr; g = g->next) {
         if (is_element(g)) {
@@ -420,7 +437,7 @@ class XmlFeedReader {
     const std::string_view l = n.local;
     if (l == "title") {
       if (e.title.empty()) {
-        e.title = text_of(c);
+        e.title = view_of(c, e);
         e.title_markup = atom_is_markup(c);
       }
     } else if (l == "link") {
@@ -434,17 +451,17 @@ class XmlFeedReader {
     } else if (l == "id") {
       if (e.atom_id.empty()) e.atom_id = trimmed_text(c);
     } else if (l == "published" || l == "issued" || l == "created") {
-      if (e.published.empty()) e.published = text_of(c);
+      if (e.published.empty()) e.published = view_of(c, e);
     } else if (l == "updated" || l == "modified") {
-      if (e.updated.empty()) e.updated = text_of(c);
+      if (e.updated.empty()) e.updated = view_of(c, e);
     } else if (l == "summary") {
       if (e.summary.empty()) {
-        e.summary = text_of(c);
+        e.summary = view_of(c, e);
         e.summary_markup = atom_is_markup(c);
       }
     } else if (l == "content") {
       if (e.content.empty() && !has_attr(c, "src")) {
-        e.content = text_of(c);
+        e.content = view_of(c, e);
         e.content_markup = atom_is_markup(c);
       }
     } else if (l == "author") {
@@ -493,7 +510,7 @@ class XmlFeedReader {
             if (n.local == "creator")
               add_author(e.author, text_of(f));
             else if (n.local == "date" && e.published.empty())
-              e.published = text_of(f);
+              e.published = view_of(f, e);
             break;
           case Ns::media: read_media_child(f, n, e); break;
           case Ns::feedburner:
@@ -551,7 +568,7 @@ class XmlFeedReader {
 
   void finish(RawEntry& e) {
     FeedEntry out;
-    const std::string& title_raw = e.title.empty() ? e.media_title : e.title;
+    const std::string_view title_raw = e.title.empty() ? e.media_title : e.title;
     out.title = e.title_markup ? html_to_line(title_raw) : normalize_line(title_raw);
     const xmlNode* base_node = e.link_node != nullptr ? e.link_node : m_entry_base_node;
     const std::string base = base_at(base_node);
@@ -562,7 +579,7 @@ class XmlFeedReader {
     }
     if (link.empty() && !e.about.empty()) link = e.about;
     out.link = resolve(base, link);
-    const std::string& summary_raw = e.summary.empty() ? e.media_description : e.summary;
+    const std::string_view summary_raw = e.summary.empty() ? e.media_description : e.summary;
     out.summary = e.summary_markup ? html_to_text(summary_raw) : normalize_text(summary_raw);
     out.content = e.content_markup ? html_to_text(e.content) : normalize_text(e.content);
     out.author = std::move(e.author);

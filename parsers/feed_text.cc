@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <iterator>
 
@@ -14,7 +15,7 @@ struct Entity {
   char32_t code_point;
 };
 
-// Sorted by name (byte order) for binary search.
+// The HTML 4 entities (plus apos and a few HTML 5 aliases).
 constexpr Entity k_entities[] = {
     {"AElig", 198},   {"Aacute", 193},   {"Acirc", 194},
     {"Agrave", 192},  {"Alpha", 913},    {"Aring", 197},
@@ -103,6 +104,15 @@ constexpr Entity k_entities[] = {
     {"yacute", 253},  {"yen", 165},      {"yuml", 255},
     {"zeta", 950},    {"zwj", 8205},     {"zwnj", 8204},
 };
+
+size_t entity_hash(std::string_view name) {
+  uint32_t h = 2166136261u;
+  for (const char c : name) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 16777619u;
+  }
+  return h;
+}
 
 bool is_space(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
@@ -392,18 +402,26 @@ std::string normalize_impl(std::string_view s, bool single_line) {
 }  // namespace
 
 char32_t html_entity_code_point(std::string_view name) {
-  // Hand-rolled comparison: names are short, and a memcmp call per probe dominated.
-  const auto less = [](const Entity& e, std::string_view n) {
-    const size_t m = std::min(e.name.size(), n.size());
-    for (size_t i = 0; i < m; ++i) {
-      if (e.name[i] != n[i])
-        return static_cast<unsigned char>(e.name[i]) < static_cast<unsigned char>(n[i]);
+  // Open addressing over FNV-1a: one hash and usually one comparison per lookup, since
+  // entity-heavy feeds call this for every "&...;".
+  constexpr size_t k_slots = 1024;  // power of two, four times the entity count
+  static const auto table = [] {
+    std::array<int16_t, k_slots> t;
+    t.fill(-1);
+    for (size_t i = 0; i < std::size(k_entities); ++i) {
+      size_t h = entity_hash(k_entities[i].name) & (k_slots - 1);
+      while (t[h] >= 0) h = (h + 1) & (k_slots - 1);
+      t[h] = static_cast<int16_t>(i);
     }
-    return e.name.size() < n.size();
-  };
-  const auto it = std::lower_bound(std::begin(k_entities), std::end(k_entities), name, less);
-  if (it == std::end(k_entities) || it->name != name) return 0;
-  return it->code_point;
+    return t;
+  }();
+  if (name.empty() || name.size() > 16) return 0;
+  for (size_t h = entity_hash(name) & (k_slots - 1);; h = (h + 1) & (k_slots - 1)) {
+    const int16_t i = table[h];
+    if (i < 0) return 0;
+    const Entity& e = k_entities[static_cast<size_t>(i)];
+    if (e.name == name) return e.code_point;
+  }
 }
 
 void append_utf8(std::string& out, char32_t cp) {
