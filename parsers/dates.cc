@@ -89,7 +89,7 @@ bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.
 // Month 1..12 for English, German and Russian names and abbreviations; 0 otherwise.
 int month_from_word(const std::string& w) {
   struct Prefix {
-    const char* prefix;
+    std::string_view prefix;
     int month;
   };
   static constexpr Prefix k_latin[] = {
@@ -130,7 +130,7 @@ int month_from_word(const std::string& w) {
 // Offset in minutes for a zone abbreviation; nullopt when `w` is not one.
 std::optional<int> zone_from_word(const std::string& w) {
   struct Zone {
-    const char* name;
+    std::string_view name;
     int minutes;
   };
   static constexpr Zone k_zones[] = {
@@ -143,7 +143,7 @@ std::optional<int> zone_from_word(const std::string& w) {
       {"hkt", 480},  {"awst", 480},  {"jst", 540},   {"kst", 540},  {"acst", 570}, {"aest", 600},
       {"aedt", 660}, {"nzst", 720},  {"nzdt", 780},
   };
-  if (w.size() > 4) return std::nullopt;
+  if (w.empty() || w.size() > 4) return std::nullopt;
   for (const auto& z : k_zones) {
     if (w == z.name) return z.minutes;
   }

@@ -279,8 +279,18 @@ class Repairer {
     return i + 1;
   }
 
+  // What span_end saw of the CDATA sections inside an element.
+  struct SpanInfo {
+    int sections = 0;              // top-level CDATA sections
+    bool nested = false;           // a CDATA section opened inside another
+    bool fallback = false;         // nesting never balanced; the end is the first closing tag
+    size_t first_open = npos;      // index of the first "<![CDATA["
+    size_t last_close_end = npos;  // index just past the last top-level "]]>"
+  };
+
   // The element `qname` just opened; its content starts at `from`. Content that is plain text or
-  // one clean CDATA section is copied; anything else becomes escaped text.
+  // one clean CDATA section is copied (the section out of line); anything else becomes escaped
+  // text.
   size_t text_span(std::string_view qname, size_t from) {
     const std::string_view s = m_s;
     char close_buf[80];
@@ -289,11 +299,11 @@ class Repairer {
     close_buf[1] = '/';
     std::memcpy(close_buf + 2, qname.data(), qname.size());
     const std::string_view close(close_buf, qname.size() + 2);
-    const size_t end = span_end(from, close);
-    const std::string_view span = s.substr(from, end - from);
-    if (span.find('<') == npos) {
+    SpanInfo info;
+    const size_t end = span_end(from, close, info);
+    if (info.sections == 0 && !info.fallback && s.substr(from, end - from).find('<') == npos) {
       copy_text(from, end);
-    } else if (std::string_view body; is_single_cdata(span, body)) {
+    } else if (std::string_view body; single_cdata(from, end, info, body)) {
       // U+E000 <index> U+E001: private-use characters no feed puts alone in an element.
       m_out.append("\xEE\x80\x80");
       m_out.append(std::to_string(m_cdata.size()));
@@ -305,7 +315,7 @@ class Repairer {
     return end;
   }
 
-  size_t span_end(size_t from, std::string_view close) const {
+  size_t span_end(size_t from, std::string_view close, SpanInfo& info) const {
     const std::string_view s = m_s;
     int depth = 0;
     size_t j = from;
@@ -315,6 +325,7 @@ class Repairer {
         if (k == npos) break;
         if (s.substr(k, k_cdata_open.size()) == k_cdata_open) {
           depth = 1;
+          if (info.sections++ == 0) info.first_open = k;
           j = k + k_cdata_open.size();
         } else if (closing_tag_at(s, k, close)) {
           return k;
@@ -327,31 +338,37 @@ class Repairer {
         const size_t k2 = find_cdata_open(s, j, k1);
         if (k2 != npos) {
           ++depth;
+          info.nested = true;
           j = k2 + k_cdata_open.size();
         } else {
           --depth;
           j = k1 + k_cdata_close.size();
+          if (depth == 0) info.last_close_end = j;
         }
       }
     }
     // Unbalanced CDATA: fall back to the first closing tag, else the end of the document.
+    info.fallback = true;
     for (size_t k = s.find(close, from); k != npos; k = s.find(close, k + 1)) {
       if (closing_tag_at(s, k, close)) return k;
     }
     return s.size();
   }
 
-  static bool is_single_cdata(std::string_view span, std::string_view& body) {
-    size_t b = 0;
-    size_t e = span.size();
-    while (b < e && is_space(span[b])) ++b;
-    while (e > b && is_space(span[e - 1])) --e;
-    const std::string_view t = span.substr(b, e - b);
-    if (t.substr(0, k_cdata_open.size()) != k_cdata_open) return false;
-    const size_t c = t.find(k_cdata_close, k_cdata_open.size());
-    if (c == npos || c + k_cdata_close.size() != t.size()) return false;
-    body = t.substr(k_cdata_open.size(), c - k_cdata_open.size());
-    return find_cdata_open(body, 0, body.size()) == npos;
+  // True when m_s[from, end) is whitespace, one CDATA section without nesting, whitespace.
+  bool single_cdata(size_t from, size_t end, const SpanInfo& info, std::string_view& body) const {
+    if (info.fallback || info.nested || info.sections != 1 || info.last_close_end > end) {
+      return false;
+    }
+    for (size_t k = from; k < info.first_open; ++k) {
+      if (!is_space(m_s[k])) return false;
+    }
+    for (size_t k = info.last_close_end; k < end; ++k) {
+      if (!is_space(m_s[k])) return false;
+    }
+    const size_t body_start = info.first_open + k_cdata_open.size();
+    body = m_s.substr(body_start, info.last_close_end - k_cdata_close.size() - body_start);
+    return true;
   }
 
   void copy_text(size_t from, size_t to) {
