@@ -48,11 +48,49 @@ std::string resolve(const std::string& base, const std::string& ref) {
   return resolve_url_string(base, r);
 }
 
+// For a JSON Feed cut off mid-transfer: the text up to the last item object that closed inside
+// "items", with the array and the feed object closed after it; "" when no item closed.
+std::string close_truncated(std::string_view s) {
+  const size_t items = s.find("\"items\"");
+  if (items == std::string_view::npos) return {};
+  size_t array_start = s.find('[', items);
+  if (array_start == std::string_view::npos) return {};
+  int depth = 0;  // relative to the items array
+  bool in_string = false;
+  size_t last_item_end = std::string_view::npos;
+  for (size_t i = array_start; i < s.size(); ++i) {
+    const char c = s[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ']' || c == '}') {
+      --depth;
+      if (depth == 1 && c == '}') last_item_end = i + 1;
+      if (depth <= 0) return {};  // the array closed: not a truncation we can mend
+    }
+  }
+  if (last_item_end == std::string_view::npos) return {};
+  // Objects that were open before "items" are closed too; feeds put "items" at the top level.
+  return std::string(s.substr(0, last_item_end)) + "]}";
+}
+
 }  // namespace
 
 Result<Feed> parse_json_feed(std::string_view utf8, std::string_view base_url) {
   const std::string text = sanitize_utf8(utf8);
   json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    const std::string mended = close_truncated(text);
+    if (!mended.empty()) doc = json::parse(mended, nullptr, /*allow_exceptions=*/false);
+  }
   if (doc.is_discarded() || !doc.is_object()) {
     return make_error(ErrorCode::parse_error, "not a feed: invalid JSON");
   }

@@ -8,9 +8,10 @@
 
 namespace newswatch::parsers {
 
-// Reads a JSON Feed; `utf8` is the document (JSON is UTF-8), `base_url` the document URL used to
-// resolve relative URLs (may be empty: then home_page_url). parse_error when the text is not
-// JSON or not a JSON Feed (no "items" array and no jsonfeed.org version).
+// Reads a JSON Feed; `utf8` is the document (JSON is UTF-8; invalid bytes become U+FFFD),
+// `base_url` the document URL for relative URLs (may be empty: then home_page_url). A document
+// cut off inside "items" yields the items that closed. parse_error when the text is not JSON or
+// not a JSON Feed (no "items" array and no jsonfeed.org version).
 Result<Feed> parse_json_feed(std::string_view utf8, std::string_view base_url);
 
 }  // namespace newswatch::parsers

@@ -377,6 +377,20 @@ TEST(ParseFeed, ReadsJsonFeedsDefensively) {
   EXPECT_EQ(f.entries[1].author, "");
 }
 
+TEST(ParseFeed, ReadsTheWholeItemsOfATruncatedJsonFeed) {
+  const std::string full =
+      "{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"J\",\"items\":["
+      "{\"id\":\"1\",\"title\":\"one } ] \\\" tricky\",\"tags\":[\"a\"]},"
+      "{\"id\":\"2\",\"title\":\"two\"},"
+      "{\"id\":\"3\",\"title\":\"thr";
+  const Feed f = parse_ok(full);
+  EXPECT_EQ(f.title, "J");
+  ASSERT_EQ(f.entries.size(), 2u);
+  EXPECT_EQ(f.entries[0].title, "one } ] \" tricky");
+  EXPECT_EQ(f.entries[1].id, "2");
+  EXPECT_EQ(parse_error("{\"items\":[{\"id\":\"1\"").code, ErrorCode::parse_error);
+}
+
 TEST(ParseFeed, ToleratesInvalidUtf8InJson) {
   const Feed f = parse_ok("{\"items\":[{\"id\":\"1\",\"title\":\"bad \xFF byte\"}]}");
   ASSERT_EQ(f.entries.size(), 1u);
