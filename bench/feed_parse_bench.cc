@@ -11,7 +11,25 @@
 
 namespace {
 
-std::string make_feed(int items, size_t target_bytes) {
+// CDATA-wrapped HTML (WordPress, Arc) or entity-escaped HTML (Drupal) in the text elements.
+enum class Markup { cdata, escaped };
+
+// Escapes `html` as Drupal does: '<', '>', '&' and '"' become entities.
+std::string escape(const std::string& html) {
+  std::string out;
+  for (const char c : html) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string make_feed(int items, size_t target_bytes, Markup markup) {
   std::string feed =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       "<rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" "
@@ -21,40 +39,47 @@ std::string make_feed(int items, size_t target_bytes) {
       "<atom:link href=\"https://news.example.de/feed/\" rel=\"self\" "
       "type=\"application/rss+xml\"/>\n<language>de-DE</language>\n";
   const size_t per_item = target_bytes / static_cast<size_t>(items);
-  const std::string paragraph =
+  const std::string html_paragraph =
       "<p>Die Bundesregierung hat am Montag in Berlin neue Ma&szlig;nahmen vorgestellt, die "
       "&bdquo;schnell und unb&uuml;rokratisch&ldquo; wirken sollen. Kritiker sprechen von einem "
       "<a href=\"https://news.example.de/thema/politik\">Schnellschuss</a> &ndash; die "
       "Opposition fordert eine Debatte im Bundestag.</p>\n";
+  const bool cdata = markup == Markup::cdata;
+  const std::string paragraph = cdata ? html_paragraph : escape(html_paragraph);
+  const std::string open = cdata ? "<![CDATA[" : "";
+  const std::string close = cdata ? "]]>" : "";
   for (int i = 0; i < items; ++i) {
     const std::string n = std::to_string(i);
-    std::string item = "<item>\n<title>Meldung " + n +
-                       ": Regierung beschlie&#223;t Paket &amp; Opposition protestiert</title>\n"
-                       "<link>https://news.example.de/politik/meldung-" +
-                       n +
-                       "/</link>\n<dc:creator><![CDATA[Anna Schmidt]]></dc:creator>\n"
-                       "<pubDate>Mon, 17 Jun 2024 09:" +
-                       std::to_string(10 + i % 50) +
-                       ":00 +0200</pubDate>\n<category><![CDATA[Politik]]></category>\n"
-                       "<guid isPermaLink=\"false\">https://news.example.de/?p=" +
-                       n + "</guid>\n<description><![CDATA[<p>Kurzfassung der Meldung " + n +
-                       " mit den wichtigsten Punkten.</p>]]></description>\n"
-                       "<content:encoded><![CDATA[";
+    std::string item =
+        "<item>\n<title>Meldung " + n +
+        ": Regierung beschlie&#223;t Paket &amp; Opposition protestiert</title>\n"
+        "<link>https://news.example.de/politik/meldung-" +
+        n +
+        "/</link>\n<dc:creator><![CDATA[Anna Schmidt]]></dc:creator>\n"
+        "<pubDate>Mon, 17 Jun 2024 09:" +
+        std::to_string(10 + i % 50) +
+        ":00 +0200</pubDate>\n<category><![CDATA[Politik]]></category>\n"
+        "<guid isPermaLink=\"false\">https://news.example.de/?p=" +
+        n + "</guid>\n<description>" + open +
+        (cdata ? "<p>Kurzfassung der Meldung " : "&lt;p&gt;Kurzfassung der Meldung ") + n +
+        (cdata ? " mit den wichtigsten Punkten.</p>" : " mit den wichtigsten Punkten.&lt;/p&gt;") +
+        close + "</description>\n<content:encoded>" + open;
     while (item.size() + paragraph.size() + 64 < per_item) item += paragraph;
-    item += "]]></content:encoded>\n</item>\n";
+    item += close + "</content:encoded>\n</item>\n";
     feed += item;
   }
   feed += "</channel>\n</rss>\n";
   return feed;
 }
 
-const std::string& feed_bytes() {
-  static const std::string feed = make_feed(100, 300 * 1024);
-  return feed;
+const std::string& feed_bytes(Markup markup = Markup::cdata) {
+  static const std::string cdata = make_feed(100, 300 * 1024, Markup::cdata);
+  static const std::string escaped = make_feed(100, 300 * 1024, Markup::escaped);
+  return markup == Markup::cdata ? cdata : escaped;
 }
 
 void BM_ParseFeed(benchmark::State& state) {
-  const std::string& bytes = feed_bytes();
+  const std::string& bytes = feed_bytes(static_cast<Markup>(state.range(0)));
   newswatch::parsers::FeedParseOptions options;
   options.url = "https://news.example.de/feed/";
   size_t entries = 0;
@@ -69,7 +94,7 @@ void BM_ParseFeed(benchmark::State& state) {
 }
 
 void BM_Libxml2BareParse(benchmark::State& state) {
-  const std::string& bytes = feed_bytes();
+  const std::string& bytes = feed_bytes(static_cast<Markup>(state.range(0)));
   int elements = 0;
   for (auto _ : state) {
     elements = newswatch::parsers::libxml2_bare_parse(bytes);
@@ -83,7 +108,7 @@ void BM_Libxml2BareParse(benchmark::State& state) {
 // time over the floor's (below 1 means faster than libxml2 alone on the same bytes).
 void BM_ParseFeedOverFloor(benchmark::State& state) {
   using Clock = std::chrono::steady_clock;
-  const std::string& bytes = feed_bytes();
+  const std::string& bytes = feed_bytes(static_cast<Markup>(state.range(0)));
   newswatch::parsers::FeedParseOptions options;
   options.url = "https://news.example.de/feed/";
   std::chrono::nanoseconds ours{0}, floor{0};
@@ -105,9 +130,10 @@ void BM_ParseFeedOverFloor(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes.size()));
 }
 
-BENCHMARK(BM_ParseFeed)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_ParseFeedOverFloor)->UseManualTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_Libxml2BareParse)->Unit(benchmark::kMicrosecond);
+// Argument 0: CDATA-wrapped HTML (the headline case); 1: entity-escaped HTML.
+BENCHMARK(BM_ParseFeed)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ParseFeedOverFloor)->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Libxml2BareParse)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -136,8 +136,8 @@ bool closing_tag_at(std::string_view s, size_t k, std::string_view close) {
 
 class Repairer {
  public:
-  Repairer(std::string_view s, std::string& out, std::vector<std::string_view>& cdata)
-      : m_s(s), m_out(out), m_cdata(cdata) {}
+  Repairer(std::string_view s, std::string& out, std::vector<RepairedXml::OutOfLine>& out_of_line)
+      : m_s(s), m_out(out), m_out_of_line(out_of_line) {}
 
   void run() {
     const size_t n = m_s.size();
@@ -279,6 +279,14 @@ class Repairer {
     return i + 1;
   }
 
+  // U+E000 <index> U+E001: private-use characters no feed puts alone in an element.
+  void placeholder(std::string_view raw, bool escaped) {
+    m_out.append("\xEE\x80\x80");
+    m_out.append(std::to_string(m_out_of_line.size()));
+    m_out.append("\xEE\x80\x81");
+    m_out_of_line.push_back({raw, escaped});
+  }
+
   // What span_end saw of the CDATA sections inside an element.
   struct SpanInfo {
     int sections = 0;              // top-level CDATA sections
@@ -302,13 +310,13 @@ class Repairer {
     SpanInfo info;
     const size_t end = span_end(from, close, info);
     if (info.sections == 0 && !info.fallback && s.substr(from, end - from).find('<') == npos) {
-      copy_text(from, end);
+      // Entities an internal subset declares need libxml2; everything else we decode later.
+      if (m_has_subset)
+        copy_text(from, end);
+      else
+        placeholder(s.substr(from, end - from), true);
     } else if (std::string_view body; single_cdata(from, end, info, body)) {
-      // U+E000 <index> U+E001: private-use characters no feed puts alone in an element.
-      m_out.append("\xEE\x80\x80");
-      m_out.append(std::to_string(m_cdata.size()));
-      m_out.append("\xEE\x80\x81");
-      m_cdata.push_back(body);
+      placeholder(body, false);
     } else {
       escape_span(from, end);
     }
@@ -418,11 +426,31 @@ class Repairer {
 
   std::string_view m_s;
   std::string& m_out;
-  std::vector<std::string_view>& m_cdata;
+  std::vector<RepairedXml::OutOfLine>& m_out_of_line;
   bool m_has_subset = false;
 };
 
 }  // namespace
+
+void append_xml_text(std::string_view s, std::string& out) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const void* amp = std::memchr(s.data() + i, '&', s.size() - i);
+    const size_t j =
+        amp == nullptr ? s.size() : static_cast<size_t>(static_cast<const char*>(amp) - s.data());
+    out.append(s.data() + i, j - i);
+    if (j >= s.size()) break;
+    size_t len = 0;
+    const char32_t cp = decode_html_reference(s, j, len);
+    if (cp == 0) {
+      out += '&';
+      i = j + 1;
+    } else {
+      append_utf8(out, is_xml_char(cp) ? cp : 0xFFFD);
+      i = j + len;
+    }
+  }
+}
 
 long cdata_placeholder_index(std::string_view t) {
   if (t.size() < 7 || t.substr(0, 3) != "\xEE\x80\x80" ||
@@ -483,7 +511,7 @@ RepairedXml repair_feed_xml(std::string_view s) {
   result.has_xml_base = doc.find("xml:base") != npos;
   // Clean CDATA, the bulk of most feeds, stays out of `text`: reserve for the markup only.
   result.text.reserve(doc.size() / 4 + 256);
-  Repairer(doc, result.text, result.cdata).run();
+  Repairer(doc, result.text, result.out_of_line).run();
   return result;
 }
 

@@ -14,13 +14,23 @@ struct RepairedXml {
   std::string root;           // qualified name of the root element as written ("rss", "rdf:RDF")
   bool truncated = false;     // the root was never closed; text was cut after the last whole item
   bool has_xml_base = false;  // some element carries xml:base
-  // Contents of text elements that were one clean CDATA section. They are kept out of `text`
-  // (libxml2 parses CDATA one character at a time) and replaced there by a placeholder that
+  // Text elements kept out of `text` because libxml2 is slow on them (it parses CDATA one
+  // character at a time and builds nodes per entity): the content of one clean CDATA section,
+  // or escaped text without markup. `text` holds a placeholder instead, which
   // cdata_placeholder_index() recognises. Views into the `utf8` argument of repair_feed_xml.
-  std::vector<std::string_view> cdata;
+  struct OutOfLine {
+    std::string_view raw;
+    bool escaped = false;  // XML-escaped text: decode with append_xml_text; else CDATA content
+  };
+  std::vector<OutOfLine> out_of_line;
 };
 
-// The index into RepairedXml::cdata when `text` is exactly a placeholder, else -1.
+// Appends `escaped` with its character references decoded as the repair pass and libxml2 would:
+// XML's five, numeric ones (invalid ones become U+FFFD) and HTML named entities; an '&' that
+// starts no reference stays.
+void append_xml_text(std::string_view escaped, std::string& out);
+
+// The index into RepairedXml::out_of_line when `text` is exactly a placeholder, else -1.
 long cdata_placeholder_index(std::string_view text);
 
 // REQUIRES: `utf8` is UTF-8 without a BOM. Fixes, outside CDATA and comments: HTML named

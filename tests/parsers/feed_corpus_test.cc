@@ -96,8 +96,24 @@ TEST(FeedCorpus, RussianWindows1251) {
   EXPECT_EQ(f.entries[0].author, "Иван Петров");
   EXPECT_EQ(f.entries[0].summary, "Движение по мосту откроется в четверг «в штатном режиме».");
   EXPECT_EQ(iso(f.entries[0].published), "2024-06-18T12:30:00Z");
+  EXPECT_EQ(f.entries[0].content,
+            "Движение по мосту откроется в четверг. Стоимость работ составила 1,2 млрд рублей.");
   EXPECT_EQ(iso(f.entries[1].published), "2024-06-18T09:00:00Z");
+  EXPECT_EQ(f.entries[1].content, "");
   EXPECT_EQ(f.entries[1].title, "Синоптики обещают жару до +35");
+}
+
+TEST(FeedCorpus, RussianYandexTurbo) {
+  const Feed f = parse_file("yandex_turbo_ru.xml");
+  EXPECT_EQ(f.title, "Городские вести");
+  ASSERT_EQ(f.entries.size(), 1u);
+  const FeedEntry& e = f.entries[0];
+  EXPECT_EQ(e.title, "В центре города ограничат движение");
+  EXPECT_EQ(e.author, "Мария Смирнова");
+  EXPECT_EQ(iso(e.published), "2024-06-18T13:20:00Z");
+  EXPECT_EQ(e.content,
+            "В центре города ограничат движение\n\nОграничения продлятся до воскресенья.\n\n"
+            "Объезд \u2014 по набережной.");
 }
 
 TEST(FeedCorpus, RussianKoi8rNamedOnlyByContentType) {

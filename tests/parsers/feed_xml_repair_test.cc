@@ -63,8 +63,9 @@ TEST(RepairFeedXml, FlattensNestedCdata) {
 TEST(RepairFeedXml, MovesCleanCdataOutOfTheDocument) {
   const std::string doc = "<r><description><![CDATA[<p>x & y</p>]]></description></r>";
   const RepairedXml r = repair_feed_xml(doc);
-  ASSERT_EQ(r.cdata.size(), 1u);
-  EXPECT_EQ(r.cdata[0], "<p>x & y</p>");
+  ASSERT_EQ(r.out_of_line.size(), 1u);
+  EXPECT_EQ(r.out_of_line[0].raw, "<p>x & y</p>");
+  EXPECT_FALSE(r.out_of_line[0].escaped);
   const size_t open = r.text.find("<description>") + 13;
   const size_t close = r.text.find("</description>");
   EXPECT_EQ(cdata_placeholder_index(std::string_view(r.text).substr(open, close - open)), 0);
@@ -72,11 +73,31 @@ TEST(RepairFeedXml, MovesCleanCdataOutOfTheDocument) {
   EXPECT_EQ(cdata_placeholder_index(""), -1);
 }
 
+TEST(RepairFeedXml, MovesEscapedTextOutOfTheDocument) {
+  const RepairedXml r =
+      repair_feed_xml("<r><title>A &amp;amp; B &lt;b&gt;</title><link>x</link></r>");
+  ASSERT_EQ(r.out_of_line.size(), 1u);
+  EXPECT_TRUE(r.out_of_line[0].escaped);
+  EXPECT_EQ(r.out_of_line[0].raw, "A &amp;amp; B &lt;b&gt;");
+  EXPECT_NE(r.text.find("<link>x</link>"), std::string::npos);
+  // With an internal subset the text stays for libxml2, which knows the declared entities.
+  const RepairedXml own =
+      repair_feed_xml("<!DOCTYPE r [<!ENTITY e \"x\">]><r><title>&e;</title></r>");
+  EXPECT_TRUE(own.out_of_line.empty());
+}
+
+TEST(AppendXmlText, DecodesLikeTheParser) {
+  std::string out;
+  append_xml_text("a &amp;amp; &lt;b&gt; &quot;q&apos; &#8217; &#x41; &eacute; &#1; R&D &bogus;",
+                  out);
+  EXPECT_EQ(out, "a &amp; <b> \"q' \u2019 A \u00e9 \ufffd R&D &bogus;");
+}
+
 TEST(RepairFeedXml, CutsTruncatedDocumentsAfterTheLastWholeItem) {
   const RepairedXml r = repair_feed_xml(
-      "<rss><channel><item><title>1</title></item><item><title>2</title></item><item><ti");
+      "<rss><channel><item><link>1</link></item><item><link>2</link></item><item><li");
   EXPECT_TRUE(r.truncated);
-  EXPECT_EQ(r.text, "<rss><channel><item><title>1</title></item><item><title>2</title></item>");
+  EXPECT_EQ(r.text, "<rss><channel><item><link>1</link></item><item><link>2</link></item>");
   const RepairedXml atom = repair_feed_xml("<feed><entry><id>1</id></entry><entry><id>2");
   EXPECT_TRUE(atom.truncated);
   EXPECT_EQ(atom.text, "<feed><entry><id>1</id></entry>");
