@@ -49,6 +49,15 @@ TEST(ParseFeedDate, ReadsZoneNamePlusOffset) {
   EXPECT_EQ(parsed("Mon, 17 Jun 2024 12:00:00 UTC+03:00"), "2024-06-17T09:00:00Z");
 }
 
+TEST(ParseFeedDate, IgnoresZoneCommentsAfterAnOffset) {
+  EXPECT_EQ(parsed("Mon, 17 Jun 2024 11:00:00 +0200 (CEST)"), "2024-06-17T09:00:00Z");
+  EXPECT_EQ(parsed("2024-06-17T11:00:00+02:00[Europe/Berlin]"), "2024-06-17T09:00:00Z");
+  EXPECT_EQ(parsed("Mon, 17 Jun 2024 09:00:00 -0000"), "2024-06-17T09:00:00Z");
+  EXPECT_EQ(parsed("\xD0\x9F\xD0\xBD, 17 \xD0\xB8\xD1\x8E\xD0\xBD 2024 12:00:00 +0300"),
+            "2024-06-17T09:00:00Z");
+  EXPECT_EQ(parsed("2024 Jun 17 09:00 UTC"), "2024-06-17T09:00:00Z");
+}
+
 TEST(ParseFeedDate, ToleratesMissingSecondsAndTime) {
   EXPECT_EQ(parsed("Mon, 17 Jun 2024 09:00 GMT"), "2024-06-17T09:00:00Z");
   EXPECT_EQ(parsed("Mon, 17 Jun 2024 11:05 +0200"), "2024-06-17T09:05:00Z");
