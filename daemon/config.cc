@@ -311,7 +311,11 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
   }
   std::filesystem::path db(config.storage.path);
   if (db.is_relative()) {
-    db = std::filesystem::absolute(std::filesystem::path(name).parent_path()) / db;
+    std::error_code ec;
+    std::filesystem::path dir = std::filesystem::path(name).parent_path();
+    if (dir.empty()) dir = ".";
+    const auto abs = std::filesystem::absolute(dir, ec);
+    db = (ec ? dir : abs) / db;
   }
   config.storage.path = db.lexically_normal().string();
 

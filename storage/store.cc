@@ -7,7 +7,9 @@
 #include <rocksdb/write_batch.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <mutex>
 
 namespace newswatch::storage {
 namespace {
@@ -60,6 +62,8 @@ struct Store::Impl {
   StoreOptions options;
   std::string secondary_dir;
   rocksdb::WriteOptions write_options;
+  // Serialises put_article's check-then-write so two workers cannot store one URL twice.
+  std::mutex put_mutex;
 
   ~Impl() {
     for (auto* h : cfs) {
@@ -179,6 +183,7 @@ Result<std::optional<std::string>> Store::find_url(std::string_view url) const {
 
 Result<PutOutcome> Store::put_article(Article& article, std::vector<OutboxRecord> alerts) {
   const std::string& primary = article.canonical_url.empty() ? article.url : article.canonical_url;
+  std::lock_guard lock(m_impl->put_mutex);
   std::vector<std::string> urls = {primary};
   if (!article.url.empty() && article.url != primary) urls.push_back(article.url);
   for (const auto& u : urls) {
