@@ -41,6 +41,13 @@ void walk(const GumboNode* node, Article& a) {
       tag == GUMBO_TAG_FOOTER) {
     return;
   }
+  if (tag == GUMBO_TAG_H1 && a.byline.empty()) {
+    std::string t;
+    collect_text(node, t);
+    a.title = squash(t);
+    a.byline = " ";  // marks that an <h1> set the title; cleared below
+    return;
+  }
   if (tag == GUMBO_TAG_TITLE && a.title.empty()) {
     std::string t;
     collect_text(node, t);
@@ -71,6 +78,7 @@ Result<Article> extract_article(std::string_view html, const ExtractOptions& opt
   Article a;
   walk(out->root, a);
   gumbo_destroy_output(&kGumboDefaultOptions, out);
+  a.byline.clear();
   if (a.text.empty()) return make_error(ErrorCode::unsupported, "not an article: no paragraphs");
   return a;
 }
