@@ -15,6 +15,7 @@
 #include <unordered_set>
 
 #include "alerts/delivery.h"
+#include "alerts/email.h"
 #include "core/url.h"
 #include "daemon/logging.h"
 #include "daemon/topic_query.h"
@@ -538,14 +539,28 @@ class Daemon {
       store_delivery(rec);
       return;
     }
-    if (ch->type != ChannelType::webhook) {
-      alerts::record_failure(rec, "email delivery is not available in this build", now,
-                             std::nullopt, m_retry, m_rng);
-      store_delivery(rec);
+    const Article& a = **article;
+    const std::string snippet = alerts::make_snippet(a.text);
+    ++m_deliveries;
+    m_delivering.insert(rec.key());
+    const bool email = ch->type == ChannelType::email;
+    auto on_done = [this, rec = std::move(rec), email](Result<fetchers::HttpResponse> r) mutable {
+      on_delivery_result(std::move(rec), email, std::move(r));
+    };
+    if (email) {
+      fetchers::MailRequest mail;
+      mail.url = ch->smtp_url;
+      mail.username = ch->username;
+      mail.password = ch->password;
+      mail.from = alerts::bare_address(ch->from);
+      for (const auto& to : ch->to) mail.to.push_back(alerts::bare_address(to));
+      mail.message =
+          alerts::build_mime(alerts::build_alert_email(rec, a, snippet, ch->from, ch->to, now));
+      mail.timeout = 30s;
+      m_http->send_mail(std::move(mail), std::move(on_done));
       return;
     }
-    const Article& a = **article;
-    const auto message = alerts::build_webhook(rec, a, alerts::make_snippet(a.text), ch->secret);
+    const auto message = alerts::build_webhook(rec, a, snippet, ch->secret);
     fetchers::HttpRequest req;
     req.url = ch->url;
     req.method = "POST";
@@ -554,37 +569,38 @@ class Daemon {
     req.timeout = 15s;
     req.max_redirects = 0;
     req.allow_private_networks = true;  // the operator configured this receiver
-    ++m_deliveries;
-    m_delivering.insert(rec.key());
-    m_http->fetch(std::move(req), [this,
-                                   rec = std::move(rec)](Result<fetchers::HttpResponse> r) mutable {
-      --m_deliveries;
-      m_delivering.erase(rec.key());
-      const TimePoint done = SystemClock::instance().now();
-      if (r && r->status >= 200 && r->status < 300) {
-        rec.state = storage::DeliveryState::delivered;
-        rec.delivered_at = done;
-        ++rec.attempts;
-        ++m_alerts_delivered;
-        logger("alert")->info("alert.delivered topic={} article={} channel={} status={} ms={}",
-                              rec.topic, rec.article_id, rec.channel, r->status,
-                              r->elapsed.count());
-      } else {
-        const std::string why = r ? "HTTP " + std::to_string(r->status) : r.error().to_string();
-        if (r && !alerts::is_retryable_status(r->status)) {
-          rec.attempts = static_cast<std::uint32_t>(m_retry.max_attempts - 1);
-        }
-        alerts::record_failure(rec, why, done, r ? r->retry_after : std::nullopt, m_retry, m_rng);
-        logger("alert")->warn(
-            "alert.delivery_failed topic={} article={} channel={} attempt={} "
-            "state={} error={}",
-            rec.topic, rec.article_id, rec.channel, rec.attempts,
-            rec.state == storage::DeliveryState::dead ? "dead" : "retrying", q(why));
-      }
-      store_delivery(rec);
-      maybe_finish_shutdown();
-      if (!m_stopping) schedule_delivery(0ms);
-    });
+    m_http->fetch(std::move(req), std::move(on_done));
+  }
+
+  void on_delivery_result(storage::OutboxRecord rec, bool email, Result<fetchers::HttpResponse> r) {
+    --m_deliveries;
+    m_delivering.erase(rec.key());
+    const TimePoint done = SystemClock::instance().now();
+    const bool ok =
+        r && (email ? r->status >= 200 && r->status < 400 : r->status >= 200 && r->status < 300);
+    if (ok) {
+      rec.state = storage::DeliveryState::delivered;
+      rec.delivered_at = done;
+      ++rec.attempts;
+      ++m_alerts_delivered;
+      logger("alert")->info("alert.delivered topic={} article={} channel={} status={} ms={}",
+                            rec.topic, rec.article_id, rec.channel, r->status, r->elapsed.count());
+    } else {
+      const std::string why =
+          r ? (email ? "SMTP " : "HTTP ") + std::to_string(r->status) : r.error().to_string();
+      // Permanent refusals are not retried: other HTTP 4xx, SMTP 5xx.
+      const bool permanent =
+          r && (email ? r->status >= 500 : !alerts::is_retryable_status(r->status));
+      if (permanent) rec.attempts = static_cast<std::uint32_t>(m_retry.max_attempts - 1);
+      alerts::record_failure(rec, why, done, r ? r->retry_after : std::nullopt, m_retry, m_rng);
+      logger("alert")->warn(
+          "alert.delivery_failed topic={} article={} channel={} attempt={} state={} error={}",
+          rec.topic, rec.article_id, rec.channel, rec.attempts,
+          rec.state == storage::DeliveryState::dead ? "dead" : "retrying", q(why));
+    }
+    store_delivery(rec);
+    maybe_finish_shutdown();
+    if (!m_stopping) schedule_delivery(0ms);
   }
 
   void store_delivery(const storage::OutboxRecord& rec) {
