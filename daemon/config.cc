@@ -1,6 +1,7 @@
 #include "daemon/config.h"
 
 #include <toml++/toml.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -354,7 +355,7 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
     for (size_t i = 0; i < arr->size(); ++i) {
       const toml::table& t = *arr->get(i)->as_table();
       const std::string p = "sources[" + std::to_string(i) + "]";
-      r.check_keys(t, p, {"name", "url", "kind", "interval"});
+      r.check_keys(t, p, {"name", "url", "kind", "interval", "min_interval", "max_interval"});
       SourceConfig s;
       s.line = static_cast<int>(t.source().begin.line);
       if (r.read_string(t, p, "name", s.name, true) && !valid_name(s.name)) {
@@ -379,6 +380,15 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
         }
       }
       r.read_duration(t, p, "interval", s.interval, milliseconds(1000));
+      s.min_interval = std::max(milliseconds(1000), s.interval / 2);
+      s.max_interval = s.interval * 6;
+      r.read_duration(t, p, "min_interval", s.min_interval, milliseconds(1000));
+      r.read_duration(t, p, "max_interval", s.max_interval, milliseconds(1000));
+      if (s.min_interval > s.max_interval) {
+        r.error(t.get("min_interval") ? t.get("min_interval") : t.get("max_interval"),
+                p + ".min_interval",
+                "must not be larger than max_interval (" + format_duration(s.max_interval) + ")");
+      }
       if (!s.name.empty()) {
         if (auto [it, fresh] = source_names.emplace(s.name, s.line); !fresh) {
           r.error(t.get("name"), p + ".name",

@@ -42,6 +42,9 @@ struct SourceConfig {
   std::string url;
   SourceKind kind = SourceKind::detect;
   milliseconds interval{300'000};  // default "5m"
+  // Bounds of the adaptive interval; defaults max(1s, interval/2) and interval*6.
+  milliseconds min_interval{150'000};
+  milliseconds max_interval{1'800'000};
   int line = 0;                    // where it was declared, for messages
 };
 

@@ -20,6 +20,7 @@
 #include "daemon/logging.h"
 #include "daemon/topic_query.h"
 #include "fetchers/http_client.h"
+#include "fetchers/poll_schedule.h"
 #include "parsers/extractor.h"
 #include "parsers/feed_parser.h"
 #include "storage/store.h"
@@ -53,6 +54,7 @@ struct SourceRuntime {
   std::unique_ptr<asio::steady_timer> timer;
   bool polling = false;
   bool removed = false;
+  std::chrono::milliseconds next_delay{0};
 };
 
 struct PendingArticle {
@@ -192,8 +194,11 @@ class Daemon {
       if (it == m_sources.end()) {
         add_source(s);
       } else if (it->second.config.url != s.url || it->second.config.interval != s.interval ||
-                 it->second.config.kind != s.kind) {
+                 it->second.config.kind != s.kind ||
+                 it->second.config.min_interval != s.min_interval ||
+                 it->second.config.max_interval != s.max_interval) {
         it->second.config = s;
+        it->second.state.interval_ms = 0;  // adapt afresh from the new interval
         it->second.state.next_due = SystemClock::instance().now();
         schedule_source(it->second);
       }
@@ -236,9 +241,12 @@ class Daemon {
     schedule_source(it->second);
   }
 
-  void schedule_source(SourceRuntime& src) {
+  // Schedules the next poll after `delay`, or at the stored next-due time when not given.
+  void schedule_source(SourceRuntime& src, std::optional<std::chrono::milliseconds> given = {}) {
     const TimePoint now = SystemClock::instance().now();
-    auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(src.state.next_due - now);
+    auto delay =
+        given ? *given
+              : std::chrono::duration_cast<std::chrono::milliseconds>(src.state.next_due - now);
     if (delay < 0ms) {
       // Overdue after a restart: spread the first polls over a few seconds, not all at once.
       std::uniform_int_distribution<int> jitter(0, 2000);
@@ -272,23 +280,26 @@ class Daemon {
     });
   }
 
-  void finish_poll(SourceRuntime& src, std::chrono::milliseconds delay) {
+  void finish_poll(SourceRuntime& src, fetchers::PollResult result, std::size_t new_items,
+                   std::optional<std::chrono::seconds> retry_after = std::nullopt) {
     src.polling = false;
-    src.state.next_due =
-        SystemClock::instance().now() + std::chrono::duration_cast<std::chrono::seconds>(delay);
+    fetchers::PollPolicy policy;
+    policy.interval = src.config.interval;
+    policy.min_interval = src.config.min_interval;
+    policy.max_interval = src.config.max_interval;
+    const auto decision =
+        fetchers::next_poll(policy, std::chrono::milliseconds(src.state.interval_ms), result,
+                            new_items, src.state.consecutive_errors, retry_after, m_rng);
+    src.state.interval_ms = decision.interval.count();
+    src.state.next_due = SystemClock::instance().now() +
+                         std::chrono::duration_cast<std::chrono::seconds>(decision.delay);
+    src.next_delay = decision.delay;
     persist_state(src);
     if (src.removed) {
       m_sources.erase(src.config.name);
       return;
     }
-    if (!m_stopping) schedule_source(src);
-  }
-
-  std::chrono::milliseconds error_backoff(const SourceRuntime& src) const {
-    // Doubles per consecutive error, capped at a day: a dead source is polled rarely, not never.
-    const int n = std::min<int>(static_cast<int>(src.state.consecutive_errors), 10);
-    const auto d = src.config.interval * (1 << std::max(0, n - 1));
-    return std::min<std::chrono::milliseconds>(d, std::chrono::hours(24));
+    if (!m_stopping) schedule_source(src, decision.delay);
   }
 
   void persist_state(const SourceRuntime& src) {
@@ -303,12 +314,11 @@ class Daemon {
                      std::optional<std::chrono::seconds> retry_after = std::nullopt) {
     ++src.state.consecutive_errors;
     src.state.last_error = error;
-    auto delay = error_backoff(src);
-    if (retry_after && std::chrono::milliseconds(*retry_after) > delay) delay = *retry_after;
+    finish_poll(src, retry_after ? fetchers::PollResult::throttled : fetchers::PollResult::error, 0,
+                retry_after);
     logger("fetch")->warn("fetch.source_failed source={} errors={} retry_in={} error={}",
-                          src.config.name, src.state.consecutive_errors, format_duration(delay),
-                          q(error));
-    finish_poll(src, delay);
+                          src.config.name, src.state.consecutive_errors,
+                          format_duration(src.next_delay), q(error));
   }
 
   void on_feed_response(const std::string& name, Result<fetchers::HttpResponse> r) {
@@ -325,7 +335,7 @@ class Daemon {
       src.state.consecutive_errors = 0;
       src.state.last_success = SystemClock::instance().now();
       logger("fetch")->debug("fetch.not_modified source={} ms={}", name, resp.elapsed.count());
-      finish_poll(src, src.config.interval);
+      finish_poll(src, fetchers::PollResult::not_modified, 0);
       maybe_finish_shutdown();
       return;
     }
@@ -380,7 +390,9 @@ class Daemon {
     src.state.items_seen += fresh;
     logger("fetch")->info("fetch.feed_polled source={} kind={} entries={} new={}", name,
                           feed_kind_name(feed->kind), feed->entries.size(), fresh);
-    finish_poll(src, src.config.interval);
+    finish_poll(src,
+                fresh > 0 ? fetchers::PollResult::new_items : fetchers::PollResult::no_new_items,
+                fresh);
     pump_articles();
   }
 
@@ -543,11 +555,7 @@ class Daemon {
     const std::string snippet = alerts::make_snippet(a.text);
     ++m_deliveries;
     m_delivering.insert(rec.key());
-    const bool email = ch->type == ChannelType::email;
-    auto on_done = [this, rec = std::move(rec), email](Result<fetchers::HttpResponse> r) mutable {
-      on_delivery_result(std::move(rec), email, std::move(r));
-    };
-    if (email) {
+    if (ch->type == ChannelType::email) {
       fetchers::MailRequest mail;
       mail.url = ch->smtp_url;
       mail.username = ch->username;
@@ -557,7 +565,10 @@ class Daemon {
       mail.message =
           alerts::build_mime(alerts::build_alert_email(rec, a, snippet, ch->from, ch->to, now));
       mail.timeout = 30s;
-      m_http->send_mail(std::move(mail), std::move(on_done));
+      m_http->send_mail(std::move(mail),
+                        [this, rec = std::move(rec)](Result<fetchers::HttpResponse> r) mutable {
+                          on_delivery_result(std::move(rec), true, std::move(r));
+                        });
       return;
     }
     const auto message = alerts::build_webhook(rec, a, snippet, ch->secret);
@@ -569,7 +580,10 @@ class Daemon {
     req.timeout = 15s;
     req.max_redirects = 0;
     req.allow_private_networks = true;  // the operator configured this receiver
-    m_http->fetch(std::move(req), std::move(on_done));
+    m_http->fetch(std::move(req),
+                  [this, rec = std::move(rec)](Result<fetchers::HttpResponse> r) mutable {
+                    on_delivery_result(std::move(rec), false, std::move(r));
+                  });
   }
 
   void on_delivery_result(storage::OutboxRecord rec, bool email, Result<fetchers::HttpResponse> r) {

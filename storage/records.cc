@@ -178,6 +178,7 @@ std::string encode_source_state(const SourceState& s) {
   w.str(s.last_error);
   w.varint(s.items_seen);
   w.varint(s.polls);
+  w.svarint(s.interval_ms);
   return w.take();
 }
 
@@ -193,6 +194,7 @@ Result<SourceState> decode_source_state(std::string_view bytes) {
   s.last_error = r.str();
   s.items_seen = r.varint();
   s.polls = r.varint();
+  s.interval_ms = r.svarint();
   if (!r.ok()) return r.error();
   return s;
 }

@@ -27,6 +27,7 @@ struct SourceState {
   std::string last_error;
   std::uint64_t items_seen = 0;
   std::uint64_t polls = 0;
+  std::int64_t interval_ms = 0;  // the adapted poll interval; 0 = not adapted yet
 };
 
 enum class DeliveryState : std::uint8_t { pending = 0, delivered = 1, dead = 2 };
