@@ -45,7 +45,7 @@ struct SourceConfig {
   // Bounds of the adaptive interval; defaults max(1s, interval/2) and interval*6.
   milliseconds min_interval{150'000};
   milliseconds max_interval{1'800'000};
-  int line = 0;                    // where it was declared, for messages
+  int line = 0;  // where it was declared, for messages
 };
 
 struct ChannelConfig {
