@@ -179,4 +179,171 @@ int cmd_show(const Args& raw) {
   return kExitOk;
 }
 
+namespace {
+
+std::string age(std::optional<TimePoint> t, TimePoint now) {
+  if (!t || t->time_since_epoch().count() == 0) return "never";
+  const auto d = now - *t;
+  const bool future = d.count() < 0;
+  const auto s = std::chrono::duration_cast<std::chrono::seconds>(future ? -d : d);
+  const auto text = format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::seconds(s.count() >= 3600 ? s.count() / 60 * 60 : s.count())));
+  return future ? "in " + text : text + " ago";
+}
+
+}  // namespace
+
+int cmd_sources(const Args& raw) {
+  auto args = parse_cli_args(raw, CliSpec{{"--config"}, {"--json"}, {}});
+  if (!args) {
+    std::fprintf(stderr, "newswatch sources: %s\n", args.error().message.c_str());
+    return kExitUsage;
+  }
+  ConfigResult loaded = load_config(config_path(*args));
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+    return kExitUsage;
+  }
+  int code = kExitOk;
+  auto store = open_store("sources", *args, code);
+  if (!store) return code;
+  const TimePoint now = SystemClock::instance().now();
+  if (!args->has("--json")) {
+    std::printf("%-20s %-8s %-14s %-14s %-10s %8s %6s  %s\n", "NAME", "STATUS", "LAST SUCCESS",
+                "NEXT POLL", "INTERVAL", "ITEMS", "ERRORS", "LAST ERROR");
+  }
+  for (const auto& src : loaded.config->sources) {
+    auto state = store->get_source_state(src.name);
+    if (!state) {
+      std::fprintf(stderr, "newswatch sources: %s: %s\n", src.name.c_str(),
+                   state.error().to_string().c_str());
+      return kExitFailure;
+    }
+    const storage::SourceState st = state->value_or(storage::SourceState{});
+    const bool never = !state->has_value() || st.polls == 0;
+    const std::string status = never ? "new" : st.consecutive_errors > 0 ? "failing" : "ok";
+    const auto interval =
+        std::chrono::milliseconds(st.interval_ms > 0 ? st.interval_ms : src.interval.count());
+    if (args->has("--json")) {
+      nlohmann::json j;
+      j["name"] = src.name;
+      j["url"] = src.url;
+      j["status"] = status;
+      j["last_success"] = st.last_success.time_since_epoch().count()
+                              ? nlohmann::json(format_iso8601(st.last_success))
+                              : nlohmann::json(nullptr);
+      j["next_poll"] =
+          never ? nlohmann::json(nullptr) : nlohmann::json(format_iso8601(st.next_due));
+      j["interval_seconds"] = interval.count() / 1000;
+      j["items_seen"] = st.items_seen;
+      j["polls"] = st.polls;
+      j["consecutive_errors"] = st.consecutive_errors;
+      j["last_error"] = st.last_error;
+      std::printf("%s\n", dump(j).c_str());
+      continue;
+    }
+    std::printf("%-20s %-8s %-14s %-14s %-10s %8llu %6u  %s\n", src.name.c_str(), status.c_str(),
+                age(st.last_success, now).c_str(), never ? "-" : age(st.next_due, now).c_str(),
+                format_duration(interval).c_str(), static_cast<unsigned long long>(st.items_seen),
+                st.consecutive_errors, st.last_error.c_str());
+  }
+  return kExitOk;
+}
+
+int cmd_stats(const Args& raw) {
+  auto args = parse_cli_args(raw, CliSpec{{"--config"}, {"--json"}, {}});
+  if (!args) {
+    std::fprintf(stderr, "newswatch stats: %s\n", args.error().message.c_str());
+    return kExitUsage;
+  }
+  int code = kExitOk;
+  auto store = open_store("stats", *args, code);
+  if (!store) return code;
+  auto st = store->stats();
+  if (!st) {
+    std::fprintf(stderr, "newswatch stats: %s\n", st.error().to_string().c_str());
+    return kExitFailure;
+  }
+  nlohmann::json j;
+  j["articles"] = st->articles;
+  j["urls"] = st->urls;
+  j["pending_alerts"] = st->pending_alerts;
+  j["sources"] = st->sources;
+  j["disk_bytes"] = st->disk_bytes;
+  j["oldest"] = time_json(st->oldest);
+  j["newest"] = time_json(st->newest);
+  if (args->has("--json")) {
+    std::printf("%s\n", dump(j).c_str());
+    return kExitOk;
+  }
+  std::printf(
+      "articles:        %llu\nknown URLs:      %llu\npending alerts:  %llu\n"
+      "sources:         %llu\ndisk:            %.1f MiB\n",
+      static_cast<unsigned long long>(st->articles), static_cast<unsigned long long>(st->urls),
+      static_cast<unsigned long long>(st->pending_alerts),
+      static_cast<unsigned long long>(st->sources),
+      static_cast<double>(st->disk_bytes) / (1024.0 * 1024.0));
+  if (st->oldest) std::printf("oldest fetched:  %s\n", format_iso8601(*st->oldest).c_str());
+  if (st->newest) std::printf("newest fetched:  %s\n", format_iso8601(*st->newest).c_str());
+  return kExitOk;
+}
+
+int cmd_alerts(const Args& raw) {
+  auto args = parse_cli_args(
+      raw, CliSpec{{"--config", "--limit"}, {"--json", "--pending", "--dead", "--delivered"}, {}});
+  if (!args) {
+    std::fprintf(stderr, "newswatch alerts: %s\n", args.error().message.c_str());
+    return kExitUsage;
+  }
+  int code = kExitOk;
+  auto store = open_store("alerts", *args, code);
+  if (!store) return code;
+  const bool any_filter = args->has("--pending") || args->has("--dead") || args->has("--delivered");
+  std::vector<storage::OutboxRecord> records;
+  if (!any_filter || args->has("--pending")) {
+    auto pending = store->pending_alerts(100000);
+    if (!pending) {
+      std::fprintf(stderr, "newswatch alerts: %s\n", pending.error().to_string().c_str());
+      return kExitFailure;
+    }
+    records.insert(records.end(), pending->begin(), pending->end());
+  }
+  if (!any_filter || args->has("--dead") || args->has("--delivered")) {
+    auto log = store->alert_log(100000);
+    if (!log) {
+      std::fprintf(stderr, "newswatch alerts: %s\n", log.error().to_string().c_str());
+      return kExitFailure;
+    }
+    for (auto& r : *log) {
+      const bool dead = r.state == storage::DeliveryState::dead;
+      if (!any_filter || (dead && args->has("--dead")) || (!dead && args->has("--delivered"))) {
+        records.push_back(std::move(r));
+      }
+    }
+  }
+  const auto state_name = [](storage::DeliveryState s) {
+    return s == storage::DeliveryState::pending ? "pending"
+           : s == storage::DeliveryState::dead  ? "dead"
+                                                : "delivered";
+  };
+  for (const auto& r : records) {
+    if (args->has("--json")) {
+      nlohmann::json j;
+      j["topic"] = r.topic;
+      j["article"] = r.article_id;
+      j["channel"] = r.channel;
+      j["state"] = state_name(r.state);
+      j["attempts"] = r.attempts;
+      j["created"] = format_iso8601(r.created);
+      j["idempotency_key"] = r.idempotency_key();
+      j["last_error"] = r.last_error;
+      std::printf("%s\n", dump(j).c_str());
+    } else {
+      std::printf("%-9s %-16s %-16s %-12s attempts=%u %s\n", state_name(r.state), r.topic.c_str(),
+                  r.article_id.c_str(), r.channel.c_str(), r.attempts, r.last_error.c_str());
+    }
+  }
+  return kExitOk;
+}
+
 }  // namespace newswatch::daemon

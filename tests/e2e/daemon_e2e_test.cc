@@ -184,6 +184,26 @@ TEST_F(DaemonE2E, FeedToStoreToWebhookExactlyOnceAcrossRestart) {
       << "articles were fetched again after the restart";
   const auto relisted = run_command({NEWSWATCH_BINARY, "list", "--config", m_config, "--json"});
   EXPECT_EQ(std::count(relisted.out.begin(), relisted.out.end(), '\n'), 3);
+
+  // The operator's views: source health, the delivery log, store statistics.
+  const auto sources = run_command({NEWSWATCH_BINARY, "sources", "--config", m_config, "--json"});
+  ASSERT_EQ(sources.exit_code, 0) << sources.err;
+  const auto src = nlohmann::json::parse(sources.out);
+  EXPECT_EQ(src["name"], "testnews");
+  EXPECT_EQ(src["status"], "ok");
+  EXPECT_EQ(src["items_seen"], 3);
+  EXPECT_GE(src["polls"].get<int>(), 3);
+  EXPECT_FALSE(src["next_poll"].is_null());
+  const auto alerts = run_command({NEWSWATCH_BINARY, "alerts", "--config", m_config, "--json"});
+  ASSERT_EQ(alerts.exit_code, 0) << alerts.err;
+  EXPECT_EQ(std::count(alerts.out.begin(), alerts.out.end(), '\n'), 2);
+  EXPECT_NE(alerts.out.find("\"state\":\"delivered\""), std::string::npos) << alerts.out;
+  const auto stats = run_command({NEWSWATCH_BINARY, "stats", "--config", m_config, "--json"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  const auto st = nlohmann::json::parse(stats.out);
+  EXPECT_EQ(st["articles"], 3);
+  EXPECT_EQ(st["pending_alerts"], 0);
+  EXPECT_GT(st["disk_bytes"].get<long>(), 0);
 }
 
 TEST_F(DaemonE2E, FailedWebhookIsRetriedUntilItSucceeds) {
