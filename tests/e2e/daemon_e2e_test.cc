@@ -171,6 +171,8 @@ TEST_F(DaemonE2E, FeedToStoreToWebhookExactlyOnceAcrossRestart) {
   EXPECT_NE(text.find("600 Kilometer"), std::string::npos) << text;
   EXPECT_EQ(text.find("Impressum"), std::string::npos) << text;
   EXPECT_EQ(article["title"], "Nordkorea testet Rakete");
+  // The feed's RFC 822 pubDate fills in a date the page does not carry.
+  EXPECT_EQ(article["published"], "2026-11-20T08:00:00Z");
 
   // A restart polls again but neither stores nor sends anything twice.
   const std::size_t polls_before = feed_polls();
