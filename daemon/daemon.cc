@@ -33,6 +33,7 @@ namespace {
 
 constexpr std::size_t kMaxQueuedArticles = 10'000;
 constexpr int kMaxArticleFetches = 8;
+constexpr std::size_t kMaxQueueScan = 2000;
 constexpr int kMaxDeliveries = 8;
 constexpr int kMaxArticleFailures = 3;
 constexpr auto kDrainTimeout = 10s;
@@ -72,6 +73,7 @@ class Daemon {
         m_delivery_timer(m_io),
         m_drain_timer(m_io),
         m_watchdog_timer(m_io),
+        m_pump_timer(m_io),
         m_rng(std::random_device{}()) {}
 
   int run() {
@@ -131,6 +133,7 @@ class Daemon {
     for (auto& [name, src] : m_sources) src.timer->cancel();
     m_delivery_timer.cancel();
     m_watchdog_timer.cancel();
+    m_pump_timer.cancel();
     m_article_queue.clear();  // not acknowledged: re-discovered from the feed after restart
     m_drain_timer.expires_after(kDrainTimeout);
     m_drain_timer.async_wait([this](const boost::system::error_code& ec) {
@@ -398,26 +401,70 @@ class Daemon {
 
   // --- articles ------------------------------------------------------------------------------
 
+  // Starts queued article fetches while the global limit allows, politely per host: at most
+  // fetch.per_host_connections at once and fetch.host_delay between request starts.
   void pump_articles() {
-    while (!m_stopping && m_article_fetches < kMaxArticleFetches && !m_article_queue.empty()) {
-      PendingArticle item = std::move(m_article_queue.front());
-      m_article_queue.pop_front();
-      ++m_article_fetches;
-      fetchers::HttpRequest req;
-      req.url = item.entry.link;
-      req.timeout = m_config.fetch.timeout;
-      req.connect_timeout = m_config.fetch.connect_timeout;
-      req.max_body_size = m_config.fetch.max_body_size;
-      req.max_redirects = m_config.fetch.max_redirects;
-      req.allow_private_networks = m_config.fetch.allow_private_networks;
-      m_http->fetch(std::move(req),
-                    [this, item = std::move(item)](Result<fetchers::HttpResponse> r) mutable {
-                      --m_article_fetches;
-                      on_article_response(std::move(item), std::move(r));
-                      pump_articles();
-                      maybe_finish_shutdown();
-                    });
+    if (m_stopping) return;
+    const auto now = std::chrono::steady_clock::now();
+    std::optional<std::chrono::steady_clock::time_point> earliest;
+    std::size_t scanned = 0;
+    for (auto it = m_article_queue.begin();
+         it != m_article_queue.end() && m_article_fetches < kMaxArticleFetches &&
+         scanned < kMaxQueueScan;
+         ++scanned) {
+      const std::string host = host_of(it->entry.link);
+      HostState& hs = m_hosts[host];
+      const auto ready = hs.last_start + host_delay(hs);
+      if (hs.in_flight >= m_config.fetch.per_host_connections || ready > now) {
+        if (hs.in_flight < m_config.fetch.per_host_connections) {
+          earliest = earliest ? std::min(*earliest, ready) : ready;
+        }
+        ++it;
+        continue;
+      }
+      PendingArticle item = std::move(*it);
+      it = m_article_queue.erase(it);
+      ++hs.in_flight;
+      hs.last_start = now;
+      start_article_fetch(std::move(item), host);
     }
+    if (earliest && !m_article_queue.empty()) {
+      m_pump_timer.expires_at(*earliest);
+      m_pump_timer.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) pump_articles();
+      });
+    }
+  }
+
+  struct HostState {
+    int in_flight = 0;
+    std::chrono::steady_clock::time_point last_start{};
+  };
+
+  std::chrono::milliseconds host_delay(const HostState&) const { return m_config.fetch.host_delay; }
+
+  static std::string host_of(const std::string& url) {
+    const auto u = parse_url(url);
+    return u ? u->authority() : url;
+  }
+
+  void start_article_fetch(PendingArticle item, const std::string& host) {
+    ++m_article_fetches;
+    fetchers::HttpRequest req;
+    req.url = item.entry.link;
+    req.timeout = m_config.fetch.timeout;
+    req.connect_timeout = m_config.fetch.connect_timeout;
+    req.max_body_size = m_config.fetch.max_body_size;
+    req.max_redirects = m_config.fetch.max_redirects;
+    req.allow_private_networks = m_config.fetch.allow_private_networks;
+    m_http->fetch(std::move(req),
+                  [this, host, item = std::move(item)](Result<fetchers::HttpResponse> r) mutable {
+                    --m_article_fetches;
+                    --m_hosts[host].in_flight;
+                    on_article_response(std::move(item), std::move(r));
+                    pump_articles();
+                    maybe_finish_shutdown();
+                  });
   }
 
   void article_failed(const PendingArticle& item, const std::string& error) {
@@ -633,6 +680,8 @@ class Daemon {
   asio::steady_timer m_delivery_timer;
   asio::steady_timer m_drain_timer;
   asio::steady_timer m_watchdog_timer;
+  asio::steady_timer m_pump_timer;
+  std::map<std::string, HostState> m_hosts;
   std::mt19937_64 m_rng;
   std::unique_ptr<storage::Store> m_store;
   std::unique_ptr<fetchers::HttpClient> m_http;

@@ -208,6 +208,23 @@ TEST_F(DaemonE2E, FeedToStoreToWebhookExactlyOnceAcrossRestart) {
   EXPECT_GT(st["disk_bytes"].get<long>(), 0);
 }
 
+TEST_F(DaemonE2E, ArticleFetchesToOneHostAreSpacedByHostDelay) {
+  // The test config's [fetch] table sets no host_delay, so the default of 1 s applies.
+  auto daemon = start_daemon();
+  ASSERT_TRUE(wait_until([&] { return alerts_received().size() >= 2; }, 30s)) << log();
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(20s), 0);
+  std::vector<std::chrono::steady_clock::time_point> starts;
+  for (const auto& r : m_site->requests()) {
+    if (r.target != "/feed.xml") starts.push_back(r.received);
+  }
+  ASSERT_EQ(starts.size(), 3u);
+  std::sort(starts.begin(), starts.end());
+  for (size_t i = 1; i < starts.size(); ++i) {
+    EXPECT_GE(starts[i] - starts[i - 1], 900ms) << "requests " << i - 1 << " and " << i;
+  }
+}
+
 TEST_F(DaemonE2E, FailedWebhookIsRetriedUntilItSucceeds) {
   m_hook_status = 503;
   auto daemon = start_daemon();
