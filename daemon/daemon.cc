@@ -372,6 +372,13 @@ class Daemon {
       return;
     }
     std::size_t fresh = 0;
+    // Newest first: on a busy feed the latest story is the one a user is waiting for.
+    std::stable_sort(feed->entries.begin(), feed->entries.end(),
+                     [](const FeedEntry& a, const FeedEntry& b) {
+                       const auto ta = a.published ? a.published : a.updated;
+                       const auto tb = b.published ? b.published : b.updated;
+                       return ta.has_value() && (!tb.has_value() || *ta > *tb);
+                     });
     for (auto& entry : feed->entries) {
       if (entry.link.empty()) continue;
       if (m_queued_urls.count(entry.link) || m_failed_urls[entry.link] >= kMaxArticleFailures) {
