@@ -1,11 +1,349 @@
-#include <cstdio>
+// check-config, list and show: the commands that read the config and the store.
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "daemon/cli_args.h"
 #include "daemon/commands.h"
+#include "daemon/config.h"
+#include "storage/store.h"
 
 namespace newswatch::daemon {
+namespace {
 
-int cmd_check_config(const Args&) { return kExitFailure; }
-int cmd_list(const Args&) { return kExitFailure; }
-int cmd_show(const Args&) { return kExitFailure; }
+nlohmann::json time_json(const std::optional<TimePoint>& t) {
+  return t ? nlohmann::json(format_iso8601(*t)) : nlohmann::json(nullptr);
+}
+
+nlohmann::json article_json(const Article& a, bool with_text) {
+  nlohmann::json j;
+  j["id"] = a.id;
+  j["url"] = a.url;
+  j["canonical_url"] = a.canonical_url;
+  j["title"] = a.title;
+  j["published"] = time_json(a.published);
+  j["fetched"] = format_iso8601(a.fetched);
+  j["source"] = a.source;
+  j["language"] = a.language;
+  j["byline"] = a.byline;
+  j["topics"] = a.topics;
+  if (with_text) {
+    j["modified"] = time_json(a.modified);
+    j["site_name"] = a.site_name;
+    j["image"] = a.image;
+    j["summary"] = a.summary;
+    j["duplicate_urls"] = a.duplicate_urls;
+    j["text"] = a.text;
+  }
+  return j;
+}
+
+std::string dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Finds the config: --config, then $NEWSWATCH_CONFIG, then /etc/newswatch/newswatch.toml.
+std::string config_path(const CliArgs& args) {
+  if (auto p = args.get("--config")) return *p;
+  if (const char* env = std::getenv("NEWSWATCH_CONFIG"); env && *env) return env;
+  return "/etc/newswatch/newswatch.toml";
+}
+
+// Loads the config and opens the store read-only; prints errors and returns nullptr on failure.
+std::unique_ptr<storage::Store> open_store(const char* command, const CliArgs& args,
+                                           int& exit_code) {
+  const std::string path = config_path(args);
+  ConfigResult loaded = load_config(path);
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+    exit_code = kExitUsage;
+    return nullptr;
+  }
+  storage::StoreOptions so;
+  so.path = loaded.config->storage.path;
+  so.access = storage::StoreOptions::Access::read_only;
+  so.block_cache_bytes = 8u << 20;
+  auto store = storage::Store::open(so);
+  if (!store) {
+    std::fprintf(stderr, "newswatch %s: %s\n", command, store.error().message.c_str());
+    exit_code = kExitFailure;
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+}  // namespace
+
+int cmd_check_config(const Args& raw) {
+  auto args = parse_cli_args(raw, CliSpec{{"--config"}, {"--quiet"}, {}});
+  if (!args) {
+    std::fprintf(stderr, "newswatch check-config: %s\n", args.error().message.c_str());
+    return kExitUsage;
+  }
+  const std::string path = config_path(*args);
+  ConfigResult loaded = load_config(path);
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+    std::fprintf(stderr, "newswatch check-config: %zu error%s in %s\n", loaded.errors.size(),
+                 loaded.errors.size() == 1 ? "" : "s", path.c_str());
+    return kExitUsage;
+  }
+  if (!args->has("--quiet")) {
+    const Config& c = *loaded.config;
+    std::printf("%s: ok (%zu sources, %zu topics, %zu channels; database %s)\n", path.c_str(),
+                c.sources.size(), c.topics.size(), c.channels.size(), c.storage.path.c_str());
+  }
+  return kExitOk;
+}
+
+int cmd_list(const Args& raw) {
+  auto args = parse_cli_args(raw, CliSpec{{"--config", "--limit", "--offset"}, {"--json"}, {}});
+  if (!args) {
+    std::fprintf(stderr, "newswatch list: %s\n", args.error().message.c_str());
+    return kExitUsage;
+  }
+  std::size_t limit = 50, offset = 0;
+  try {
+    if (auto l = args->get("--limit")) limit = std::stoul(*l);
+    if (auto o = args->get("--offset")) offset = std::stoul(*o);
+  } catch (const std::exception&) {
+    std::fprintf(stderr, "newswatch list: --limit and --offset take a number\n");
+    return kExitUsage;
+  }
+  int code = kExitOk;
+  auto store = open_store("list", *args, code);
+  if (!store) return code;
+  auto articles = store->list_articles(limit, offset);
+  if (!articles) {
+    std::fprintf(stderr, "newswatch list: %s\n", articles.error().to_string().c_str());
+    return kExitFailure;
+  }
+  const bool json = args->has("--json");
+  const bool tty = isatty(STDOUT_FILENO);
+  for (const auto& a : *articles) {
+    if (json) {
+      std::printf("%s\n", dump(article_json(a, false)).c_str());
+      continue;
+    }
+    const std::string when = a.published ? format_iso8601(*a.published).substr(0, 16) : "-";
+    std::string title = a.title;
+    if (tty && title.size() > 80) title = title.substr(0, 77) + "...";
+    std::printf("%s  %-16s  %-12s  %s\n", a.id.c_str(), when.c_str(), a.source.c_str(),
+                title.c_str());
+  }
+  return kExitOk;
+}
+
+int cmd_show(const Args& raw) {
+  auto args = parse_cli_args(raw, CliSpec{{"--config"}, {"--json"}, {}});
+  if (!args) {
+    std::fprintf(stderr, "newswatch show: %s\n", args.error().message.c_str());
+    return kExitUsage;
+  }
+  if (args->positional.size() != 1) {
+    std::fprintf(stderr, "newswatch show: exactly one article ID is required\n");
+    return kExitUsage;
+  }
+  int code = kExitOk;
+  auto store = open_store("show", *args, code);
+  if (!store) return code;
+  const std::string& id = args->positional[0];
+  auto article = store->get_article(id);
+  if (!article) {
+    std::fprintf(stderr, "newswatch show: %s\n", article.error().to_string().c_str());
+    return kExitFailure;
+  }
+  if (!article->has_value()) {
+    std::fprintf(stderr, "newswatch show: no article with id %s\n", id.c_str());
+    return kExitFailure;
+  }
+  const Article& a = **article;
+  if (args->has("--json")) {
+    std::printf("%s\n", dump(article_json(a, true)).c_str());
+    return kExitOk;
+  }
+  std::printf("%s\n\n", a.title.c_str());
+  std::printf("id:        %s\nurl:       %s\nsource:    %s\n", a.id.c_str(), a.url.c_str(),
+              a.source.c_str());
+  if (a.published) std::printf("published: %s\n", format_iso8601(*a.published).c_str());
+  if (!a.byline.empty()) std::printf("byline:    %s\n", a.byline.c_str());
+  if (!a.language.empty()) std::printf("language:  %s\n", a.language.c_str());
+  if (!a.topics.empty()) {
+    std::string topics;
+    for (const auto& t : a.topics) topics += (topics.empty() ? "" : ", ") + t;
+    std::printf("topics:    %s\n", topics.c_str());
+  }
+  std::printf("\n%s\n", a.text.c_str());
+  return kExitOk;
+}
+
+namespace {
+
+std::string age(std::optional<TimePoint> t, TimePoint now) {
+  if (!t || t->time_since_epoch().count() == 0) return "never";
+  const auto d = now - *t;
+  const bool future = d.count() < 0;
+  const auto s = std::chrono::duration_cast<std::chrono::seconds>(future ? -d : d);
+  const auto text = format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::seconds(s.count() >= 3600 ? s.count() / 60 * 60 : s.count())));
+  return future ? "in " + text : text + " ago";
+}
+
+}  // namespace
+
+int cmd_sources(const Args& raw) {
+  auto args = parse_cli_args(raw, CliSpec{{"--config"}, {"--json"}, {}});
+  if (!args) {
+    std::fprintf(stderr, "newswatch sources: %s\n", args.error().message.c_str());
+    return kExitUsage;
+  }
+  ConfigResult loaded = load_config(config_path(*args));
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+    return kExitUsage;
+  }
+  int code = kExitOk;
+  auto store = open_store("sources", *args, code);
+  if (!store) return code;
+  const TimePoint now = SystemClock::instance().now();
+  if (!args->has("--json")) {
+    std::printf("%-20s %-8s %-14s %-14s %-10s %8s %6s  %s\n", "NAME", "STATUS", "LAST SUCCESS",
+                "NEXT POLL", "INTERVAL", "ITEMS", "ERRORS", "LAST ERROR");
+  }
+  for (const auto& src : loaded.config->sources) {
+    auto state = store->get_source_state(src.name);
+    if (!state) {
+      std::fprintf(stderr, "newswatch sources: %s: %s\n", src.name.c_str(),
+                   state.error().to_string().c_str());
+      return kExitFailure;
+    }
+    const storage::SourceState st = state->value_or(storage::SourceState{});
+    const bool never = !state->has_value() || st.polls == 0;
+    const std::string status = never ? "new" : st.consecutive_errors > 0 ? "failing" : "ok";
+    const auto interval =
+        std::chrono::milliseconds(st.interval_ms > 0 ? st.interval_ms : src.interval.count());
+    if (args->has("--json")) {
+      nlohmann::json j;
+      j["name"] = src.name;
+      j["url"] = src.url;
+      j["status"] = status;
+      j["last_success"] = st.last_success.time_since_epoch().count()
+                              ? nlohmann::json(format_iso8601(st.last_success))
+                              : nlohmann::json(nullptr);
+      j["next_poll"] =
+          never ? nlohmann::json(nullptr) : nlohmann::json(format_iso8601(st.next_due));
+      j["interval_seconds"] = interval.count() / 1000;
+      j["items_seen"] = st.items_seen;
+      j["polls"] = st.polls;
+      j["consecutive_errors"] = st.consecutive_errors;
+      j["last_error"] = st.last_error;
+      std::printf("%s\n", dump(j).c_str());
+      continue;
+    }
+    std::printf("%-20s %-8s %-14s %-14s %-10s %8llu %6u  %s\n", src.name.c_str(), status.c_str(),
+                age(st.last_success, now).c_str(), never ? "-" : age(st.next_due, now).c_str(),
+                format_duration(interval).c_str(), static_cast<unsigned long long>(st.items_seen),
+                st.consecutive_errors, st.last_error.c_str());
+  }
+  return kExitOk;
+}
+
+int cmd_stats(const Args& raw) {
+  auto args = parse_cli_args(raw, CliSpec{{"--config"}, {"--json"}, {}});
+  if (!args) {
+    std::fprintf(stderr, "newswatch stats: %s\n", args.error().message.c_str());
+    return kExitUsage;
+  }
+  int code = kExitOk;
+  auto store = open_store("stats", *args, code);
+  if (!store) return code;
+  auto st = store->stats();
+  if (!st) {
+    std::fprintf(stderr, "newswatch stats: %s\n", st.error().to_string().c_str());
+    return kExitFailure;
+  }
+  nlohmann::json j;
+  j["articles"] = st->articles;
+  j["urls"] = st->urls;
+  j["pending_alerts"] = st->pending_alerts;
+  j["sources"] = st->sources;
+  j["disk_bytes"] = st->disk_bytes;
+  j["oldest"] = time_json(st->oldest);
+  j["newest"] = time_json(st->newest);
+  if (args->has("--json")) {
+    std::printf("%s\n", dump(j).c_str());
+    return kExitOk;
+  }
+  std::printf(
+      "articles:        %llu\nknown URLs:      %llu\npending alerts:  %llu\n"
+      "sources:         %llu\ndisk:            %.1f MiB\n",
+      static_cast<unsigned long long>(st->articles), static_cast<unsigned long long>(st->urls),
+      static_cast<unsigned long long>(st->pending_alerts),
+      static_cast<unsigned long long>(st->sources),
+      static_cast<double>(st->disk_bytes) / (1024.0 * 1024.0));
+  if (st->oldest) std::printf("oldest fetched:  %s\n", format_iso8601(*st->oldest).c_str());
+  if (st->newest) std::printf("newest fetched:  %s\n", format_iso8601(*st->newest).c_str());
+  return kExitOk;
+}
+
+int cmd_alerts(const Args& raw) {
+  auto args = parse_cli_args(
+      raw, CliSpec{{"--config", "--limit"}, {"--json", "--pending", "--dead", "--delivered"}, {}});
+  if (!args) {
+    std::fprintf(stderr, "newswatch alerts: %s\n", args.error().message.c_str());
+    return kExitUsage;
+  }
+  int code = kExitOk;
+  auto store = open_store("alerts", *args, code);
+  if (!store) return code;
+  const bool any_filter = args->has("--pending") || args->has("--dead") || args->has("--delivered");
+  std::vector<storage::OutboxRecord> records;
+  if (!any_filter || args->has("--pending")) {
+    auto pending = store->pending_alerts(100000);
+    if (!pending) {
+      std::fprintf(stderr, "newswatch alerts: %s\n", pending.error().to_string().c_str());
+      return kExitFailure;
+    }
+    records.insert(records.end(), pending->begin(), pending->end());
+  }
+  if (!any_filter || args->has("--dead") || args->has("--delivered")) {
+    auto log = store->alert_log(100000);
+    if (!log) {
+      std::fprintf(stderr, "newswatch alerts: %s\n", log.error().to_string().c_str());
+      return kExitFailure;
+    }
+    for (auto& r : *log) {
+      const bool dead = r.state == storage::DeliveryState::dead;
+      if (!any_filter || (dead && args->has("--dead")) || (!dead && args->has("--delivered"))) {
+        records.push_back(std::move(r));
+      }
+    }
+  }
+  const auto state_name = [](storage::DeliveryState s) {
+    return s == storage::DeliveryState::pending ? "pending"
+           : s == storage::DeliveryState::dead  ? "dead"
+                                                : "delivered";
+  };
+  for (const auto& r : records) {
+    if (args->has("--json")) {
+      nlohmann::json j;
+      j["topic"] = r.topic;
+      j["article"] = r.article_id;
+      j["channel"] = r.channel;
+      j["state"] = state_name(r.state);
+      j["attempts"] = r.attempts;
+      j["created"] = format_iso8601(r.created);
+      j["idempotency_key"] = r.idempotency_key();
+      j["last_error"] = r.last_error;
+      std::printf("%s\n", dump(j).c_str());
+    } else {
+      std::printf("%-9s %-16s %-16s %-12s attempts=%u %s\n", state_name(r.state), r.topic.c_str(),
+                  r.article_id.c_str(), r.channel.c_str(), r.attempts, r.last_error.c_str());
+    }
+  }
+  return kExitOk;
+}
 
 }  // namespace newswatch::daemon

@@ -13,6 +13,9 @@ int cmd_run(const Args& args);           // daemon/cmd_run.cc
 int cmd_check_config(const Args& args);  // daemon/cmd_store.cc
 int cmd_list(const Args& args);          // daemon/cmd_store.cc
 int cmd_show(const Args& args);          // daemon/cmd_store.cc
+int cmd_sources(const Args& args);       // daemon/cmd_store.cc
+int cmd_stats(const Args& args);         // daemon/cmd_store.cc
+int cmd_alerts(const Args& args);        // daemon/cmd_store.cc
 int cmd_parse_feed(const Args& args);    // daemon/cmd_parse_feed.cc
 int cmd_extract(const Args& args);       // daemon/cmd_extract.cc
 

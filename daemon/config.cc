@@ -1,6 +1,7 @@
 #include "daemon/config.h"
 
 #include <toml++/toml.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -311,7 +312,11 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
   }
   std::filesystem::path db(config.storage.path);
   if (db.is_relative()) {
-    db = std::filesystem::absolute(std::filesystem::path(name).parent_path()) / db;
+    std::error_code ec;
+    std::filesystem::path dir = std::filesystem::path(name).parent_path();
+    if (dir.empty()) dir = ".";
+    const auto abs = std::filesystem::absolute(dir, ec);
+    db = (ec ? dir : abs) / db;
   }
   config.storage.path = db.lexically_normal().string();
 
@@ -319,13 +324,14 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
   if (const toml::table* t = r.table(root, "fetch")) {
     r.check_keys(*t, "fetch",
                  {"user_agent", "timeout", "connect_timeout", "max_body_size", "max_redirects",
-                  "per_host_connections", "allow_private_networks"});
+                  "per_host_connections", "host_delay", "allow_private_networks"});
     r.read_string(*t, "fetch", "user_agent", config.fetch.user_agent);
     r.read_duration(*t, "fetch", "timeout", config.fetch.timeout, milliseconds(100));
     r.read_duration(*t, "fetch", "connect_timeout", config.fetch.connect_timeout,
                     milliseconds(100));
     r.read_size(*t, "fetch", "max_body_size", config.fetch.max_body_size);
     r.read_int(*t, "fetch", "max_redirects", config.fetch.max_redirects, 0, 20);
+    r.read_duration(*t, "fetch", "host_delay", config.fetch.host_delay, milliseconds(0));
     r.read_int(*t, "fetch", "per_host_connections", config.fetch.per_host_connections, 1, 64);
     r.read_bool(*t, "fetch", "allow_private_networks", config.fetch.allow_private_networks);
   }
@@ -350,7 +356,7 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
     for (size_t i = 0; i < arr->size(); ++i) {
       const toml::table& t = *arr->get(i)->as_table();
       const std::string p = "sources[" + std::to_string(i) + "]";
-      r.check_keys(t, p, {"name", "url", "kind", "interval"});
+      r.check_keys(t, p, {"name", "url", "kind", "interval", "min_interval", "max_interval"});
       SourceConfig s;
       s.line = static_cast<int>(t.source().begin.line);
       if (r.read_string(t, p, "name", s.name, true) && !valid_name(s.name)) {
@@ -375,6 +381,15 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
         }
       }
       r.read_duration(t, p, "interval", s.interval, milliseconds(1000));
+      s.min_interval = std::max(milliseconds(1000), s.interval / 2);
+      s.max_interval = s.interval * 6;
+      r.read_duration(t, p, "min_interval", s.min_interval, milliseconds(1000));
+      r.read_duration(t, p, "max_interval", s.max_interval, milliseconds(1000));
+      if (s.min_interval > s.max_interval) {
+        r.error(t.get("min_interval") ? t.get("min_interval") : t.get("max_interval"),
+                p + ".min_interval",
+                "must not be larger than max_interval (" + format_duration(s.max_interval) + ")");
+      }
       if (!s.name.empty()) {
         if (auto [it, fresh] = source_names.emplace(s.name, s.line); !fresh) {
           r.error(t.get("name"), p + ".name",

@@ -34,6 +34,8 @@ struct FetchConfig {
   std::uint64_t max_body_size = 8 * 1024 * 1024;  // bytes after decoding, default 8 MiB
   int max_redirects = 5;
   int per_host_connections = 2;
+  // Least time between two request starts to one host (article fetches). Default "1s".
+  milliseconds host_delay{1000};
   bool allow_private_networks = false;  // SSRF guard for URLs found in feeds
 };
 
@@ -42,7 +44,10 @@ struct SourceConfig {
   std::string url;
   SourceKind kind = SourceKind::detect;
   milliseconds interval{300'000};  // default "5m"
-  int line = 0;                    // where it was declared, for messages
+  // Bounds of the adaptive interval; defaults max(1s, interval/2) and interval*6.
+  milliseconds min_interval{150'000};
+  milliseconds max_interval{1'800'000};
+  int line = 0;  // where it was declared, for messages
 };
 
 struct ChannelConfig {

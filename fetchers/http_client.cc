@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
@@ -97,6 +98,9 @@ struct HttpClient::Impl {
     HttpResponse response;
     FetchCallback done;
     std::chrono::steady_clock::time_point start;
+    std::string upload;  // SMTP message being sent
+    size_t upload_pos = 0;
+    curl_slist* recipients = nullptr;
     bool too_large = false;
     bool refused = false;
     std::string refused_ip;
@@ -349,6 +353,64 @@ struct HttpClient::Impl {
     }
   }
 
+  static size_t on_read(char* buffer, size_t size, size_t n, void* userp) {
+    auto* t = static_cast<Transfer*>(userp);
+    const size_t room = size * n;
+    const size_t left = t->upload.size() - t->upload_pos;
+    const size_t len = std::min(room, left);
+    std::memcpy(buffer, t->upload.data() + t->upload_pos, len);
+    t->upload_pos += len;
+    return len;
+  }
+
+  void send_mail(MailRequest mail, FetchCallback done) {
+    auto t = std::make_unique<Transfer>();
+    t->impl = this;
+    t->request.url = mail.url;
+    t->request.allow_private_networks = mail.allow_private_networks;
+    t->request.max_body_size = 1 << 20;
+    t->done = std::move(done);
+    t->start = std::chrono::steady_clock::now();
+    t->upload = std::move(mail.message);
+    ++stats.requests;
+    CURL* e = curl_easy_init();
+    t->easy = e;
+    curl_easy_setopt(e, CURLOPT_URL, mail.url.c_str());
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl_easy_setopt(e, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(mail.timeout.count()));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
+    if (!mail.username.empty()) {
+      curl_easy_setopt(e, CURLOPT_USERNAME, mail.username.c_str());
+      curl_easy_setopt(e, CURLOPT_PASSWORD, mail.password.c_str());
+    }
+    curl_easy_setopt(e, CURLOPT_MAIL_FROM, ("<" + mail.from + ">").c_str());
+    for (const auto& rcpt : mail.to) {
+      t->recipients = curl_slist_append(t->recipients, ("<" + rcpt + ">").c_str());
+    }
+    curl_easy_setopt(e, CURLOPT_MAIL_RCPT, t->recipients);
+    curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(t->upload.size()));
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, &Impl::on_read);
+    curl_easy_setopt(e, CURLOPT_READDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Impl::on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Impl::on_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &Impl::on_close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, this);
+    Transfer* raw = t.release();
+    transfers.insert(raw);
+    const CURLMcode rc = curl_multi_add_handle(multi, e);
+    if (rc != CURLM_OK) {
+      finish(raw, make_error(ErrorCode::internal,
+                             std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc)));
+    }
+  }
+
   void check_done() {
     CURLMsg* msg = nullptr;
     int left = 0;
@@ -415,6 +477,7 @@ struct HttpClient::Impl {
     curl_multi_remove_handle(multi, t->easy);
     curl_easy_cleanup(t->easy);
     curl_slist_free_all(t->headers);
+    curl_slist_free_all(t->recipients);
     std::unique_ptr<Transfer> owned(t);
     // Callbacks run outside curl's call stack, so they may start new requests freely.
     asio::post(
@@ -446,6 +509,10 @@ HttpClient::~HttpClient() = default;
 
 void HttpClient::fetch(HttpRequest request, FetchCallback done) {
   m_impl->fetch(std::move(request), std::move(done));
+}
+
+void HttpClient::send_mail(MailRequest mail, FetchCallback done) {
+  m_impl->send_mail(std::move(mail), std::move(done));
 }
 
 void HttpClient::cancel_all() { m_impl->cancel_all(); }

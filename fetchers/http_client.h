@@ -54,6 +54,18 @@ struct HttpResponse {
   int redirects = 0;
 };
 
+// One email for an SMTP server: the envelope and the complete RFC 5322 message.
+struct MailRequest {
+  std::string url;       // smtp://host:port (STARTTLS when offered) or smtps://host:port
+  std::string username;  // AUTH when non-empty
+  std::string password;
+  std::string from;             // envelope sender, a bare address
+  std::vector<std::string> to;  // envelope recipients, bare addresses
+  std::string message;          // headers + body, CRLF line ends
+  std::chrono::milliseconds timeout{30'000};
+  bool allow_private_networks = true;  // the operator configured this server
+};
+
 // Called once per request on the io thread: the response (any HTTP status), or an Error:
 // network, timeout, too_large, refused (SSRF guard, scheme), invalid_argument (bad URL).
 using FetchCallback = std::function<void(Result<HttpResponse>)>;
@@ -86,6 +98,10 @@ class HttpClient {
 
   // Starts `request`; `done` is called exactly once, never from inside fetch().
   void fetch(HttpRequest request, FetchCallback done);
+
+  // Sends `mail` over the same engine; `done` gets a response whose status is the SMTP server's
+  // last reply code (250 on success), or an Error as for fetch().
+  void send_mail(MailRequest mail, FetchCallback done);
 
   // Aborts every transfer in flight; their callbacks get Error{network, "cancelled"}.
   void cancel_all();

@@ -40,6 +40,7 @@ struct TestHttpServer::Impl {
         r.headers[name] = std::string(field.value());
       }
       r.body = req.body();
+      r.received = std::chrono::steady_clock::now();
       TestHandler h;
       {
         std::lock_guard lock(mutex);

@@ -19,6 +19,7 @@ struct TestRequest {
   std::string target;                          // path and query
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
+  std::chrono::steady_clock::time_point received{};
 
   std::string header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);

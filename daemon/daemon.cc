@@ -1,0 +1,718 @@
+#include "daemon/daemon.h"
+
+#include <systemd/sd-daemon.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <deque>
+#include <map>
+#include <random>
+#include <set>
+#include <unordered_set>
+
+#include "alerts/delivery.h"
+#include "alerts/email.h"
+#include "core/url.h"
+#include "daemon/logging.h"
+#include "daemon/topic_query.h"
+#include "fetchers/http_client.h"
+#include "fetchers/poll_schedule.h"
+#include "parsers/extractor.h"
+#include "parsers/feed_parser.h"
+#include "storage/store.h"
+
+namespace newswatch::daemon {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::size_t kMaxQueuedArticles = 10'000;
+constexpr int kMaxArticleFetches = 8;
+constexpr std::size_t kMaxQueueScan = 2000;
+constexpr int kMaxDeliveries = 8;
+constexpr int kMaxArticleFailures = 3;
+constexpr auto kDrainTimeout = 10s;
+
+// Quote a value for a key=value log line when it needs it.
+std::string q(const std::string& s) {
+  if (!s.empty() && s.find_first_of(" \"=") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c == '\n' ? ' ' : c;
+  }
+  return out + "\"";
+}
+
+struct SourceRuntime {
+  SourceConfig config;
+  storage::SourceState state;
+  std::unique_ptr<asio::steady_timer> timer;
+  bool polling = false;
+  bool removed = false;
+  std::chrono::milliseconds next_delay{0};
+};
+
+struct PendingArticle {
+  std::string source;
+  FeedEntry entry;
+};
+
+class Daemon {
+ public:
+  Daemon(std::string config_path, Config config)
+      : m_config_path(std::move(config_path)),
+        m_config(std::move(config)),
+        m_pool(2),
+        m_signals(m_io, SIGINT, SIGTERM, SIGHUP),
+        m_delivery_timer(m_io),
+        m_drain_timer(m_io),
+        m_watchdog_timer(m_io),
+        m_pump_timer(m_io),
+        m_rng(std::random_device{}()) {}
+
+  int run() {
+    auto log = logger("daemon");
+    storage::StoreOptions so;
+    so.path = m_config.storage.path;
+    auto store = storage::Store::open(so);
+    if (!store) {
+      log->error("daemon.store_open_failed path={} error={}", q(so.path),
+                 q(store.error().to_string()));
+      return 1;
+    }
+    m_store = std::move(*store);
+    fetchers::HttpClientOptions ho;
+    ho.user_agent = m_config.fetch.user_agent;
+    ho.per_host_connections = m_config.fetch.per_host_connections;
+    m_http = std::make_unique<fetchers::HttpClient>(m_io, ho);
+    m_matcher = std::make_shared<TopicMatcher>(m_config.topics);
+
+    wait_signal();
+    for (const auto& s : m_config.sources) add_source(s);
+    schedule_delivery(0ms);
+    start_watchdog();
+    log->info("daemon.started config={} db={} sources={} topics={} channels={}", q(m_config_path),
+              q(m_config.storage.path), m_config.sources.size(), m_config.topics.size(),
+              m_config.channels.size());
+    sd_notify(0, "READY=1\nSTATUS=running");
+    m_io.run();
+    m_pool.join();
+    log->info("daemon.stopped articles_stored={} alerts_delivered={}", m_articles_stored,
+              m_alerts_delivered);
+    return 0;
+  }
+
+ private:
+  // --- lifecycle -----------------------------------------------------------------------------
+
+  void wait_signal() {
+    m_signals.async_wait([this](const boost::system::error_code& ec, int signo) {
+      if (ec) return;
+      if (signo == SIGHUP) {
+        reload();
+        wait_signal();
+        return;
+      }
+      begin_shutdown(signo);
+    });
+  }
+
+  void begin_shutdown(int signo) {
+    if (m_stopping) return;
+    m_stopping = true;
+    sd_notify(0, "STOPPING=1");
+    logger("daemon")->info("daemon.stopping signal={} in_flight={} queued={}",
+                           signo == SIGTERM ? "SIGTERM" : "SIGINT", m_http->in_flight(),
+                           m_article_queue.size());
+    for (auto& [name, src] : m_sources) src.timer->cancel();
+    m_delivery_timer.cancel();
+    m_watchdog_timer.cancel();
+    m_pump_timer.cancel();
+    m_article_queue.clear();  // not acknowledged: re-discovered from the feed after restart
+    m_drain_timer.expires_after(kDrainTimeout);
+    m_drain_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      logger("daemon")->warn("daemon.drain_timeout in_flight={}", m_http->in_flight());
+      m_http->cancel_all();
+      finish_shutdown();
+    });
+    maybe_finish_shutdown();
+  }
+
+  void maybe_finish_shutdown() {
+    if (m_stopping && m_http->in_flight() == 0 && m_cpu_tasks == 0) finish_shutdown();
+  }
+
+  void finish_shutdown() {
+    if (m_finished) return;
+    m_finished = true;
+    m_drain_timer.cancel();
+    m_signals.cancel();
+    for (auto& [name, src] : m_sources) persist_state(src);
+    m_io.stop();
+  }
+
+  void start_watchdog() {
+    std::uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return;
+    const auto period = std::chrono::microseconds(usec / 2);
+    m_watchdog_timer.expires_after(period);
+    m_watchdog_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      sd_notifyf(0, "WATCHDOG=1\nSTATUS=articles=%llu alerts=%llu queued=%zu",
+                 static_cast<unsigned long long>(m_articles_stored),
+                 static_cast<unsigned long long>(m_alerts_delivered), m_article_queue.size());
+      start_watchdog();
+    });
+  }
+
+  void reload() {
+    auto log = logger("daemon");
+    sd_notify(0, "RELOADING=1");
+    ConfigResult result = load_config(m_config_path);
+    if (!result.config) {
+      for (const auto& e : result.errors) {
+        log->error("daemon.reload_failed error={} (keeping the running config)", q(e.to_string()));
+      }
+      sd_notify(0, "READY=1");
+      return;
+    }
+    Config next = std::move(*result.config);
+    if (next.storage.path != m_config.storage.path) {
+      log->warn("daemon.reload_storage_ignored path={} (storage.path changes need a restart)",
+                q(next.storage.path));
+      next.storage.path = m_config.storage.path;
+    }
+    setup_logging(next.log.level);
+    std::set<std::string> keep;
+    for (const auto& s : next.sources) {
+      keep.insert(s.name);
+      auto it = m_sources.find(s.name);
+      if (it == m_sources.end()) {
+        add_source(s);
+      } else if (it->second.config.url != s.url || it->second.config.interval != s.interval ||
+                 it->second.config.kind != s.kind ||
+                 it->second.config.min_interval != s.min_interval ||
+                 it->second.config.max_interval != s.max_interval) {
+        it->second.config = s;
+        it->second.state.interval_ms = 0;  // adapt afresh from the new interval
+        it->second.state.next_due = SystemClock::instance().now();
+        schedule_source(it->second);
+      }
+    }
+    for (auto it = m_sources.begin(); it != m_sources.end();) {
+      if (!keep.count(it->first)) {
+        it->second.timer->cancel();
+        if (it->second.polling) {
+          it->second.removed = true;  // erased when its poll completes
+          ++it;
+        } else {
+          it = m_sources.erase(it);
+        }
+      } else {
+        ++it;
+      }
+    }
+    m_matcher = std::make_shared<TopicMatcher>(next.topics);
+    m_config = std::move(next);
+    log->info("daemon.reloaded sources={} topics={} channels={}", m_config.sources.size(),
+              m_config.topics.size(), m_config.channels.size());
+    sd_notify(0, "READY=1");
+    schedule_delivery(0ms);
+  }
+
+  // --- polling -------------------------------------------------------------------------------
+
+  void add_source(const SourceConfig& config) {
+    SourceRuntime src;
+    src.config = config;
+    src.timer = std::make_unique<asio::steady_timer>(m_io);
+    auto stored = m_store->get_source_state(config.name);
+    if (stored && stored->has_value()) {
+      src.state = **stored;
+    } else if (!stored) {
+      logger("store")->warn("store.source_state_unreadable source={} error={}", config.name,
+                            q(stored.error().to_string()));
+    }
+    auto [it, fresh] = m_sources.emplace(config.name, std::move(src));
+    schedule_source(it->second);
+  }
+
+  // Schedules the next poll after `delay`, or at the stored next-due time when not given.
+  void schedule_source(SourceRuntime& src, std::optional<std::chrono::milliseconds> given = {}) {
+    const TimePoint now = SystemClock::instance().now();
+    auto delay =
+        given ? *given
+              : std::chrono::duration_cast<std::chrono::milliseconds>(src.state.next_due - now);
+    if (delay < 0ms) {
+      // Overdue after a restart: spread the first polls over a few seconds, not all at once.
+      std::uniform_int_distribution<int> jitter(0, 2000);
+      delay = std::chrono::milliseconds(jitter(m_rng));
+    }
+    const std::string name = src.config.name;
+    src.timer->expires_after(delay);
+    src.timer->async_wait([this, name](const boost::system::error_code& ec) {
+      if (ec || m_stopping) return;
+      auto it = m_sources.find(name);
+      if (it != m_sources.end() && !it->second.polling) poll(it->second);
+    });
+  }
+
+  void poll(SourceRuntime& src) {
+    src.polling = true;
+    src.state.last_attempt = SystemClock::instance().now();
+    ++src.state.polls;
+    fetchers::HttpRequest req;
+    req.url = src.config.url;
+    req.etag = src.state.etag;
+    req.last_modified = src.state.last_modified;
+    req.timeout = m_config.fetch.timeout;
+    req.connect_timeout = m_config.fetch.connect_timeout;
+    req.max_body_size = m_config.fetch.max_body_size;
+    req.max_redirects = m_config.fetch.max_redirects;
+    req.allow_private_networks = true;  // the operator configured this URL
+    const std::string name = src.config.name;
+    m_http->fetch(std::move(req), [this, name](Result<fetchers::HttpResponse> r) {
+      on_feed_response(name, std::move(r));
+    });
+  }
+
+  void finish_poll(SourceRuntime& src, fetchers::PollResult result, std::size_t new_items,
+                   std::optional<std::chrono::seconds> retry_after = std::nullopt) {
+    src.polling = false;
+    fetchers::PollPolicy policy;
+    policy.interval = src.config.interval;
+    policy.min_interval = src.config.min_interval;
+    policy.max_interval = src.config.max_interval;
+    const auto decision =
+        fetchers::next_poll(policy, std::chrono::milliseconds(src.state.interval_ms), result,
+                            new_items, src.state.consecutive_errors, retry_after, m_rng);
+    src.state.interval_ms = decision.interval.count();
+    src.state.next_due = SystemClock::instance().now() +
+                         std::chrono::duration_cast<std::chrono::seconds>(decision.delay);
+    src.next_delay = decision.delay;
+    persist_state(src);
+    if (src.removed) {
+      m_sources.erase(src.config.name);
+      return;
+    }
+    if (!m_stopping) schedule_source(src, decision.delay);
+  }
+
+  void persist_state(const SourceRuntime& src) {
+    auto s = m_store->put_source_state(src.config.name, src.state);
+    if (!s.ok()) {
+      logger("store")->error("store.write_failed what=source_state source={} error={}",
+                             src.config.name, q(s.to_string()));
+    }
+  }
+
+  void source_failed(SourceRuntime& src, const std::string& error,
+                     std::optional<std::chrono::seconds> retry_after = std::nullopt) {
+    ++src.state.consecutive_errors;
+    src.state.last_error = error;
+    finish_poll(src, retry_after ? fetchers::PollResult::throttled : fetchers::PollResult::error, 0,
+                retry_after);
+    logger("fetch")->warn("fetch.source_failed source={} errors={} retry_in={} error={}",
+                          src.config.name, src.state.consecutive_errors,
+                          format_duration(src.next_delay), q(error));
+  }
+
+  void on_feed_response(const std::string& name, Result<fetchers::HttpResponse> r) {
+    auto it = m_sources.find(name);
+    if (it == m_sources.end()) return;
+    SourceRuntime& src = it->second;
+    if (!r) {
+      source_failed(src, r.error().to_string());
+      maybe_finish_shutdown();
+      return;
+    }
+    fetchers::HttpResponse& resp = *r;
+    if (resp.status == 304) {
+      src.state.consecutive_errors = 0;
+      src.state.last_success = SystemClock::instance().now();
+      logger("fetch")->debug("fetch.not_modified source={} ms={}", name, resp.elapsed.count());
+      finish_poll(src, fetchers::PollResult::not_modified, 0);
+      maybe_finish_shutdown();
+      return;
+    }
+    if (resp.status < 200 || resp.status >= 300) {
+      source_failed(src, "HTTP " + std::to_string(resp.status), resp.retry_after);
+      maybe_finish_shutdown();
+      return;
+    }
+    src.state.etag = resp.etag;
+    src.state.last_modified = resp.last_modified;
+    ++m_cpu_tasks;
+    asio::post(m_pool, [this, name, resp = std::move(resp)]() mutable {
+      parsers::FeedParseOptions po;
+      po.url = resp.effective_url;
+      po.content_type = resp.content_type;
+      auto feed = parsers::parse_feed(resp.body, po);
+      asio::post(m_io, [this, name, feed = std::move(feed)]() mutable {
+        --m_cpu_tasks;
+        on_feed_parsed(name, std::move(feed));
+        maybe_finish_shutdown();
+      });
+    });
+  }
+
+  void on_feed_parsed(const std::string& name, Result<Feed> feed) {
+    auto it = m_sources.find(name);
+    if (it == m_sources.end()) return;
+    SourceRuntime& src = it->second;
+    if (!feed) {
+      source_failed(src, feed.error().to_string());
+      return;
+    }
+    std::size_t fresh = 0;
+    // Newest first: on a busy feed the latest story is the one a user is waiting for.
+    std::stable_sort(feed->entries.begin(), feed->entries.end(),
+                     [](const FeedEntry& a, const FeedEntry& b) {
+                       const auto ta = a.published ? a.published : a.updated;
+                       const auto tb = b.published ? b.published : b.updated;
+                       return ta.has_value() && (!tb.has_value() || *ta > *tb);
+                     });
+    for (auto& entry : feed->entries) {
+      if (entry.link.empty()) continue;
+      if (m_queued_urls.count(entry.link) || m_failed_urls[entry.link] >= kMaxArticleFailures) {
+        continue;
+      }
+      auto seen = m_store->find_url(entry.link);
+      if (!seen || seen->has_value()) continue;
+      if (m_article_queue.size() >= kMaxQueuedArticles) {
+        logger("fetch")->warn("fetch.queue_full source={} dropped={}", name, entry.link);
+        break;  // found again on the next poll
+      }
+      m_queued_urls.insert(entry.link);
+      m_article_queue.push_back({name, std::move(entry)});
+      ++fresh;
+    }
+    src.state.consecutive_errors = 0;
+    src.state.last_error.clear();
+    src.state.last_success = SystemClock::instance().now();
+    src.state.items_seen += fresh;
+    logger("fetch")->info("fetch.feed_polled source={} kind={} entries={} new={}", name,
+                          feed_kind_name(feed->kind), feed->entries.size(), fresh);
+    finish_poll(src,
+                fresh > 0 ? fetchers::PollResult::new_items : fetchers::PollResult::no_new_items,
+                fresh);
+    pump_articles();
+  }
+
+  // --- articles ------------------------------------------------------------------------------
+
+  // Starts queued article fetches while the global limit allows, politely per host: at most
+  // fetch.per_host_connections at once and fetch.host_delay between request starts.
+  void pump_articles() {
+    if (m_stopping) return;
+    const auto now = std::chrono::steady_clock::now();
+    std::optional<std::chrono::steady_clock::time_point> earliest;
+    std::size_t scanned = 0;
+    for (auto it = m_article_queue.begin();
+         it != m_article_queue.end() && m_article_fetches < kMaxArticleFetches &&
+         scanned < kMaxQueueScan;
+         ++scanned) {
+      const std::string host = host_of(it->entry.link);
+      HostState& hs = m_hosts[host];
+      const auto ready = hs.last_start + host_delay(hs);
+      if (hs.in_flight >= m_config.fetch.per_host_connections || ready > now) {
+        if (hs.in_flight < m_config.fetch.per_host_connections) {
+          earliest = earliest ? std::min(*earliest, ready) : ready;
+        }
+        ++it;
+        continue;
+      }
+      PendingArticle item = std::move(*it);
+      it = m_article_queue.erase(it);
+      ++hs.in_flight;
+      hs.last_start = now;
+      start_article_fetch(std::move(item), host);
+    }
+    if (earliest && !m_article_queue.empty()) {
+      m_pump_timer.expires_at(*earliest);
+      m_pump_timer.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) pump_articles();
+      });
+    }
+  }
+
+  struct HostState {
+    int in_flight = 0;
+    std::chrono::steady_clock::time_point last_start{};
+  };
+
+  std::chrono::milliseconds host_delay(const HostState&) const { return m_config.fetch.host_delay; }
+
+  static std::string host_of(const std::string& url) {
+    const auto u = parse_url(url);
+    return u ? u->authority() : url;
+  }
+
+  void start_article_fetch(PendingArticle item, const std::string& host) {
+    ++m_article_fetches;
+    fetchers::HttpRequest req;
+    req.url = item.entry.link;
+    req.timeout = m_config.fetch.timeout;
+    req.connect_timeout = m_config.fetch.connect_timeout;
+    req.max_body_size = m_config.fetch.max_body_size;
+    req.max_redirects = m_config.fetch.max_redirects;
+    req.allow_private_networks = m_config.fetch.allow_private_networks;
+    m_http->fetch(std::move(req),
+                  [this, host, item = std::move(item)](Result<fetchers::HttpResponse> r) mutable {
+                    --m_article_fetches;
+                    --m_hosts[host].in_flight;
+                    on_article_response(std::move(item), std::move(r));
+                    pump_articles();
+                    maybe_finish_shutdown();
+                  });
+  }
+
+  void article_failed(const PendingArticle& item, const std::string& error) {
+    m_queued_urls.erase(item.entry.link);
+    const int n = ++m_failed_urls[item.entry.link];
+    logger("fetch")->warn("fetch.article_failed source={} url={} attempt={} error={}", item.source,
+                          q(item.entry.link), n, q(error));
+  }
+
+  void on_article_response(PendingArticle item, Result<fetchers::HttpResponse> r) {
+    if (!r) {
+      article_failed(item, r.error().to_string());
+      return;
+    }
+    if (r->status < 200 || r->status >= 300) {
+      article_failed(item, "HTTP " + std::to_string(r->status));
+      return;
+    }
+    ++m_cpu_tasks;
+    auto matcher = m_matcher;
+    std::map<std::string, std::vector<std::string>> routes;
+    for (const auto& t : m_config.topics) routes[t.name] = t.channels;
+    asio::post(m_pool, [this, item = std::move(item), resp = std::move(*r), matcher,
+                        routes = std::move(routes)]() mutable {
+      auto outcome = process_article(item, resp, *matcher, routes);
+      asio::post(m_io, [this, item = std::move(item), outcome = std::move(outcome)]() mutable {
+        --m_cpu_tasks;
+        m_queued_urls.erase(item.entry.link);
+        if (!outcome) {
+          article_failed(item, outcome.error().to_string());
+        } else if (outcome->stored) {
+          ++m_articles_stored;
+          if (outcome->alerts_queued > 0) schedule_delivery(0ms);
+        }
+        maybe_finish_shutdown();
+      });
+    });
+  }
+
+  // CPU pool: extract, match, store (with its outbox records) in one batch.
+  Result<storage::PutOutcome> process_article(
+      const PendingArticle& item, const fetchers::HttpResponse& resp, const TopicMatcher& matcher,
+      const std::map<std::string, std::vector<std::string>>& routes) {
+    parsers::ExtractOptions eo;
+    eo.url = resp.effective_url.empty() ? item.entry.link : resp.effective_url;
+    eo.content_type = resp.content_type;
+    auto extracted = parsers::extract_article(resp.body, eo);
+    if (!extracted) return extracted.error();
+    Article& a = *extracted;
+    a.url = item.entry.link;
+    if (a.canonical_url.empty()) a.canonical_url = eo.url;
+    a.source = item.source;
+    a.fetched = SystemClock::instance().now();
+    if (a.title.empty()) a.title = item.entry.title;
+    if (!a.published) a.published = item.entry.published;
+    a.summary = item.entry.summary;
+    std::vector<storage::OutboxRecord> alerts;
+    for (const auto& hit : matcher.match(a)) {
+      a.topics.push_back(hit.topic);
+      auto route = routes.find(hit.topic);
+      if (route == routes.end()) continue;
+      for (const auto& channel : route->second) {
+        storage::OutboxRecord rec;
+        rec.topic = hit.topic;
+        rec.channel = channel;
+        rec.created = a.fetched;
+        rec.next_attempt = a.fetched;
+        alerts.push_back(std::move(rec));
+      }
+    }
+    auto outcome = m_store->put_article(a, std::move(alerts));
+    if (!outcome) return outcome.error();
+    if (outcome->stored) {
+      std::string topics;
+      for (const auto& t : a.topics) topics += (topics.empty() ? "" : ",") + t;
+      logger("store")->info("store.article_stored id={} source={} url={} topics={} title={}", a.id,
+                            a.source, q(a.url), topics.empty() ? "-" : topics, q(a.title));
+    } else {
+      logger("store")->debug("store.duplicate_url url={} existing={}", q(a.url), outcome->id);
+    }
+    return outcome;
+  }
+
+  // --- delivery ------------------------------------------------------------------------------
+
+  void schedule_delivery(std::chrono::milliseconds delay) {
+    if (m_stopping) return;
+    m_delivery_timer.expires_after(delay);
+    m_delivery_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || m_stopping) return;
+      deliver_pending();
+    });
+  }
+
+  const ChannelConfig* channel(const std::string& name) const {
+    for (const auto& c : m_config.channels) {
+      if (c.name == name) return &c;
+    }
+    return nullptr;
+  }
+
+  void deliver_pending() {
+    auto pending = m_store->pending_alerts(1000);
+    if (!pending) {
+      logger("alert")->error("alert.outbox_unreadable error={}", q(pending.error().to_string()));
+      schedule_delivery(30s);
+      return;
+    }
+    const TimePoint now = SystemClock::instance().now();
+    TimePoint earliest = now + std::chrono::seconds(30);
+    for (auto& rec : *pending) {
+      if (m_deliveries >= kMaxDeliveries) break;
+      if (m_delivering.count(rec.key())) continue;
+      if (rec.next_attempt > now) {
+        earliest = std::min(earliest, rec.next_attempt);
+        continue;
+      }
+      deliver(std::move(rec));
+    }
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(earliest - now) + 100ms;
+    schedule_delivery(std::max<std::chrono::milliseconds>(wait, 500ms));
+  }
+
+  void deliver(storage::OutboxRecord rec) {
+    const ChannelConfig* ch = channel(rec.channel);
+    auto article = m_store->get_article(rec.article_id);
+    const TimePoint now = SystemClock::instance().now();
+    if (!ch || !article || !article->has_value()) {
+      const std::string why = !ch ? "no channel named " + rec.channel : "article missing";
+      alerts::record_failure(rec, why, now, std::nullopt, m_retry, m_rng);
+      store_delivery(rec);
+      return;
+    }
+    const Article& a = **article;
+    const std::string snippet = alerts::make_snippet(a.text);
+    ++m_deliveries;
+    m_delivering.insert(rec.key());
+    if (ch->type == ChannelType::email) {
+      fetchers::MailRequest mail;
+      mail.url = ch->smtp_url;
+      mail.username = ch->username;
+      mail.password = ch->password;
+      mail.from = alerts::bare_address(ch->from);
+      for (const auto& to : ch->to) mail.to.push_back(alerts::bare_address(to));
+      mail.message =
+          alerts::build_mime(alerts::build_alert_email(rec, a, snippet, ch->from, ch->to, now));
+      mail.timeout = 30s;
+      m_http->send_mail(std::move(mail),
+                        [this, rec = std::move(rec)](Result<fetchers::HttpResponse> r) mutable {
+                          on_delivery_result(std::move(rec), true, std::move(r));
+                        });
+      return;
+    }
+    const auto message = alerts::build_webhook(rec, a, snippet, ch->secret);
+    fetchers::HttpRequest req;
+    req.url = ch->url;
+    req.method = "POST";
+    req.body = message.body;
+    req.headers = message.headers;
+    req.timeout = 15s;
+    req.max_redirects = 0;
+    req.allow_private_networks = true;  // the operator configured this receiver
+    m_http->fetch(std::move(req),
+                  [this, rec = std::move(rec)](Result<fetchers::HttpResponse> r) mutable {
+                    on_delivery_result(std::move(rec), false, std::move(r));
+                  });
+  }
+
+  void on_delivery_result(storage::OutboxRecord rec, bool email, Result<fetchers::HttpResponse> r) {
+    --m_deliveries;
+    m_delivering.erase(rec.key());
+    const TimePoint done = SystemClock::instance().now();
+    const bool ok =
+        r && (email ? r->status >= 200 && r->status < 400 : r->status >= 200 && r->status < 300);
+    if (ok) {
+      rec.state = storage::DeliveryState::delivered;
+      rec.delivered_at = done;
+      ++rec.attempts;
+      ++m_alerts_delivered;
+      logger("alert")->info("alert.delivered topic={} article={} channel={} status={} ms={}",
+                            rec.topic, rec.article_id, rec.channel, r->status, r->elapsed.count());
+    } else {
+      const std::string why =
+          r ? (email ? "SMTP " : "HTTP ") + std::to_string(r->status) : r.error().to_string();
+      // Permanent refusals are not retried: other HTTP 4xx, SMTP 5xx.
+      const bool permanent =
+          r && (email ? r->status >= 500 : !alerts::is_retryable_status(r->status));
+      if (permanent) rec.attempts = static_cast<std::uint32_t>(m_retry.max_attempts - 1);
+      alerts::record_failure(rec, why, done, r ? r->retry_after : std::nullopt, m_retry, m_rng);
+      logger("alert")->warn(
+          "alert.delivery_failed topic={} article={} channel={} attempt={} state={} error={}",
+          rec.topic, rec.article_id, rec.channel, rec.attempts,
+          rec.state == storage::DeliveryState::dead ? "dead" : "retrying", q(why));
+    }
+    store_delivery(rec);
+    maybe_finish_shutdown();
+    if (!m_stopping) schedule_delivery(0ms);
+  }
+
+  void store_delivery(const storage::OutboxRecord& rec) {
+    auto s = m_store->update_alert(rec);
+    if (!s.ok()) {
+      logger("store")->error("store.write_failed what=alert key={} error={}", rec.idempotency_key(),
+                             q(s.to_string()));
+    }
+  }
+
+  std::string m_config_path;
+  Config m_config;
+  asio::io_context m_io;
+  asio::thread_pool m_pool;
+  asio::signal_set m_signals;
+  asio::steady_timer m_delivery_timer;
+  asio::steady_timer m_drain_timer;
+  asio::steady_timer m_watchdog_timer;
+  asio::steady_timer m_pump_timer;
+  std::map<std::string, HostState> m_hosts;
+  std::mt19937_64 m_rng;
+  std::unique_ptr<storage::Store> m_store;
+  std::unique_ptr<fetchers::HttpClient> m_http;
+  std::shared_ptr<TopicMatcher> m_matcher;
+  std::map<std::string, SourceRuntime> m_sources;
+  std::deque<PendingArticle> m_article_queue;
+  std::unordered_set<std::string> m_queued_urls;
+  std::map<std::string, int> m_failed_urls;
+  std::set<std::string> m_delivering;
+  alerts::RetryPolicy m_retry;
+  int m_article_fetches = 0;
+  int m_deliveries = 0;
+  int m_cpu_tasks = 0;
+  bool m_stopping = false;
+  bool m_finished = false;
+  std::uint64_t m_articles_stored = 0;
+  std::uint64_t m_alerts_delivered = 0;
+};
+
+}  // namespace
+
+int run_daemon(const std::string& config_path, Config config) {
+  Daemon daemon(config_path, std::move(config));
+  return daemon.run();
+}
+
+}  // namespace newswatch::daemon

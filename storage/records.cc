@@ -1,0 +1,234 @@
+#include "storage/records.h"
+
+#include <cstring>
+
+namespace newswatch::storage {
+namespace {
+
+class Writer {
+ public:
+  explicit Writer(std::uint8_t tag) {
+    m_out.push_back(static_cast<char>(kRecordVersion));
+    m_out.push_back(static_cast<char>(tag));
+  }
+  void varint(std::uint64_t v) {
+    while (v >= 0x80) {
+      m_out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+      v >>= 7;
+    }
+    m_out.push_back(static_cast<char>(v));
+  }
+  void svarint(std::int64_t v) {
+    varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+  }
+  void str(std::string_view s) {
+    varint(s.size());
+    m_out.append(s);
+  }
+  void time(TimePoint t) { svarint(t.time_since_epoch().count()); }
+  void opt_time(const std::optional<TimePoint>& t) {
+    m_out.push_back(t ? 1 : 0);
+    if (t) time(*t);
+  }
+  std::string take() { return std::move(m_out); }
+
+ private:
+  std::string m_out;
+};
+
+class Reader {
+ public:
+  Reader(std::string_view in, std::uint8_t tag, const char* what) : m_in(in), m_what(what) {
+    if (m_in.size() < 2) {
+      fail("truncated header");
+      return;
+    }
+    if (static_cast<std::uint8_t>(m_in[0]) != kRecordVersion) {
+      fail("unknown format version " + std::to_string(static_cast<unsigned char>(m_in[0])));
+      return;
+    }
+    if (static_cast<std::uint8_t>(m_in[1]) != tag) fail("wrong record type");
+    m_pos = 2;
+  }
+  std::uint64_t varint() {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (m_pos >= m_in.size()) {
+        fail("truncated varint");
+        return 0;
+      }
+      const auto b = static_cast<std::uint8_t>(m_in[m_pos++]);
+      v |= static_cast<std::uint64_t>(b & 0x7F) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    fail("overlong varint");
+    return 0;
+  }
+  std::int64_t svarint() {
+    const std::uint64_t u = varint();
+    return static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
+  }
+  std::string str() {
+    const std::uint64_t n = varint();
+    if (!m_error.empty() || n > m_in.size() - m_pos) {
+      fail("truncated string");
+      return {};
+    }
+    std::string s(m_in.substr(m_pos, n));
+    m_pos += n;
+    return s;
+  }
+  TimePoint time() { return TimePoint(std::chrono::seconds(svarint())); }
+  std::optional<TimePoint> opt_time() {
+    if (m_pos >= m_in.size()) {
+      fail("truncated");
+      return std::nullopt;
+    }
+    if (m_in[m_pos++] == 0) return std::nullopt;
+    return time();
+  }
+  bool at_end() const { return m_pos >= m_in.size(); }
+  bool ok() const { return m_error.empty(); }
+  Error error() const {
+    return make_error(ErrorCode::corruption, std::string(m_what) + " record: " + m_error);
+  }
+
+ private:
+  void fail(const std::string& why) {
+    if (m_error.empty()) m_error = why;
+    m_pos = m_in.size();
+  }
+  std::string_view m_in;
+  const char* m_what;
+  size_t m_pos = 0;
+  std::string m_error;
+};
+
+enum Tag : std::uint8_t { kArticle = 1, kSource = 2, kOutbox = 3 };
+
+}  // namespace
+
+std::uint64_t stable_hash64(std::string_view bytes) {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+std::string hex64(std::uint64_t v) {
+  static const char* digits = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = digits[v & 0xF];
+    v >>= 4;
+  }
+  return out;
+}
+
+std::string OutboxRecord::key() const { return topic + '\x1F' + article_id + '\x1F' + channel; }
+
+std::string OutboxRecord::idempotency_key() const { return hex64(stable_hash64(key())); }
+
+std::string encode_article(const Article& a) {
+  Writer w(kArticle);
+  for (const std::string* s :
+       {&a.id, &a.url, &a.canonical_url, &a.source, &a.title, &a.byline, &a.language, &a.site_name,
+        &a.image, &a.summary, &a.text, &a.duplicate_of}) {
+    w.str(*s);
+  }
+  w.opt_time(a.published);
+  w.opt_time(a.modified);
+  w.time(a.fetched);
+  w.varint(a.topics.size());
+  for (const auto& t : a.topics) w.str(t);
+  w.varint(a.duplicate_urls.size());
+  for (const auto& u : a.duplicate_urls) w.str(u);
+  return w.take();
+}
+
+Result<Article> decode_article(std::string_view bytes) {
+  Reader r(bytes, kArticle, "article");
+  Article a;
+  for (std::string* s :
+       {&a.id, &a.url, &a.canonical_url, &a.source, &a.title, &a.byline, &a.language, &a.site_name,
+        &a.image, &a.summary, &a.text, &a.duplicate_of}) {
+    *s = r.str();
+  }
+  a.published = r.opt_time();
+  a.modified = r.opt_time();
+  a.fetched = r.time();
+  const std::uint64_t topics = r.varint();
+  for (std::uint64_t i = 0; i < topics && r.ok(); ++i) a.topics.push_back(r.str());
+  const std::uint64_t dups = r.varint();
+  for (std::uint64_t i = 0; i < dups && r.ok(); ++i) a.duplicate_urls.push_back(r.str());
+  if (!r.ok()) return r.error();
+  return a;
+}
+
+std::string encode_source_state(const SourceState& s) {
+  Writer w(kSource);
+  w.str(s.etag);
+  w.str(s.last_modified);
+  w.time(s.next_due);
+  w.time(s.last_attempt);
+  w.time(s.last_success);
+  w.varint(s.consecutive_errors);
+  w.str(s.last_error);
+  w.varint(s.items_seen);
+  w.varint(s.polls);
+  w.svarint(s.interval_ms);
+  return w.take();
+}
+
+Result<SourceState> decode_source_state(std::string_view bytes) {
+  Reader r(bytes, kSource, "source state");
+  SourceState s;
+  s.etag = r.str();
+  s.last_modified = r.str();
+  s.next_due = r.time();
+  s.last_attempt = r.time();
+  s.last_success = r.time();
+  s.consecutive_errors = static_cast<std::uint32_t>(r.varint());
+  s.last_error = r.str();
+  s.items_seen = r.varint();
+  s.polls = r.varint();
+  s.interval_ms = r.svarint();
+  if (!r.ok()) return r.error();
+  return s;
+}
+
+std::string encode_outbox(const OutboxRecord& o) {
+  Writer w(kOutbox);
+  w.str(o.topic);
+  w.str(o.article_id);
+  w.str(o.channel);
+  w.time(o.created);
+  w.time(o.next_attempt);
+  w.varint(o.attempts);
+  w.str(o.last_error);
+  w.varint(static_cast<std::uint8_t>(o.state));
+  w.time(o.delivered_at);
+  return w.take();
+}
+
+Result<OutboxRecord> decode_outbox(std::string_view bytes) {
+  Reader r(bytes, kOutbox, "outbox");
+  OutboxRecord o;
+  o.topic = r.str();
+  o.article_id = r.str();
+  o.channel = r.str();
+  o.created = r.time();
+  o.next_attempt = r.time();
+  o.attempts = static_cast<std::uint32_t>(r.varint());
+  o.last_error = r.str();
+  const std::uint64_t state = r.varint();
+  if (state > 2) return make_error(ErrorCode::corruption, "outbox record: bad state");
+  o.state = static_cast<DeliveryState>(state);
+  o.delivered_at = r.time();
+  if (!r.ok()) return r.error();
+  return o;
+}
+
+}  // namespace newswatch::storage

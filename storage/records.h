@@ -1,0 +1,68 @@
+// The records newswatch keeps besides articles, and the versioned binary encoding of every stored
+// value (docs/storage.md). Pure functions: no RocksDB here, so the decoders can be fuzzed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/article.h"
+#include "core/result.h"
+#include "core/time.h"
+
+namespace newswatch::storage {
+
+// Format version written as the first byte of every encoded value.
+inline constexpr std::uint8_t kRecordVersion = 1;
+
+// Poll state of one source, kept across restarts.
+struct SourceState {
+  std::string etag;
+  std::string last_modified;
+  TimePoint next_due{};
+  TimePoint last_attempt{};
+  TimePoint last_success{};
+  std::uint32_t consecutive_errors = 0;
+  std::string last_error;
+  std::uint64_t items_seen = 0;
+  std::uint64_t polls = 0;
+  std::int64_t interval_ms = 0;  // the adapted poll interval; 0 = not adapted yet
+};
+
+enum class DeliveryState : std::uint8_t { pending = 0, delivered = 1, dead = 2 };
+
+// One alert to deliver: (topic, story, channel) is its identity and idempotency key.
+struct OutboxRecord {
+  std::string topic;
+  std::string article_id;
+  std::string channel;
+  TimePoint created{};
+  TimePoint next_attempt{};
+  std::uint32_t attempts = 0;
+  std::string last_error;
+  DeliveryState state = DeliveryState::pending;
+  TimePoint delivered_at{};
+
+  // "topic\x1Farticle_id\x1Fchannel": the key in the outbox and the delivery log.
+  std::string key() const;
+  // A stable printable id sent to receivers (webhook header, Message-ID): hex of a hash of key().
+  std::string idempotency_key() const;
+};
+
+std::string encode_article(const Article& article);
+Result<Article> decode_article(std::string_view bytes);
+
+std::string encode_source_state(const SourceState& state);
+Result<SourceState> decode_source_state(std::string_view bytes);
+
+std::string encode_outbox(const OutboxRecord& record);
+Result<OutboxRecord> decode_outbox(std::string_view bytes);
+
+// 64-bit FNV-1a; stable across versions (ids and keys depend on it).
+std::uint64_t stable_hash64(std::string_view bytes);
+
+// 16 lower-case hex digits.
+std::string hex64(std::uint64_t value);
+
+}  // namespace newswatch::storage

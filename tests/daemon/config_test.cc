@@ -1,0 +1,213 @@
+#include "daemon/config.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/sandbox.h"
+
+namespace newswatch::daemon {
+namespace {
+
+const char* kValid = R"toml(
+[storage]
+path = "db"
+
+[fetch]
+user_agent = "newswatch-test (+https://example.org/contact)"
+timeout = "20s"
+max_body_size = "4MiB"
+allow_private_networks = true
+
+[[sources]]
+name = "tagesschau"
+url = "https://www.tagesschau.de/xml/rss2/"
+kind = "feed"
+interval = "5m"
+
+[[sources]]
+name = "meduza"
+url = "https://meduza.io/rss/all"
+
+[[channels]]
+name = "hook"
+type = "webhook"
+url = "http://127.0.0.1:9000/alerts"
+secret = "s3cret"
+
+[[channels]]
+name = "mail"
+type = "email"
+smtp_url = "smtp://127.0.0.1:2525"
+from = "newswatch@example.org"
+to = ["me@example.org"]
+
+[[topics]]
+name = "korea"
+query = "Nordkorea OR Pjöngjang"
+channels = ["hook", "mail"]
+)toml";
+
+// Parses `text` and returns every error as one string per line.
+std::string errors_of(const std::string& text) {
+  ConfigResult r = parse_config(text, "/etc/newswatch/test.toml");
+  std::string out;
+  for (const auto& e : r.errors) out += e.to_string() + "\n";
+  return out;
+}
+
+TEST(Config, ParsesAValidFileWithDefaults) {
+  ConfigResult r = parse_config(kValid, "/etc/newswatch/test.toml");
+  ASSERT_TRUE(r.config) << errors_of(kValid);
+  const Config& c = *r.config;
+  EXPECT_EQ(c.storage.path, "/etc/newswatch/db");
+  EXPECT_EQ(c.fetch.timeout, std::chrono::seconds(20));
+  EXPECT_EQ(c.fetch.max_body_size, 4u << 20);
+  EXPECT_TRUE(c.fetch.allow_private_networks);
+  EXPECT_EQ(c.fetch.per_host_connections, 2);
+  ASSERT_EQ(c.sources.size(), 2u);
+  EXPECT_EQ(c.sources[0].kind, SourceKind::feed);
+  EXPECT_EQ(c.sources[0].interval, std::chrono::minutes(5));
+  EXPECT_EQ(c.sources[1].kind, SourceKind::detect);
+  EXPECT_EQ(c.sources[1].interval, std::chrono::minutes(5));
+  ASSERT_EQ(c.channels.size(), 2u);
+  EXPECT_EQ(c.channels[1].type, ChannelType::email);
+  EXPECT_EQ(c.channels[1].to, std::vector<std::string>{"me@example.org"});
+  ASSERT_EQ(c.topics.size(), 1u);
+  EXPECT_EQ(c.topics[0].channels, (std::vector<std::string>{"hook", "mail"}));
+}
+
+TEST(Config, DefaultsWhenSectionsAreMissing) {
+  ConfigResult r = parse_config("", "/srv/nw/newswatch.toml");
+  ASSERT_TRUE(r.config);
+  EXPECT_EQ(r.config->storage.path, "/srv/nw/newswatch-db");
+  EXPECT_FALSE(r.config->fetch.allow_private_networks);
+  EXPECT_EQ(r.config->log.level, "info");
+}
+
+TEST(Config, SyntaxErrorNamesFileLineAndColumn) {
+  const std::string e = errors_of("[storage]\npath = \"db\"\n[fetch\n");
+  EXPECT_NE(e.find("/etc/newswatch/test.toml:3:"), std::string::npos) << e;
+}
+
+TEST(Config, UnknownKeysAreErrorsWithAllowedList) {
+  const std::string e = errors_of("[fetch]\ntimeuot = \"5s\"\n");
+  EXPECT_NE(e.find("test.toml:2:11: fetch.timeuot: unknown key"), std::string::npos) << e;
+  EXPECT_NE(e.find("timeout"), std::string::npos) << e;
+  EXPECT_NE(errors_of("[storag]\npath=\"x\"\n").find("storag: unknown key"), std::string::npos);
+}
+
+TEST(Config, WrongTypesAreErrors) {
+  EXPECT_NE(errors_of("[fetch]\nallow_private_networks = \"yes\"\n")
+                .find("fetch.allow_private_networks: expected true or false, got a string"),
+            std::string::npos);
+  EXPECT_NE(
+      errors_of("[storage]\npath = 5\n").find("storage.path: expected a string, got an integer"),
+      std::string::npos);
+  EXPECT_NE(errors_of("sources = 3\n").find("sources: expected an array of tables"),
+            std::string::npos);
+  EXPECT_NE(errors_of("[fetch]\nmax_body_size = \"lots\"\n").find("expected a size like"),
+            std::string::npos);
+}
+
+TEST(Config, BadDurationsAreErrors) {
+  for (const char* bad : {"\"5 min\"", "\"90\"", "\"-5m\"", "\"\"", "300"}) {
+    const std::string text = std::string(
+                                 "[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n"
+                                 "interval = ") +
+                             bad + "\n";
+    const std::string e = errors_of(text);
+    EXPECT_NE(e.find("test.toml:4:12: sources[0].interval: expected a duration like \"90s\""),
+              std::string::npos)
+        << bad << " -> " << e;
+  }
+  const std::string too_short =
+      errors_of("[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\ninterval = \"10ms\"\n");
+  EXPECT_NE(too_short.find("must be at least 1s"), std::string::npos) << too_short;
+}
+
+TEST(Config, DuplicateNamesAreErrors) {
+  const std::string e = errors_of(
+      "[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n"
+      "[[sources]]\nname = \"a\"\nurl = \"https://b.example/\"\n"
+      "[[channels]]\nname = \"c\"\ntype = \"webhook\"\nurl = \"http://127.0.0.1/\"\n"
+      "[[channels]]\nname = \"c\"\ntype = \"webhook\"\nurl = \"http://127.0.0.1/\"\n"
+      "[[topics]]\nname = \"t\"\nquery = \"x\"\n[[topics]]\nname = \"t\"\nquery = \"y\"\n");
+  EXPECT_NE(e.find("sources[1].name: duplicate source name \"a\" (first defined on line 1)"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("channels[1].name: duplicate channel name \"c\""), std::string::npos) << e;
+  EXPECT_NE(e.find("topics[1].name: duplicate topic name \"t\""), std::string::npos) << e;
+}
+
+TEST(Config, TopicsNamingMissingChannelsAreErrors) {
+  const std::string e = errors_of(
+      "[[channels]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"http://127.0.0.1/\"\n"
+      "[[topics]]\nname = \"t\"\nquery = \"x\"\nchannels = [\"hook\", \"pager\"]\n");
+  EXPECT_NE(e.find("test.toml:8:21: topics[0].channels[1]: no channel named \"pager\""),
+            std::string::npos)
+      << e;
+}
+
+TEST(Config, MissingRequiredKeysAndBadValues) {
+  const std::string e = errors_of(
+      "[[sources]]\nname = \"a b\"\n"
+      "[[sources]]\nname = \"x\"\nurl = \"ftp://files.example/\"\nkind = \"rss\"\n"
+      "[[channels]]\nname = \"m\"\ntype = \"email\"\nsmtp_url = \"http://mail/\"\n"
+      "[[channels]]\nname = \"p\"\ntype = \"pager\"\n"
+      "[log]\nlevel = \"verbose\"\n");
+  EXPECT_NE(e.find("sources[0].name: \"a b\" is not a valid name"), std::string::npos) << e;
+  EXPECT_NE(e.find("sources[0].url: missing required key"), std::string::npos) << e;
+  EXPECT_NE(e.find("sources[1].url: \"ftp://files.example/\" is not an http(s) URL"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("sources[1].kind: unknown kind \"rss\" (allowed: detect, feed, sitemap, page)"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("channels[0].smtp_url: \"http://mail/\" is not an smtp:// or smtps:// URL"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("channels[0].from: missing required key"), std::string::npos) << e;
+  EXPECT_NE(e.find("channels[0].to: needs at least one recipient"), std::string::npos) << e;
+  EXPECT_NE(e.find("channels[1].type: unknown channel type \"pager\""), std::string::npos) << e;
+  EXPECT_NE(e.find("log.level: unknown level \"verbose\""), std::string::npos) << e;
+}
+
+TEST(Config, BadQueriesAreErrors) {
+  const std::string e = errors_of("[[topics]]\nname = \"t\"\nquery = \"(Nordkorea OR Russland\"\n");
+  EXPECT_NE(e.find("test.toml:3:9: topics[0].query:"), std::string::npos) << e;
+  EXPECT_NE(errors_of("[[topics]]\nname = \"t\"\nquery = \"  \"\n").find("topics[0].query"),
+            std::string::npos);
+}
+
+TEST(Config, ReportsEveryErrorNotJustTheFirst) {
+  ConfigResult r = parse_config(
+      "[fetch]\ntimeout = \"soon\"\nmax_redirects = 99\n[[sources]]\nname = \"\"\n", "x.toml");
+  EXPECT_GE(r.errors.size(), 4u);
+  EXPECT_FALSE(r.config);
+}
+
+class ConfigFileTest : public testing::SandboxTest {};
+
+TEST_F(ConfigFileTest, UnreadableFileIsAnError) {
+  ConfigResult r = load_config((sandbox() / "missing.toml").string());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].to_string().find("missing.toml: cannot read file"), std::string::npos);
+}
+
+TEST_F(ConfigFileTest, RelativeStoragePathResolvesAgainstTheConfigDirectory) {
+  const auto path = write_file("conf/newswatch.toml", "[storage]\npath = \"../var/db\"\n");
+  ConfigResult r = load_config(path.string());
+  ASSERT_TRUE(r.config);
+  EXPECT_EQ(r.config->storage.path, (sandbox() / "var/db").lexically_normal().string());
+}
+
+TEST(ConfigShipped, DefaultConfigIsValid) {
+  ConfigResult r = load_config(std::string(NEWSWATCH_SOURCE_DIR) + "/config/newswatch.toml");
+  std::string e;
+  for (const auto& err : r.errors) e += err.to_string() + "\n";
+  ASSERT_TRUE(r.config) << e;
+  EXPECT_GE(r.config->sources.size(), 3u);
+  EXPECT_GE(r.config->topics.size(), 1u);
+}
+
+}  // namespace
+}  // namespace newswatch::daemon

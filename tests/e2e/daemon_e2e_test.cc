@@ -1,0 +1,301 @@
+// The whole pipeline as a user runs it: the real `newswatch` binary against a news site and a
+// webhook receiver on 127.0.0.1, driven by real signals.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "alerts/delivery.h"
+#include "tests/support/http_server.h"
+#include "tests/support/process.h"
+#include "tests/support/sandbox.h"
+
+namespace newswatch {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::ChildProcess;
+using testing::run_command;
+using testing::StaticSite;
+using testing::TestHttpServer;
+using testing::TestRequest;
+using testing::TestResponse;
+using testing::wait_until;
+
+std::string article_page(const std::string& title, const std::string& body_paragraphs) {
+  return "<!DOCTYPE html><html lang=\"de\"><head><meta charset=\"utf-8\"><title>" + title +
+         " | Testnachrichten</title></head><body>"
+         "<nav><a href=\"/\">Start</a> <a href=\"/politik\">Politik</a></nav>"
+         "<article><h1>" +
+         title + "</h1>" + body_paragraphs +
+         "</article><footer><p>Impressum und Datenschutz der Testnachrichten.</p></footer>"
+         "</body></html>";
+}
+
+class DaemonE2E : public testing::SandboxTest {
+ protected:
+  void SetUp() override {
+    SandboxTest::SetUp();
+    m_site = std::make_unique<TestHttpServer>(std::ref(m_pages));
+    m_hook = std::make_unique<TestHttpServer>([this](const TestRequest&) {
+      return TestResponse{m_hook_status.load(), {}, "ok"};
+    });
+    const std::string base = m_site->url("");
+    m_pages.add("/feed.xml",
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                "<rss version=\"2.0\"><channel><title>Testnachrichten</title><link>" +
+                    base +
+                    "/</link>"
+                    "<item><title>Nordkorea testet Rakete</title><link>" +
+                    base +
+                    "/politik/nordkorea-rakete.html</link><guid>a1</guid>"
+                    "<pubDate>Fri, 20 Nov 2026 08:00:00 GMT</pubDate></item>"
+                    "<item><title>Wetter am Wochenende</title><link>" +
+                    base +
+                    "/wetter/wochenende.html</link><guid>a2</guid></item>"
+                    "<item><title>Gipfel in Pjöngjang</title><link>/politik/gipfel.html</link>"
+                    "<guid>a3</guid></item>"
+                    "</channel></rss>",
+                "application/rss+xml");
+    m_pages.add("/politik/nordkorea-rakete.html",
+                article_page("Nordkorea testet Rakete",
+                             "<p>Nordkorea hat nach Angaben aus Seoul erneut eine ballistische "
+                             "Rakete getestet.</p><p>Die Rakete flog rund 600 Kilometer weit und "
+                             "stürzte ins Meer.</p>"),
+                "text/html; charset=utf-8");
+    m_pages.add("/wetter/wochenende.html",
+                article_page("Wetter am Wochenende",
+                             "<p>Am Wochenende wird es sonnig und mild.</p><p>Erst am Montag "
+                             "zieht Regen auf.</p>"),
+                "text/html; charset=utf-8");
+    m_pages.add("/politik/gipfel.html",
+                article_page("Gipfel in Pjöngjang",
+                             "<p>In der Hauptstadt von Nordkorea trafen sich die Delegationen.</p>"
+                             "<p>Ergebnisse wurden nicht bekannt.</p>"),
+                "text/html; charset=utf-8");
+    m_config = write_config("");
+  }
+
+  std::string write_config(const std::string& extra) {
+    return write_file("newswatch.toml",
+                      "[storage]\npath = \"db\"\n"
+                      "[fetch]\nallow_private_networks = true\ntimeout = \"5s\"\n"
+                      "[log]\nlevel = \"debug\"\n"
+                      "[[sources]]\nname = \"testnews\"\nurl = \"" +
+                          m_site->url("/feed.xml") +
+                          "\"\nkind = \"feed\"\ninterval = \"1s\"\n"
+                          "[[channels]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" +
+                          m_hook->url("/alerts") +
+                          "\"\nsecret = \"topsecret\"\n"
+                          "[[topics]]\nname = \"korea\"\nquery = \"Nordkorea\"\n"
+                          "channels = [\"hook\"]\n" +
+                          extra)
+        .string();
+  }
+
+  std::unique_ptr<ChildProcess> start_daemon() {
+    return std::make_unique<ChildProcess>(
+        std::vector<std::string>{NEWSWATCH_BINARY, "run", "--config", m_config},
+        (sandbox() / "daemon.log").string());
+  }
+
+  std::size_t feed_polls() const {
+    std::size_t n = 0;
+    for (const auto& r : m_site->requests()) n += r.target == "/feed.xml";
+    return n;
+  }
+
+  std::vector<TestRequest> alerts_received() const { return m_hook->requests(); }
+
+  std::string log() const { return testing::read_file(sandbox() / "daemon.log"); }
+
+  StaticSite m_pages;
+  std::unique_ptr<TestHttpServer> m_site;
+  std::unique_ptr<TestHttpServer> m_hook;
+  std::atomic<int> m_hook_status{200};
+  std::string m_config;
+};
+
+TEST_F(DaemonE2E, FeedToStoreToWebhookExactlyOnceAcrossRestart) {
+  auto daemon = start_daemon();
+  ASSERT_TRUE(wait_until([&] { return alerts_received().size() >= 2; }, 30s)) << log();
+
+  // While the daemon runs, the CLI reads the store.
+  const auto listed = run_command({NEWSWATCH_BINARY, "list", "--config", m_config, "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  std::vector<nlohmann::json> rows;
+  std::istringstream lines(listed.out);
+  for (std::string line; std::getline(lines, line);) rows.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(rows.size(), 3u) << listed.out;
+  for (const auto& row : rows) {
+    for (const char* key : {"id", "url", "title", "published", "source"}) {
+      EXPECT_TRUE(row.contains(key)) << key;
+    }
+    EXPECT_EQ(row["source"], "testnews");
+  }
+
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(20s), 0) << log();
+  EXPECT_NE(log().find("daemon.stopped"), std::string::npos);
+
+  std::set<std::string> urls;
+  for (const auto& req : alerts_received()) {
+    EXPECT_EQ(req.method, "POST");
+    EXPECT_EQ(req.header("x-newswatch-signature"),
+              "sha256=" + alerts::hmac_sha256_hex("topsecret", req.body));
+    EXPECT_EQ(req.header("x-newswatch-idempotency-key").size(), 16u);
+    const auto body = nlohmann::json::parse(req.body);
+    EXPECT_EQ(body["topic"], "korea");
+    for (const char* key : {"id", "url", "title", "published", "source", "snippet"}) {
+      EXPECT_TRUE(body["article"].contains(key)) << key;
+    }
+    EXPECT_NE(body["article"]["snippet"].get<std::string>().find("Nordkorea"), std::string::npos);
+    urls.insert(body["article"]["url"]);
+  }
+  ASSERT_EQ(alerts_received().size(), 2u);
+  EXPECT_EQ(urls, (std::set<std::string>{m_site->url("/politik/nordkorea-rakete.html"),
+                                         m_site->url("/politik/gipfel.html")}));
+
+  // `show --json` returns the clean text: body paragraphs, no navigation or footer.
+  std::string id;
+  for (const auto& row : rows) {
+    if (row["url"] == m_site->url("/politik/nordkorea-rakete.html")) id = row["id"];
+  }
+  ASSERT_FALSE(id.empty());
+  const auto shown = run_command({NEWSWATCH_BINARY, "show", "--config", m_config, "--json", id});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  const auto article = nlohmann::json::parse(shown.out);
+  const std::string text = article["text"];
+  EXPECT_NE(text.find("ballistische Rakete"), std::string::npos) << text;
+  EXPECT_NE(text.find("600 Kilometer"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Impressum"), std::string::npos) << text;
+  EXPECT_EQ(article["title"], "Nordkorea testet Rakete");
+  // The feed's RFC 822 pubDate fills in a date the page does not carry.
+  EXPECT_EQ(article["published"], "2026-11-20T08:00:00Z");
+
+  // A restart polls again but neither stores nor sends anything twice.
+  const std::size_t polls_before = feed_polls();
+  const std::size_t requests_before = m_site->request_count();
+  auto again = start_daemon();
+  ASSERT_TRUE(wait_until([&] { return feed_polls() >= polls_before + 2; }, 30s)) << log();
+  again->signal(SIGINT);
+  EXPECT_EQ(again->wait(20s), 0) << log();
+  EXPECT_EQ(alerts_received().size(), 2u);
+  EXPECT_EQ(m_site->request_count() - requests_before, feed_polls() - polls_before)
+      << "articles were fetched again after the restart";
+  const auto relisted = run_command({NEWSWATCH_BINARY, "list", "--config", m_config, "--json"});
+  EXPECT_EQ(std::count(relisted.out.begin(), relisted.out.end(), '\n'), 3);
+
+  // The operator's views: source health, the delivery log, store statistics.
+  const auto sources = run_command({NEWSWATCH_BINARY, "sources", "--config", m_config, "--json"});
+  ASSERT_EQ(sources.exit_code, 0) << sources.err;
+  const auto src = nlohmann::json::parse(sources.out);
+  EXPECT_EQ(src["name"], "testnews");
+  EXPECT_EQ(src["status"], "ok");
+  EXPECT_EQ(src["items_seen"], 3);
+  EXPECT_GE(src["polls"].get<int>(), 3);
+  EXPECT_FALSE(src["next_poll"].is_null());
+  const auto alerts = run_command({NEWSWATCH_BINARY, "alerts", "--config", m_config, "--json"});
+  ASSERT_EQ(alerts.exit_code, 0) << alerts.err;
+  EXPECT_EQ(std::count(alerts.out.begin(), alerts.out.end(), '\n'), 2);
+  EXPECT_NE(alerts.out.find("\"state\":\"delivered\""), std::string::npos) << alerts.out;
+  const auto stats = run_command({NEWSWATCH_BINARY, "stats", "--config", m_config, "--json"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  const auto st = nlohmann::json::parse(stats.out);
+  EXPECT_EQ(st["articles"], 3);
+  EXPECT_EQ(st["pending_alerts"], 0);
+  EXPECT_GT(st["disk_bytes"].get<long>(), 0);
+}
+
+TEST_F(DaemonE2E, ArticleFetchesToOneHostAreSpacedByHostDelay) {
+  // The test config's [fetch] table sets no host_delay, so the default of 1 s applies.
+  auto daemon = start_daemon();
+  ASSERT_TRUE(wait_until([&] { return alerts_received().size() >= 2; }, 30s)) << log();
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(20s), 0);
+  std::vector<std::chrono::steady_clock::time_point> starts;
+  for (const auto& r : m_site->requests()) {
+    if (r.target != "/feed.xml") starts.push_back(r.received);
+  }
+  ASSERT_EQ(starts.size(), 3u);
+  std::sort(starts.begin(), starts.end());
+  for (size_t i = 1; i < starts.size(); ++i) {
+    EXPECT_GE(starts[i] - starts[i - 1], 900ms) << "requests " << i - 1 << " and " << i;
+  }
+}
+
+TEST_F(DaemonE2E, FailedWebhookIsRetriedUntilItSucceeds) {
+  m_hook_status = 503;
+  auto daemon = start_daemon();
+  ASSERT_TRUE(wait_until([&] { return alerts_received().size() >= 2; }, 30s)) << log();
+  m_hook_status = 200;
+  // Backoff starts at 5-10 s; both alerts arrive once more, then nothing further.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return log().find("alert.delivered") != std::string::npos && alerts_received().size() >= 4;
+      },
+      60s))
+      << log();
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(20s), 0);
+  std::map<std::string, int> per_key;
+  for (const auto& req : alerts_received()) ++per_key[req.header("x-newswatch-idempotency-key")];
+  EXPECT_EQ(per_key.size(), 2u);
+  for (const auto& [key, count] : per_key) EXPECT_EQ(count, 2) << key;  // one failure, one success
+  EXPECT_NE(log().find("alert.delivery_failed"), std::string::npos);
+}
+
+TEST_F(DaemonE2E, SighupReloadsTopicsAndKeepsRunningOnABadConfig) {
+  auto daemon = start_daemon();
+  ASSERT_TRUE(wait_until([&] { return alerts_received().size() >= 2; }, 30s)) << log();
+
+  // A broken config is rejected and the daemon keeps polling with the old one.
+  write_file("newswatch.toml", "[[sources]]\nname = \"x\"\ninterval = \"soon\"\n");
+  daemon->signal(SIGHUP);
+  ASSERT_TRUE(
+      wait_until([&] { return log().find("daemon.reload_failed") != std::string::npos; }, 10s));
+  const std::size_t polls = feed_polls();
+  ASSERT_TRUE(wait_until([&] { return feed_polls() >= polls + 2; }, 15s)) << log();
+
+  // A valid new config takes effect: a new topic matches the next new article.
+  write_config("[[topics]]\nname = \"weather\"\nquery = \"Regen\"\nchannels = [\"hook\"]\n");
+  daemon->signal(SIGHUP);
+  ASSERT_TRUE(wait_until([&] { return log().find("daemon.reloaded") != std::string::npos; }, 10s));
+  m_pages.add(
+      "/wetter/montag.html",
+      article_page("Regen am Montag", "<p>Am Montag kommt der Regen.</p><p>Viel Regen.</p>"),
+      "text/html");
+  const std::string base = m_site->url("");
+  m_pages.add("/feed.xml",
+              "<rss version=\"2.0\"><channel><title>T</title><item><title>Regen</title><link>" +
+                  base + "/wetter/montag.html</link></item></channel></rss>",
+              "application/rss+xml");
+  ASSERT_TRUE(wait_until([&] { return alerts_received().size() >= 3; }, 30s)) << log();
+  const auto body = nlohmann::json::parse(alerts_received().back().body);
+  EXPECT_EQ(body["topic"], "weather");
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(20s), 0);
+}
+
+TEST_F(DaemonE2E, InvalidConfigExitsWithUsageErrorNamingTheLine) {
+  const auto path = write_file("bad.toml", "[fetch]\ntimeout = \"fast\"\n");
+  const auto r = run_command({NEWSWATCH_BINARY, "run", "--config", path.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad.toml:2:11: fetch.timeout: expected a duration"), std::string::npos)
+      << r.err;
+  const auto c = run_command({NEWSWATCH_BINARY, "check-config", "--config", path.string()});
+  EXPECT_EQ(c.exit_code, 2);
+  EXPECT_NE(c.err.find("1 error in"), std::string::npos) << c.err;
+  const auto ok = run_command({NEWSWATCH_BINARY, "check-config", "--config", m_config});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
+TEST_F(DaemonE2E, ListBeforeTheDaemonEverRanIsAClearError) {
+  const auto r = run_command({NEWSWATCH_BINARY, "list", "--config", m_config});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no database here yet"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace newswatch

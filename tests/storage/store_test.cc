@@ -1,0 +1,199 @@
+#include "storage/store.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/sandbox.h"
+
+namespace newswatch::storage {
+namespace {
+
+class StoreTest : public testing::SandboxTest {
+ protected:
+  std::unique_ptr<Store> open_store(
+      StoreOptions::Access access = StoreOptions::Access::read_write) {
+    StoreOptions options;
+    options.path = (sandbox() / "db").string();
+    options.access = access;
+    auto store = Store::open(options);
+    EXPECT_TRUE(store.has_value()) << store.error().to_string();
+    return store ? std::move(*store) : nullptr;
+  }
+
+  static Article make_article(const std::string& url, int minute) {
+    Article a;
+    a.url = url;
+    a.canonical_url = url;
+    a.source = "test";
+    a.title = "Title " + url;
+    a.text = "Body of " + url + "\n\nSecond paragraph.";
+    a.fetched = TimePoint(std::chrono::minutes(28'000'000 + minute));
+    a.published = a.fetched - std::chrono::hours(1);
+    return a;
+  }
+
+  static OutboxRecord alert(const std::string& topic, const std::string& channel) {
+    OutboxRecord r;
+    r.topic = topic;
+    r.channel = channel;
+    r.created = TimePoint(std::chrono::seconds(1'700'000'000));
+    return r;
+  }
+};
+
+TEST_F(StoreTest, StoresAndReadsBackAnArticle) {
+  auto store = open_store();
+  Article a = make_article("https://example.org/a", 1);
+  a.topics = {"korea"};
+  a.modified.reset();
+  auto outcome = store->put_article(a, {});
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().to_string();
+  EXPECT_TRUE(outcome->stored);
+  EXPECT_EQ(outcome->id, Store::article_id_for("https://example.org/a"));
+  auto back = store->get_article(outcome->id);
+  ASSERT_TRUE(back.has_value());
+  ASSERT_TRUE(back->has_value());
+  EXPECT_EQ((*back)->title, a.title);
+  EXPECT_EQ((*back)->text, a.text);
+  EXPECT_EQ((*back)->published, a.published);
+  EXPECT_FALSE((*back)->modified.has_value());
+  EXPECT_EQ((*back)->topics, std::vector<std::string>{"korea"});
+}
+
+TEST_F(StoreTest, SecondPutOfSameUrlIsADuplicate) {
+  auto store = open_store();
+  Article a = make_article("https://example.org/a", 1);
+  ASSERT_TRUE(store->put_article(a, {})->stored);
+  Article b = make_article("https://example.org/a", 2);
+  b.title = "changed";
+  auto outcome = store->put_article(b, {});
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_FALSE(outcome->stored);
+  EXPECT_EQ(outcome->id, a.id);
+  EXPECT_EQ((*store->get_article(a.id))->title, a.title);
+}
+
+TEST_F(StoreTest, FetchedUrlAndCanonicalUrlBothDedup) {
+  auto store = open_store();
+  Article a = make_article("https://example.org/a", 1);
+  a.url = "https://example.org/a?utm_source=feed";
+  ASSERT_TRUE(store->put_article(a, {})->stored);
+  EXPECT_TRUE(store->find_url("https://example.org/a?utm_source=feed")->has_value());
+  EXPECT_TRUE(store->find_url("https://example.org/a")->has_value());
+  EXPECT_FALSE(store->find_url("https://example.org/b")->has_value());
+}
+
+TEST_F(StoreTest, ListsNewestFirstWithPaging) {
+  auto store = open_store();
+  for (int i = 0; i < 5; ++i) {
+    Article a = make_article("https://example.org/" + std::to_string(i), i);
+    ASSERT_TRUE(store->put_article(a, {})->stored);
+  }
+  auto page = store->list_articles(2, 1);
+  ASSERT_TRUE(page.has_value());
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].url, "https://example.org/3");
+  EXPECT_EQ((*page)[1].url, "https://example.org/2");
+}
+
+TEST_F(StoreTest, OutboxIsWrittenWithTheArticleAndDeliveredOnce) {
+  auto store = open_store();
+  Article a = make_article("https://example.org/a", 1);
+  auto outcome = store->put_article(a, {alert("korea", "hook"), alert("russia", "hook")});
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->alerts_queued, 2u);
+  auto pending = store->pending_alerts(10);
+  ASSERT_TRUE(pending.has_value());
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ((*pending)[0].article_id, a.id);
+
+  OutboxRecord done = (*pending)[0];
+  done.state = DeliveryState::delivered;
+  ASSERT_TRUE(store->update_alert(done).ok());
+  EXPECT_EQ(store->pending_alerts(10)->size(), 1u);
+  EXPECT_EQ(store->alert_log(10)->size(), 1u);
+  EXPECT_EQ(done.idempotency_key(), (*pending)[0].idempotency_key());
+  EXPECT_EQ(done.idempotency_key().size(), 16u);
+}
+
+TEST_F(StoreTest, SurvivesReopen) {
+  std::string id;
+  {
+    auto store = open_store();
+    Article a = make_article("https://example.org/a", 1);
+    ASSERT_TRUE(store->put_article(a, {alert("korea", "hook")})->stored);
+    id = a.id;
+    SourceState st;
+    st.etag = "\"v7\"";
+    st.consecutive_errors = 3;
+    st.next_due = TimePoint(std::chrono::seconds(1'700'000'123));
+    ASSERT_TRUE(store->put_source_state("tagesschau", st).ok());
+  }
+  auto store = open_store();
+  EXPECT_TRUE(store->get_article(id)->has_value());
+  EXPECT_EQ(store->pending_alerts(10)->size(), 1u);
+  auto st = store->get_source_state("tagesschau");
+  ASSERT_TRUE(st.has_value() && st->has_value());
+  EXPECT_EQ((*st)->etag, "\"v7\"");
+  EXPECT_EQ((*st)->consecutive_errors, 3u);
+  EXPECT_EQ((*st)->next_due, TimePoint(std::chrono::seconds(1'700'000'123)));
+}
+
+TEST_F(StoreTest, SecondaryReadsWhilePrimaryWrites) {
+  auto primary = open_store();
+  Article a = make_article("https://example.org/a", 1);
+  ASSERT_TRUE(primary->put_article(a, {})->stored);
+  auto reader = open_store(StoreOptions::Access::read_only);
+  ASSERT_TRUE(reader);
+  EXPECT_TRUE(reader->get_article(a.id)->has_value());
+  Article b = make_article("https://example.org/b", 2);
+  ASSERT_TRUE(primary->put_article(b, {})->stored);
+  ASSERT_TRUE(reader->catch_up().ok());
+  EXPECT_TRUE(reader->get_article(b.id)->has_value());
+}
+
+TEST_F(StoreTest, RefusesAForeignDirectory) {
+  write_file("db/notes.txt", "my files");
+  StoreOptions options;
+  options.path = (sandbox() / "db").string();
+  auto store = Store::open(options);
+  ASSERT_FALSE(store.has_value());
+  EXPECT_EQ(store.error().code, ErrorCode::corruption);
+  EXPECT_NE(store.error().message.find("not a newswatch database"), std::string::npos);
+  EXPECT_EQ(testing::read_file(sandbox() / "db/notes.txt"), "my files");
+}
+
+TEST_F(StoreTest, ReadOnlyOpenOfMissingDatabaseIsNotFound) {
+  StoreOptions options;
+  options.path = (sandbox() / "nothing").string();
+  options.access = StoreOptions::Access::read_only;
+  auto store = Store::open(options);
+  ASSERT_FALSE(store.has_value());
+  EXPECT_EQ(store.error().code, ErrorCode::not_found);
+}
+
+TEST(Records, ArticleRoundTripsAndTruncationIsCorruption) {
+  Article a;
+  a.id = "0123456789abcdef";
+  a.title = "Пхеньян: Nordkorea";
+  a.text = std::string(1000, 'x');
+  a.published = TimePoint(std::chrono::seconds(-5));
+  a.duplicate_urls = {"https://a", "https://b"};
+  const std::string bytes = encode_article(a);
+  auto back = decode_article(bytes);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->title, a.title);
+  EXPECT_EQ(back->published, a.published);
+  EXPECT_EQ(back->duplicate_urls, a.duplicate_urls);
+  for (size_t cut = 0; cut < bytes.size(); cut += 7) {
+    auto broken = decode_article(bytes.substr(0, cut));
+    EXPECT_FALSE(broken.has_value()) << cut;
+  }
+  std::string future = bytes;
+  future[0] = 99;
+  auto r = decode_article(future);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::corruption);
+}
+
+}  // namespace
+}  // namespace newswatch::storage
