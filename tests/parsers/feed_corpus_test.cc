@@ -88,6 +88,43 @@ TEST(FeedCorpus, ArcEnglishWithMediaAndSeveralCreators) {
   EXPECT_EQ(f.entries[1].summary, "Five takeaways from Tuesday's contests.");
 }
 
+TEST(FeedCorpus, BroadcasterEnglishWithImageBlockFirst) {
+  const Feed f = parse_file("bbc_en.xml");
+  // <image> carries its own title and link; the channel's must win.
+  EXPECT_EQ(f.title, "Island Broadcasting News - UK");
+  EXPECT_EQ(f.link, "https://www.example.co.uk/news/uk");
+  ASSERT_EQ(f.entries.size(), 2u);
+  const FeedEntry& e = f.entries[0];
+  EXPECT_EQ(e.id, "https://www.example.co.uk/news/articles/c4nn1l2x3o#0");
+  // Tracking parameters stay: canonicalisation belongs to storage.
+  EXPECT_EQ(e.link,
+            "https://www.example.co.uk/news/articles/c4nn1l2x3o?at_medium=RSS&at_campaign=rss");
+  EXPECT_EQ(e.title, "Rail strike called off after late talks");
+  EXPECT_EQ(e.summary, "Unions say a new offer will be put to members next week.");
+  EXPECT_EQ(iso(e.published), "2024-06-18T20:41:07Z");
+  EXPECT_EQ(e.author, "");
+  EXPECT_EQ(f.entries[1].title, "Weather: Heat health alert issued for England");
+  EXPECT_EQ(iso(f.entries[1].published), "2024-06-18T18:02:44Z");
+}
+
+TEST(FeedCorpus, GermanMagazineWithGermanDayNames) {
+  const Feed f = parse_file("spiegel_de.xml");
+  EXPECT_EQ(f.title, "DER BEISPIEL - Schlagzeilen");
+  ASSERT_EQ(f.entries.size(), 2u);
+  const FeedEntry& e = f.entries[0];
+  EXPECT_EQ(
+      e.id,
+      "https://www.beispiel-magazin.de/politik/deutschland/bundestag-schuldenbremse-a-1234abcd");
+  EXPECT_EQ(e.link, e.id + "#ref=rss");
+  EXPECT_EQ(iso(e.published), "2025-01-15T09:20:00Z");
+  EXPECT_EQ(e.summary,
+            "Die Union wollte eine Abstimmung erzwingen \u2013 ohne Erfolg. Die Koalition verweist "
+            "auf den Haushaltsausschuss.");
+  EXPECT_EQ(e.content, "Die Union wollte eine Abstimmung erzwingen \u2013 ohne Erfolg.");
+  EXPECT_EQ(f.entries[1].title, "Glatteis: Mehr als 200 Unfälle in Bayern");
+  EXPECT_EQ(iso(f.entries[1].published), "2025-01-15T08:05:00Z");
+}
+
 TEST(FeedCorpus, RussianWindows1251) {
   const Feed f = parse_file("russian_cp1251.xml");
   EXPECT_EQ(f.title, "Новости Примерска");
