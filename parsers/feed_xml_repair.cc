@@ -465,15 +465,40 @@ long cdata_placeholder_index(std::string_view t) {
   return v;
 }
 
-RepairedXml repair_feed_xml(std::string_view s) {
-  RepairedXml result;
+bool is_feed_root(std::string_view qname) {
+  const std::string_view l = local_part(qname);
+  return l == "rss" || l == "feed" || l == "RDF" || l == "urlset" || l == "sitemapindex" ||
+         l == "channel";
+}
+
+// Where the document proper starts: after junk such as the PHP warnings ("<br />\n<b>Warning</b>:
+// ...") that broken CMS installs print before the feed, and after the XML declaration.
+size_t document_start(std::string_view s) {
   size_t start = s.find('<');
-  if (start == npos) return result;
+  if (start == npos) return npos;
+  if (!is_feed_root(find_root(s.substr(start)))) {
+    size_t best = npos;
+    for (const std::string_view tag :
+         {"<?xml ", "<rss", "<feed", "<rdf:RDF", "<urlset", "<sitemapindex"}) {
+      const size_t k = s.find(tag, start);
+      if (k != npos && k < best && (tag.back() == ' ' || is_feed_root(name_at(s, k + 1)))) {
+        best = k;
+      }
+    }
+    if (best != npos) start = best;
+  }
   if (s.substr(start, 5) == "<?xml" && start + 5 < s.size() &&
       (is_space(s[start + 5]) || s[start + 5] == '?')) {
     const size_t e = s.find("?>", start);
     if (e != npos) start = e + 2;
   }
+  return start;
+}
+
+RepairedXml repair_feed_xml(std::string_view s) {
+  RepairedXml result;
+  const size_t start = document_start(s);
+  if (start == npos) return result;
   std::string_view doc = s.substr(start);
   const std::string_view root = find_root(doc);
   result.root = std::string(root);

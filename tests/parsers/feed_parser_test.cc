@@ -88,6 +88,16 @@ TEST(ParseFeed, RejectsWhatIsNotAFeed) {
   EXPECT_EQ(parse_error(std::string("\x1f\x8bgarbage", 9)).code, ErrorCode::parse_error);
 }
 
+TEST(ParseFeed, ReadsFeedsAfterPhpWarnings) {
+  const Feed f = parse_ok(
+      "<br />\n<b>Deprecated</b>:  Function create_function() is deprecated in "
+      "<b>/srv/wp-includes/x.php</b> on line <b>12</b><br />\n" +
+      rss("<item><title>Still here</title></item>"));
+  EXPECT_EQ(f.title, "T");
+  ASSERT_EQ(f.entries.size(), 1u);
+  EXPECT_EQ(f.entries[0].title, "Still here");
+}
+
 TEST(ParseFeed, KeepsDocumentOrder) {
   std::string items;
   for (int i = 0; i < 50; ++i) {

@@ -13,6 +13,19 @@ TEST(RepairFeedXml, DropsJunkBeforeRootAndTheDeclaration) {
   EXPECT_FALSE(r.truncated);
 }
 
+TEST(RepairFeedXml, SkipsWarningsPrintedBeforeTheFeed) {
+  const RepairedXml r = repair_feed_xml(
+      "<br />\n<b>Warning</b>:  Cannot modify header information in <b>/var/www/x.php</b><br />\n"
+      "<?xml version=\"1.0\"?><rss><channel/></rss>");
+  EXPECT_EQ(r.root, "rss");
+  EXPECT_EQ(r.text, "<rss><channel/></rss>");
+  const RepairedXml no_decl =
+      repair_feed_xml("<b>Notice</b>: undefined index<feed xmlns=\"a\"></feed>");
+  EXPECT_EQ(no_decl.root, "feed");
+  // A page without any feed keeps its own root, so it can be reported as what it is.
+  EXPECT_EQ(repair_feed_xml("<html><body><p>x</p></body></html>").root, "html");
+}
+
 TEST(RepairFeedXml, FindsRootAfterPrologConstructs) {
   EXPECT_EQ(repair_feed_xml("<!-- c --><!DOCTYPE rss [<!ENTITY x \"y\">]><rss></rss>").root, "rss");
   EXPECT_EQ(repair_feed_xml("<?xml-stylesheet href=\"a\"?><rdf:RDF></rdf:RDF>").root, "rdf:RDF");
