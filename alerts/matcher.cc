@@ -82,6 +82,27 @@ struct Matcher::Impl {
   std::vector<Topic> topics;
   std::vector<std::vector<std::uint32_t>> postings;  // term id -> topics anchored on it
   std::vector<std::uint32_t> always;                 // topics without an anchor
+  // Per topic, up to k_max_required terms every match contains, checked before verification.
+  std::vector<std::vector<std::uint32_t>> required;
+  static constexpr std::size_t k_max_required = 4;
+  // A bit per hash of (first bytes, length) of every key, so most compound parts of an article's
+  // words are rejected without a hash-table probe.
+  std::vector<std::uint64_t> part_filter = std::vector<std::uint64_t>(k_part_filter_bits / 64, 0);
+  static constexpr std::size_t k_part_filter_bits = std::size_t{1} << 20;
+
+  static std::size_t part_bit(std::string_view part) {
+    std::uint32_t head = 0;
+    for (std::size_t i = 0; i < part.size() && i < 4; ++i) {
+      head = (head << 8) | static_cast<unsigned char>(part[i]);
+    }
+    const std::uint64_t h =
+        (std::uint64_t{head} * 0x9E3779B97F4A7C15ULL) ^ (part.size() * 0xC2B2AE3D27D4EB4FULL);
+    return static_cast<std::size_t>((h >> 29) & (k_part_filter_bits - 1));
+  }
+  bool may_be_part(std::string_view part) const {
+    const std::size_t bit = part_bit(part);
+    return (part_filter[bit / 64] >> (bit % 64)) & 1U;
+  }
 
   std::uint32_t intern(TermKind kind, const std::string& text) {
     StringMap<std::uint32_t>& ids = kind == TermKind::word     ? word_ids
@@ -93,7 +114,11 @@ struct Matcher::Impl {
     terms.push_back(TermInfo{kind, text});
     postings.emplace_back();
     if (kind == TermKind::word) {
-      for (std::string& key : analyzer.query_keys(text)) key_terms[key].push_back(it->second);
+      for (std::string& key : analyzer.query_keys(text)) {
+        const std::size_t bit = part_bit(key);
+        part_filter[bit / 64] |= std::uint64_t{1} << (bit % 64);
+        key_terms[key].push_back(it->second);
+      }
     } else if (kind == TermKind::prefix) {
       if (std::find(prefix_lengths.begin(), prefix_lengths.end(), text.size()) ==
           prefix_lengths.end()) {
@@ -141,6 +166,21 @@ struct Matcher::Impl {
       case TermKind::lang: return 0.6;
     }
     return 1.0;
+  }
+
+  // Terms that occur in every article node `index` matches.
+  void required_terms(std::uint32_t index, std::vector<std::uint32_t>& out) const {
+    const CompiledNode& node = nodes[index];
+    switch (node.kind) {
+      case QueryNode::Kind::any:
+      case QueryNode::Kind::negation: return;
+      case QueryNode::Kind::near:
+      case QueryNode::Kind::all:
+      case QueryNode::Kind::title:
+        for (std::uint32_t child : node.children) required_terms(child, out);
+        return;
+      default: out.insert(out.end(), node.terms.begin(), node.terms.end()); return;
+    }
   }
 
   struct Anchor {
@@ -203,29 +243,54 @@ class DocView {
       m_base[f] = base;
       base += static_cast<std::uint32_t>(m_tokens[f].size()) + k_field_gap;
     }
-    StringMap<std::vector<std::uint32_t>> words;
-    words.reserve(m_tokens[2].size() + 64);
+    // Group the tokens by word (counting sort by first occurrence) so each distinct word is
+    // analysed once.
+    std::unordered_map<std::string_view, std::uint32_t> word_ids;
+    word_ids.reserve(m_tokens[2].size() + 64);
+    std::vector<std::string_view> words;
+    std::vector<std::uint32_t> token_word;
+    std::vector<std::uint32_t> token_position;
     for (int f = 0; f < 3; ++f) {
       for (const storage::Token& token : m_tokens[f]) {
-        words[token.norm].push_back(m_base[f] + token.position);
+        auto [it, inserted] =
+            word_ids.try_emplace(token.norm, static_cast<std::uint32_t>(words.size()));
+        if (inserted) words.push_back(token.norm);
+        token_word.push_back(it->second);
+        token_position.push_back(m_base[f] + token.position);
       }
     }
+    std::vector<std::uint32_t> word_offsets(words.size() + 1, 0);
+    for (std::uint32_t w : token_word) ++word_offsets[w + 1];
+    for (std::size_t i = 1; i < word_offsets.size(); ++i) word_offsets[i] += word_offsets[i - 1];
+    std::vector<std::uint32_t> word_positions(token_word.size());
+    {
+      std::vector<std::uint32_t> fill(word_offsets.begin(), word_offsets.end() - 1);
+      for (std::size_t t = 0; t < token_word.size(); ++t) {
+        word_positions[fill[token_word[t]]++] = token_position[t];
+      }
+    }
+
     const bool compounds = impl.analyzer.decompounds(article.language);
     const storage::AnalyzerOptions& aopt = impl.analyzer.options();
     const std::size_t compound_min = aopt.min_compound_part + aopt.min_compound_rest;
     std::vector<std::string> keys;
-    for (const auto& [word, positions] : words) {
+    std::string german;
+    for (std::size_t w = 0; w < words.size(); ++w) {
+      const std::string_view word = words[w];
+      const std::span<const std::uint32_t> positions(word_positions.data() + word_offsets[w],
+                                                     word_offsets[w + 1] - word_offsets[w]);
       keys.clear();
-      impl.analyzer.word_keys(word, article.language, keys);
+      german.clear();
+      impl.analyzer.word_keys(word, article.language, keys, &german);
       for (const std::string& key : keys) add_key(key, positions);
       if (compounds && word.size() >= compound_min && code_points(word) >= compound_min) {
-        const std::string stem = impl.analyzer.german_stem(word);
-        for (std::string_view part : impl.analyzer.compound_parts(stem)) add_key(part, positions);
+        for (std::string_view part : impl.analyzer.compound_parts(german)) {
+          if (impl.may_be_part(part)) add_key(part, positions);
+        }
       }
       for (std::size_t len : impl.prefix_lengths) {
         if (len > word.size()) continue;
-        if (auto it = impl.prefix_ids.find(std::string_view(word).substr(0, len));
-            it != impl.prefix_ids.end()) {
+        if (auto it = impl.prefix_ids.find(word.substr(0, len)); it != impl.prefix_ids.end()) {
           add(it->second, positions);
         }
       }
@@ -239,28 +304,48 @@ class DocView {
     if (auto it = impl.lang_ids.find(language_tag(article.language)); it != impl.lang_ids.end()) {
       m_hits.emplace_back(it->second, k_meta_position);
     }
-    std::sort(m_hits.begin(), m_hits.end());
-    m_hits.erase(std::unique(m_hits.begin(), m_hits.end()), m_hits.end());
-    m_positions.reserve(m_hits.size());
+
+    // Counting sort of the hits by term; each term's positions then sorted and deduplicated
+    // (a term reached through two words or two keys).
+    m_slot.assign(impl.terms.size(), k_absent);
+    std::vector<std::uint32_t> counts;
     for (const auto& [term, position] : m_hits) {
-      if (m_terms.empty() || m_terms.back() != term) {
+      if (m_slot[term] == k_absent) {
+        m_slot[term] = static_cast<std::uint32_t>(m_terms.size());
         m_terms.push_back(term);
-        m_offsets.push_back(static_cast<std::uint32_t>(m_positions.size()));
+        counts.push_back(0);
       }
-      m_positions.push_back(position);
+      ++counts[m_slot[term]];
     }
-    m_offsets.push_back(static_cast<std::uint32_t>(m_positions.size()));
+    m_offsets.assign(m_terms.size() + 1, 0);
+    for (std::size_t i = 0; i < counts.size(); ++i) m_offsets[i + 1] = m_offsets[i] + counts[i];
+    m_positions.resize(m_hits.size());
+    {
+      std::vector<std::uint32_t> fill(m_offsets.begin(), m_offsets.end() - 1);
+      for (const auto& [term, position] : m_hits) m_positions[fill[m_slot[term]]++] = position;
+    }
+    std::uint32_t out = 0;
+    for (std::size_t i = 0; i < m_terms.size(); ++i) {
+      auto first = m_positions.begin() + m_offsets[i];
+      auto last = m_positions.begin() + m_offsets[i + 1];
+      if (!std::is_sorted(first, last)) std::sort(first, last);
+      last = std::unique(first, last);
+      m_offsets[i] = out;
+      for (auto it = first; it != last; ++it) m_positions[out++] = *it;
+    }
+    m_offsets.back() = out;
+    m_positions.resize(out);
     m_hits.clear();
     m_hits.shrink_to_fit();
   }
 
   const std::vector<std::uint32_t>& terms() const { return m_terms; }
+  bool has(std::uint32_t term) const { return m_slot[term] != k_absent; }
 
   // Sorted positions of `term`, only those in the title when `title_only`.
   std::span<const std::uint32_t> positions(std::uint32_t term, bool title_only) const {
-    auto it = std::lower_bound(m_terms.begin(), m_terms.end(), term);
-    if (it == m_terms.end() || *it != term) return {};
-    const auto i = static_cast<std::size_t>(it - m_terms.begin());
+    const std::uint32_t i = m_slot[term];
+    if (i == k_absent) return {};
     std::span<const std::uint32_t> all(m_positions.data() + m_offsets[i],
                                        m_offsets[i + 1] - m_offsets[i]);
     if (!title_only || m_impl.terms[term].kind == TermKind::source ||
@@ -285,10 +370,10 @@ class DocView {
   }
 
  private:
-  void add(std::uint32_t term, const std::vector<std::uint32_t>& positions) {
+  void add(std::uint32_t term, std::span<const std::uint32_t> positions) {
     for (std::uint32_t p : positions) m_hits.emplace_back(term, p);
   }
-  void add_key(std::string_view key, const std::vector<std::uint32_t>& positions) {
+  void add_key(std::string_view key, std::span<const std::uint32_t> positions) {
     if (auto it = m_impl.key_terms.find(key); it != m_impl.key_terms.end()) {
       for (std::uint32_t term : it->second) add(term, positions);
     }
@@ -298,6 +383,8 @@ class DocView {
   std::vector<storage::Token> m_tokens[3];
   std::uint32_t m_base[3] = {0, 0, 0};
   std::vector<std::pair<std::uint32_t, std::uint32_t>> m_hits;
+  static constexpr std::uint32_t k_absent = std::numeric_limits<std::uint32_t>::max();
+  std::vector<std::uint32_t> m_slot;  // term id -> index into m_terms, or k_absent
   std::vector<std::uint32_t> m_terms;
   std::vector<std::uint32_t> m_offsets;
   std::vector<std::uint32_t> m_positions;
@@ -515,10 +602,20 @@ Matcher::Matcher(std::vector<TopicQuery> topics, MatcherOptions options)
       impl.nodes.push_back(node);
       compiled.root = static_cast<std::uint32_t>(impl.nodes.size() - 1);
       impl.topics.push_back(std::move(compiled));
+      impl.required.emplace_back();
       continue;
     }
     compiled.root = impl.compile(topic.query, topic.query.root_index());
     impl.topics.push_back(std::move(compiled));
+    std::vector<std::uint32_t> required;
+    impl.required_terms(impl.topics.back().root, required);
+    std::sort(required.begin(), required.end());
+    required.erase(std::unique(required.begin(), required.end()), required.end());
+    std::stable_sort(required.begin(), required.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return impl.term_cost(a) < impl.term_cost(b);
+    });
+    if (required.size() > Impl::k_max_required) required.resize(Impl::k_max_required);
+    impl.required.push_back(std::move(required));
     Impl::Anchor a = impl.anchor(impl.topics.back().root);
     if (!a.ok) {
       impl.always.push_back(id);
@@ -541,12 +638,19 @@ std::vector<Match> Matcher::match(const Article& article) const {
   const Impl& impl = *m_impl;
   const DocView doc(impl, article);
   std::vector<std::uint32_t> candidates(impl.always);
+  std::vector<std::uint8_t> seen(impl.topics.size(), 0);
   for (std::uint32_t term : doc.terms()) {
-    const std::vector<std::uint32_t>& topics = impl.postings[term];
-    candidates.insert(candidates.end(), topics.begin(), topics.end());
+    for (std::uint32_t topic : impl.postings[term]) {
+      if (seen[topic] != 0) continue;
+      seen[topic] = 1;
+      const std::vector<std::uint32_t>& required = impl.required[topic];
+      if (std::all_of(required.begin(), required.end(),
+                      [&](std::uint32_t t) { return doc.has(t); })) {
+        candidates.push_back(topic);
+      }
+    }
   }
   std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
   const Evaluator evaluator(impl, doc);
   std::vector<Match> matches;
   for (std::uint32_t topic : candidates) {

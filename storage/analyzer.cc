@@ -221,7 +221,7 @@ const std::vector<std::string>& Analyzer::stemmers_for(std::string_view lang) co
 }
 
 void Analyzer::word_keys(std::string_view norm, std::string_view lang,
-                         std::vector<std::string>& out) const {
+                         std::vector<std::string>& out, std::string* german) const {
   const std::size_t first = out.size();
   auto add = [&](std::string key) {
     if (std::find(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), key) == out.end()) {
@@ -230,7 +230,11 @@ void Analyzer::word_keys(std::string_view norm, std::string_view lang,
   };
   const std::vector<std::string>& algorithms = stemmers_for(lang);
   if (algorithms.empty()) add(std::string(norm));
-  for (const std::string& algorithm : algorithms) add(stem(algorithm, norm));
+  for (const std::string& algorithm : algorithms) {
+    std::string stemmed = stem(algorithm, norm);
+    if (german != nullptr && algorithm == "german") *german = stemmed;
+    add(std::move(stemmed));
+  }
   if (m_synonyms.empty()) return;
   const std::size_t stems_end = out.size();
   if (auto it = m_synonyms.find(std::string(norm)); it != m_synonyms.end()) add(it->second);

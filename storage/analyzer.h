@@ -66,7 +66,9 @@ class Analyzer {
 
   // Appends to `out` the distinct keys of the normalised word `norm` in `lang`: its stems, then
   // "\x01<group>" when it belongs to a synonym group. Two words match when their keys intersect.
-  void word_keys(std::string_view norm, std::string_view lang, std::vector<std::string>& out) const;
+  // When `german` is given and `lang` is stemmed as German, it receives the German stem.
+  void word_keys(std::string_view norm, std::string_view lang, std::vector<std::string>& out,
+                 std::string* german = nullptr) const;
 
   // The keys of a query term, whose language is unknown: word_keys() over every configured
   // language.
