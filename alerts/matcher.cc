@@ -23,6 +23,71 @@ struct StringHash {
 template <typename V>
 using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
+// String -> term ids, open addressing with linear probing and cached hashes: probing the stems
+// and compound parts of every article word is the matcher's hottest loop, and std::unordered_map
+// pays a division and a node hop per probe.
+class KeyTable {
+ public:
+  // The term ids stored under `key`, or nullptr.
+  const std::vector<std::uint32_t>* find(std::string_view key) const {
+    if (m_slots.empty()) return nullptr;
+    const std::uint64_t h = hash(key);
+    const std::size_t mask = m_slots.size() - 1;
+    for (std::size_t i = static_cast<std::size_t>(h) & mask;; i = (i + 1) & mask) {
+      const Slot& slot = m_slots[i];
+      if (slot.index == 0) return nullptr;
+      if (slot.hash == h && m_keys[slot.index - 1] == key) return &m_values[slot.index - 1];
+    }
+  }
+
+  // The term ids under `key`, inserting an empty list first when absent.
+  std::vector<std::uint32_t>& operator[](std::string_view key) {
+    if ((m_keys.size() + 1) * 2 > m_slots.size()) grow();
+    const std::uint64_t h = hash(key);
+    const std::size_t mask = m_slots.size() - 1;
+    std::size_t i = static_cast<std::size_t>(h) & mask;
+    for (;; i = (i + 1) & mask) {
+      Slot& slot = m_slots[i];
+      if (slot.index == 0) break;
+      if (slot.hash == h && m_keys[slot.index - 1] == key) return m_values[slot.index - 1];
+    }
+    m_keys.emplace_back(key);
+    m_values.emplace_back();
+    m_slots[i] = Slot{h, static_cast<std::uint32_t>(m_keys.size())};
+    return m_values.back();
+  }
+
+ private:
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::uint32_t index = 0;  // 1-based into m_keys/m_values; 0 marks an empty slot
+  };
+
+  static std::uint64_t hash(std::string_view s) {
+    std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, then a final mix for the low bits
+    for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+    h ^= h >> 32;
+    h *= 0x9E3779B97F4A7C15ULL;
+    return h ^ (h >> 29);
+  }
+
+  void grow() {
+    std::vector<Slot> old = std::move(m_slots);
+    m_slots.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+    const std::size_t mask = m_slots.size() - 1;
+    for (const Slot& slot : old) {
+      if (slot.index == 0) continue;
+      std::size_t i = static_cast<std::size_t>(slot.hash) & mask;
+      while (m_slots[i].index != 0) i = (i + 1) & mask;
+      m_slots[i] = slot;
+    }
+  }
+
+  std::vector<Slot> m_slots;
+  std::vector<std::string> m_keys;
+  std::vector<std::vector<std::uint32_t>> m_values;
+};
+
 enum class TermKind : std::uint8_t { word, prefix, source, lang };
 
 struct TermInfo {
@@ -76,8 +141,8 @@ struct Matcher::Impl {
   StringMap<std::uint32_t> prefix_ids;
   StringMap<std::uint32_t> source_ids;
   StringMap<std::uint32_t> lang_ids;
-  StringMap<std::vector<std::uint32_t>> key_terms;  // analyzer key -> word term ids
-  std::vector<std::size_t> prefix_lengths;          // distinct byte lengths of prefix terms
+  KeyTable key_terms;                       // analyzer key -> word term ids
+  std::vector<std::size_t> prefix_lengths;  // distinct byte lengths of prefix terms
   std::vector<CompiledNode> nodes;
   std::vector<Topic> topics;
   std::vector<std::vector<std::uint32_t>> postings;  // term id -> topics anchored on it
@@ -374,8 +439,8 @@ class DocView {
     for (std::uint32_t p : positions) m_hits.emplace_back(term, p);
   }
   void add_key(std::string_view key, std::span<const std::uint32_t> positions) {
-    if (auto it = m_impl.key_terms.find(key); it != m_impl.key_terms.end()) {
-      for (std::uint32_t term : it->second) add(term, positions);
+    if (const std::vector<std::uint32_t>* terms = m_impl.key_terms.find(key)) {
+      for (std::uint32_t term : *terms) add(term, positions);
     }
   }
 
@@ -452,6 +517,7 @@ class Evaluator {
   }
 
   // Adds the positions and labels of the leaves that made node `index` match.
+  // REQUIRES: eval(index, title_only).
   void collect(std::uint32_t index, bool title_only, std::vector<std::uint32_t>& positions,
                std::vector<std::string>& labels) const {
     const CompiledNode& node = m_impl.nodes[index];
@@ -486,7 +552,9 @@ class Evaluator {
         }
         return;
       }
-      case QueryNode::Kind::all:
+      case QueryNode::Kind::all:  // called only when the node matched, so every child did
+        for (std::uint32_t child : node.children) collect(child, title_only, positions, labels);
+        return;
       case QueryNode::Kind::any:
         for (std::uint32_t child : node.children) {
           if (eval(child, title_only)) collect(child, title_only, positions, labels);
