@@ -20,7 +20,7 @@ namespace newswatch::alerts {
 
 struct TopicQuery {
   std::string name;
-  Query query;
+  Query query;  // from parse_query(); a default-constructed Query matches nothing
 };
 
 struct MatcherOptions {
@@ -50,11 +50,18 @@ struct Match {
 };
 
 // Compiled topics. Immutable after construction: match() and match_naive() may run on any number
-// of threads at once. Words are matched by stem (the article's language picks the stemmer, empty
-// means all configured languages), case- and diacritics-insensitively; German compounds match by
-// their head and tail components (Sanktion ~ Wirtschaftssanktionen). The article fields searched
-// are title, summary and text; `title:` restricts to the title. Phrases and NEAR never span two
-// fields.
+// of threads at once. Words, also inside phrases, are matched by stem (the article's language
+// picks the stemmer, empty means all configured languages), case- and diacritics-insensitively;
+// prefixes (`sankt*`) match the start of the unstemmed normalised word. In German or
+// language-less articles a query word also matches the head or tail component of a compound
+// (Sanktion ~ Wirtschaftssanktionen, Sanktionspaket), not a component in the middle. The article
+// fields searched are title, summary and text; `title:` restricts to the title. Phrases and NEAR
+// never span two fields.
+//
+// Index: each topic is posted under the terms one of which every matching article contains
+// (a conjunction's rarest operand by MatcherOptions::word_frequency or word length, all branches
+// of a disjunction); topics with none (only negations) are checked for every article. A topic
+// also keeps up to four terms it cannot match without, tested before its query is evaluated.
 class Matcher {
  public:
   explicit Matcher(std::vector<TopicQuery> topics, MatcherOptions options = {});

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace newswatch::alerts {
@@ -226,6 +227,60 @@ TEST(Highlight, UsesTheTitleWhenOnlyItMatched) {
   std::vector<Match> matches = m.match(a);
   ASSERT_EQ(matches.size(), 1u);
   EXPECT_EQ(highlight_match(a, matches[0]), "«Putin» reist");
+}
+
+TEST(Highlight, NeverSplitsAMultiByteCharacter) {
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += "санкций ";
+  const std::vector<MatchSpan> spans = {{MatchField::text, 15 * 100, 15 * 100 + 14}};
+  ASSERT_EQ(text.substr(spans[0].begin, 14), "санкций");
+  HighlightOptions options;
+  options.max_chars = 37;
+  const std::string snippet = highlight(text, spans, options);
+  EXPECT_NE(snippet.find("«санкций»"), std::string::npos) << snippet;
+  // Every lead byte is followed by the right number of continuation bytes.
+  for (std::size_t i = 0; i < snippet.size();) {
+    const auto c = static_cast<unsigned char>(snippet[i]);
+    const std::size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+    ASSERT_NE(n, 0u) << "stray continuation byte at " << i << " in " << snippet;
+    for (std::size_t k = 1; k < n; ++k) {
+      ASSERT_LT(i + k, snippet.size());
+      ASSERT_EQ(static_cast<unsigned char>(snippet[i + k]) & 0xC0, 0x80);
+    }
+    i += n;
+  }
+}
+
+TEST(Matcher, DefaultConstructedQueryMatchesNothing) {
+  std::vector<TopicQuery> list;
+  list.push_back(TopicQuery{"empty", Query()});
+  Matcher m(std::move(list));
+  EXPECT_EQ(m.topic_count(), 1u);
+  EXPECT_EQ(run(m, article("Putin")), "");
+}
+
+TEST(Matcher, ConcurrentMatchesAgreeWithSequentialOnes) {
+  Matcher m(topics(
+      {{"a", "Sanktion"}, {"b", "\"Kim Jong\"~2"}, {"c", "Russland -Sport"}, {"d", "санкции"}}));
+  const std::vector<Article> articles = {
+      article("Wirtschaftssanktionen gegen Russland"), article("Kim traf Jong", ""),
+      article("Новых санкций не будет", "ru"), article("Sport in Russland")};
+  std::vector<std::string> expected;
+  for (const Article& a : articles) expected.push_back(render(a, m.match(a)));
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 300; ++i) {
+        const std::size_t k = static_cast<std::size_t>(i + t) % articles.size();
+        mismatches[static_cast<std::size_t>(t)] +=
+            render(articles[k], m.match(articles[k])) != expected[k];
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  for (int n : mismatches) EXPECT_EQ(n, 0);
+  EXPECT_EQ(expected[0], "a[sanktion]{text:Wirtschaftssanktionen} c[russland]{text:Russland}");
 }
 
 // ---- Randomised differential tests ------------------------------------------------------------
