@@ -44,6 +44,13 @@ std::string normalize_word(std::string_view word) {
     }
     return out;
   }
+  // The breve of Russian "й" is not a diacritic but a letter of its own, and the Russian stemmer
+  // needs it ("новый" -> "нов", "новыи" -> "новы"): normalise around it, keep it lower case.
+  for (std::string_view letter : {std::string_view("\xD0\xB9"), std::string_view("\xD0\x99")}) {
+    if (const std::size_t at = word.find(letter); at != std::string_view::npos) {
+      return normalize_word(word.substr(0, at)) + "\xD0\xB9" + normalize_word(word.substr(at + 2));
+    }
+  }
   utf8proc_uint8_t* mapped = nullptr;
   const auto options =
       static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |

@@ -69,8 +69,14 @@ TEST(Analyzer, GermanStemsMatchInflections) {
   EXPECT_FALSE(keys_intersect(analyzer.query_keys("sanktion"), keys(analyzer, "Sankt", "de")));
 }
 
+TEST(Tokenize, KeepsRussianShortI) {
+  EXPECT_EQ(normalize("НОВЫЙ Йошкар-Ола ёлка"), "новый йошкар-ола елка");
+}
+
 TEST(Analyzer, RussianStemsMatchInflections) {
   Analyzer analyzer;
+  EXPECT_TRUE(
+      keys_intersect(analyzer.query_keys(normalize("новый")), keys(analyzer, "новая", "ru")));
   EXPECT_TRUE(
       keys_intersect(analyzer.query_keys(normalize("санкции")), keys(analyzer, "санкций", "ru")));
   EXPECT_TRUE(
