@@ -218,6 +218,19 @@ BENCHMARK(BM_MatchIndexedNoFreq)
     ->Unit(benchmark::kMillisecond)
     ->Repetitions(5)
     ->ReportAggregatesOnly(true);
+// Compiling the topics, as at start and on every config reload.
+void BM_Build(benchmark::State& state) {
+  Corpus corpus;
+  const std::vector<TopicQuery> topics = corpus.topics(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) {
+    MatcherOptions options;
+    options.word_frequency.insert(corpus.frequency().begin(), corpus.frequency().end());
+    Matcher matcher(topics, std::move(options));
+    benchmark::DoNotOptimize(matcher.topic_count());
+  }
+}
+
+BENCHMARK(BM_Build)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_AnalyzeOnly)
     ->Unit(benchmark::kMillisecond)
     ->Repetitions(5)

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 namespace newswatch::alerts {
@@ -122,6 +123,35 @@ TEST(ParseQuery, ColumnsCountCodePoints) {
 }
 
 TEST(ParseQuery, ColonInsideOtherWordsIsText) { EXPECT_EQ(parsed("10:30"), "\"10 30\""); }
+
+TEST(ParseQuery, RandomInputEitherParsesOrNamesAColumnInside) {
+  const std::string alphabet[] = {"a",   "Ö",    " ",      "(",     ")", "\"",  "-",
+                                  "*",   ":",    "~",      "5",     "/", "OR",  "AND",
+                                  "NOT", "NEAR", "title:", "lang:", "й", "\xff"};
+  std::mt19937 rng(99);
+  int parsed_ok = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text;
+    for (int n = std::uniform_int_distribution<int>(0, 12)(rng); n > 0; --n) {
+      text += alphabet[std::uniform_int_distribution<std::size_t>(0, std::size(alphabet) - 1)(rng)];
+      if (std::uniform_int_distribution<int>(0, 2)(rng) == 0) text += ' ';
+    }
+    Result<Query> q = parse_query(text);
+    if (q) {
+      ++parsed_ok;
+      EXPECT_FALSE(q->canonical().empty()) << text;
+      continue;
+    }
+    const std::string& message = q.error().message;
+    ASSERT_EQ(message.rfind("column ", 0), 0u) << text << " -> " << message;
+    const int column = std::stoi(message.substr(7));
+    std::size_t code_points = 0;
+    for (unsigned char c : text) code_points += (c & 0xC0) != 0x80;
+    EXPECT_GE(column, 1) << text;
+    EXPECT_LE(static_cast<std::size_t>(column), code_points + 1) << text << " -> " << message;
+  }
+  EXPECT_GT(parsed_ok, 100);
+}
 
 }  // namespace
 }  // namespace newswatch::alerts
