@@ -137,6 +137,26 @@ std::size_t count_code_points(std::string_view s) {
   return n;
 }
 
+enum class Script { latin, cyrillic, other };
+
+// The script of a normalised word, judged by its bytes: ASCII is Latin, U+0400..U+04FF Cyrillic.
+Script word_script(std::string_view norm) {
+  if (is_ascii_word(norm)) return Script::latin;
+  const auto lead = static_cast<unsigned char>(norm[0]);
+  if (lead >= 0xD0 && lead <= 0xD3) return Script::cyrillic;
+  return Script::other;
+}
+
+// The script an algorithm stems; Script::other for those that take several.
+Script algorithm_script(std::string_view algorithm) {
+  if (algorithm == "russian") return Script::cyrillic;
+  for (std::string_view other :
+       {"serbian", "greek", "arabic", "hindi", "nepali", "tamil", "armenian", "yiddish"}) {
+    if (algorithm == other) return Script::other;
+  }
+  return Script::latin;
+}
+
 }  // namespace
 
 std::vector<Token> tokenize(std::string_view text) {
@@ -237,7 +257,14 @@ void Analyzer::word_keys(std::string_view norm, std::string_view lang,
   };
   const std::vector<std::string>& algorithms = stemmers_for(lang);
   if (algorithms.empty()) add(std::string(norm));
+  const Script script = algorithms.size() > 1 ? word_script(norm) : Script::other;
   for (const std::string& algorithm : algorithms) {
+    // A Snowball stemmer leaves words of another script unchanged, so skip the call.
+    const Script stems = algorithm_script(algorithm);
+    if (script != Script::other && stems != Script::other && stems != script) {
+      add(std::string(norm));
+      continue;
+    }
     std::string stemmed = stem(algorithm, norm);
     if (german != nullptr && algorithm == "german") *german = stemmed;
     add(std::move(stemmed));
