@@ -7,7 +7,8 @@
 // 150 most frequent words (people do not alert on "und"): 1-4 terms ANDed, some with a phrase, an
 // OR group, a NOT, a prefix or a NEAR. The matcher gets the words' article frequencies, as the
 // daemon could from its store; the "NoFreq" variants show the length heuristic alone, the
-// "Selective" ones topics of rarer words (skipping the 2,000 most frequent), which match less.
+// "Selective" ones topics of rarer words (skipping the 2,000 most frequent), which match less,
+// the "Infix" ones CompoundMode::german_infix.
 //
 // Counters: indexed_ms and naive_ms are medians of 21 calls each (thread CPU time), speedup =
 // naive/indexed, matches = topics matched, always = topics verified for every article.
@@ -141,12 +142,16 @@ struct Fixture {
   std::unique_ptr<Matcher> matcher;
 };
 
-Fixture& fixture(std::size_t topics, bool with_frequency, std::size_t skip = k_skip_frequent) {
-  static std::map<std::tuple<std::size_t, bool, std::size_t>, Fixture> cache;
-  auto [it, inserted] = cache.try_emplace({topics, with_frequency, skip});
+using newswatch::storage::CompoundMode;
+
+Fixture& fixture(std::size_t topics, bool with_frequency, std::size_t skip = k_skip_frequent,
+                 CompoundMode compounds = CompoundMode::german) {
+  static std::map<std::tuple<std::size_t, bool, std::size_t, CompoundMode>, Fixture> cache;
+  auto [it, inserted] = cache.try_emplace({topics, with_frequency, skip, compounds});
   if (inserted) {
     Corpus corpus(skip);
     MatcherOptions options;
+    options.analyzer.compounds = compounds;
     if (with_frequency) {
       options.word_frequency.insert(corpus.frequency().begin(), corpus.frequency().end());
     }
@@ -176,8 +181,9 @@ double median_ms(F&& f, int runs) {
   return ms[ms.size() / 2];
 }
 
-void run_indexed(benchmark::State& state, bool with_frequency, std::size_t skip = k_skip_frequent) {
-  Fixture& f = fixture(static_cast<std::size_t>(state.range(0)), with_frequency, skip);
+void run_indexed(benchmark::State& state, bool with_frequency, std::size_t skip = k_skip_frequent,
+                 CompoundMode compounds = CompoundMode::german) {
+  Fixture& f = fixture(static_cast<std::size_t>(state.range(0)), with_frequency, skip, compounds);
   std::size_t matches = 0;
   for (auto _ : state) {
     auto result = f.matcher->match(f.article);
@@ -214,6 +220,10 @@ void BM_AnalyzeOnlyNoLanguage(benchmark::State& state) {
   state.counters["analyze_ms"] = median_ms([&] { return f.matcher->match(article); }, 21);
 }
 void BM_MatchIndexedNoFreq(benchmark::State& state) { run_indexed(state, false); }
+// German compounds matched by middle components too.
+void BM_MatchIndexedInfix(benchmark::State& state) {
+  run_indexed(state, true, k_skip_frequent, CompoundMode::german_infix);
+}
 // Topics of rarer words (skipping the 2,000 most frequent): far fewer matches per article.
 void BM_MatchIndexedSelective(benchmark::State& state) {
   run_indexed(state, true, k_skip_selective);
@@ -254,6 +264,12 @@ BENCHMARK(BM_AnalyzeOnly)
     ->Repetitions(5)
     ->ReportAggregatesOnly(true);
 BENCHMARK(BM_AnalyzeOnlyNoLanguage)
+    ->Unit(benchmark::kMillisecond)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true);
+BENCHMARK(BM_MatchIndexedInfix)
+    ->Arg(10000)
+    ->Arg(100000)
     ->Unit(benchmark::kMillisecond)
     ->Repetitions(5)
     ->ReportAggregatesOnly(true);

@@ -131,12 +131,6 @@ std::string primary_subtag(std::string_view lang) {
 
 bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
-std::size_t count_code_points(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s) n += is_continuation(c) ? 0 : 1;
-  return n;
-}
-
 enum class Script { latin, cyrillic, other };
 
 // The script of a normalised word, judged by its bytes: ASCII is Latin, U+0400..U+04FF Cyrillic.
@@ -289,24 +283,35 @@ std::string Analyzer::german_stem(std::string_view norm) const {
 }
 
 bool Analyzer::decompounds(std::string_view lang) const {
-  if (m_options.compounds != CompoundMode::german || !m_has_german) return false;
+  if (m_options.compounds == CompoundMode::off || !m_has_german) return false;
   const std::vector<std::string>& algorithms = stemmers_for(lang);
   return std::find(algorithms.begin(), algorithms.end(), "german") != algorithms.end();
 }
 
 std::vector<std::string_view> Analyzer::compound_parts(std::string_view stem_text) const {
   std::vector<std::string_view> parts;
-  const std::size_t total = count_code_points(stem_text);
   const std::size_t part = std::max<std::size_t>(m_options.min_compound_part, 1);
   const std::size_t rest = std::max<std::size_t>(m_options.min_compound_rest, 1);
+  // Byte offsets of the code point starts, plus the end.
+  std::vector<std::size_t> starts;
+  for (std::size_t i = 0; i < stem_text.size(); ++i) {
+    if (!is_continuation(static_cast<unsigned char>(stem_text[i]))) starts.push_back(i);
+  }
+  const std::size_t total = starts.size();
+  starts.push_back(stem_text.size());
   if (total < part + rest) return parts;
-  std::size_t head_cps = 0;
-  for (std::size_t i = 1; i < stem_text.size(); ++i) {
-    if (is_continuation(static_cast<unsigned char>(stem_text[i]))) continue;
-    ++head_cps;  // code points in stem_text[0, i)
-    const std::size_t tail_cps = total - head_cps;
-    if (tail_cps >= part && head_cps >= rest) parts.push_back(stem_text.substr(i));
-    if (head_cps >= part && tail_cps >= rest) parts.push_back(stem_text.substr(0, i));
+  for (std::size_t cut = rest; cut + part <= total; ++cut) {  // tails
+    parts.push_back(stem_text.substr(starts[cut]));
+  }
+  for (std::size_t cut = part; cut + rest <= total; ++cut) {  // heads
+    parts.push_back(stem_text.substr(0, starts[cut]));
+  }
+  if (m_options.compounds == CompoundMode::german_infix) {
+    for (std::size_t begin = rest; begin + part + rest <= total; ++begin) {
+      for (std::size_t end = begin + part; end + rest <= total; ++end) {
+        parts.push_back(stem_text.substr(starts[begin], starts[end] - starts[begin]));
+      }
+    }
   }
   return parts;
 }

@@ -28,8 +28,11 @@ std::vector<Token> tokenize(std::string_view text);
 // combining marks and default-ignorable characters removed. "Straße" -> "strasse".
 std::string normalize(std::string_view text);
 
-// Whether German words are also matched by their compound components (see compound_parts()).
-enum class CompoundMode { off, german };
+// Whether German words are also matched by their compound components (see compound_parts()):
+// not at all, by their first or last component (Sanktion ~ Sanktionspaket,
+// Wirtschaftssanktionen), or also by one in the middle (~ Wirtschaftssanktionspaket), which finds
+// more and costs more: about length^2 / 2 probes per long word instead of 2 * length.
+enum class CompoundMode { off, german, german_infix };
 
 struct AnalyzerOptions {
   // Snowball languages (ISO 639-1 codes such as "de" or libstemmer names such as "german") used
@@ -41,6 +44,7 @@ struct AnalyzerOptions {
   // (and its stems) maps to one group key. Multi-word members are ignored.
   std::vector<std::vector<std::string>> synonyms;
   // German compounds: `Sanktion` also matches `Wirtschaftssanktionen` and `Sanktionspaket`.
+  // Heads and tails only by default: a middle component is more often a false friend.
   CompoundMode compounds = CompoundMode::german;
   // Shortest compound component, in code points, and shortest rest of the word besides it.
   // Smaller values find more compounds and more false ones ("Rest" in "Restaurant").
@@ -77,14 +81,15 @@ class Analyzer {
   // The German stem of `norm`, or an empty string when German is not configured.
   std::string german_stem(std::string_view norm) const;
 
-  // Whether compound components of words in `lang` should be matched (German or unknown language
-  // with CompoundMode::german).
+  // Whether compound components of words in `lang` should be matched (German or unknown language,
+  // and compounds not off).
   bool decompounds(std::string_view lang) const;
 
   // Candidate components of a (German-stemmed) compound `stem`: every tail and every head, split
   // at code point boundaries, of at least min_compound_part code points whose rest has at least
-  // min_compound_rest. The views point into `stem`. Callers keep only the parts they know, e.g.
-  // query terms: "wirtschaftssanktion" yields ..., "sanktion", ..., "wirtschaft", ...
+  // min_compound_rest; with german_infix also every middle part with at least min_compound_rest
+  // code points on each side. The views point into `stem`. Callers keep only the parts they know,
+  // e.g. query terms: "wirtschaftssanktion" yields ..., "sanktion", ..., "wirtschaft", ...
   std::vector<std::string_view> compound_parts(std::string_view stem) const;
 
   const AnalyzerOptions& options() const { return m_options; }

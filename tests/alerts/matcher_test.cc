@@ -85,6 +85,16 @@ TEST(Matcher, GermanCompoundsMatchByHeadAndTail) {
   EXPECT_EQ(run(plain, article("Die Wirtschaftssanktionen greifen.")), "");
 }
 
+TEST(Matcher, InfixCompoundsAreOptIn) {
+  MatcherOptions infix;
+  infix.analyzer.compounds = storage::CompoundMode::german_infix;
+  Matcher with(topics({{"s", "Sanktion"}}), infix);
+  Matcher without(topics({{"s", "Sanktion"}}));
+  const Article a = article("Das Wirtschaftssanktionspaket kommt.");
+  EXPECT_EQ(run(with, a), "s[sanktion]{text:Wirtschaftssanktionspaket}");
+  EXPECT_EQ(run(without, a), "");
+}
+
 TEST(Matcher, RussianInflectionsMatchByStem) {
   Matcher m(topics({{"ru", "санкции"}}));
   EXPECT_EQ(run(m, article("Новых санкций не будет", "ru")), "ru[санкции]{text:санкций}");

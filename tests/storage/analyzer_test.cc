@@ -130,6 +130,23 @@ TEST(Analyzer, CompoundPartsAreHeadsAndTails) {
   }
 }
 
+TEST(Analyzer, InfixModeAlsoYieldsMiddleParts) {
+  AnalyzerOptions options;
+  options.compounds = CompoundMode::german_infix;
+  Analyzer infix(options);
+  Analyzer plain;
+  const std::string stem = plain.german_stem("wirtschaftssanktionspaket");
+  auto has = [](const std::vector<std::string_view>& parts, std::string_view p) {
+    return std::find(parts.begin(), parts.end(), p) != parts.end();
+  };
+  EXPECT_FALSE(has(plain.compound_parts(stem), "sanktion"));
+  EXPECT_TRUE(has(infix.compound_parts(stem), "sanktion"));
+  EXPECT_TRUE(has(infix.compound_parts(stem), "paket"));                // tails still
+  EXPECT_TRUE(has(infix.compound_parts(stem), "wirtschaft"));           // and heads
+  EXPECT_FALSE(has(infix.compound_parts("xxsanktionyy"), "sanktion"));  // 2 < min rest
+  EXPECT_TRUE(infix.decompounds("de"));
+}
+
 TEST(Analyzer, DecompoundsOnlyGermanOrUnknownText) {
   Analyzer analyzer;
   EXPECT_TRUE(analyzer.decompounds("de"));
