@@ -1,7 +1,6 @@
 #include "alerts/matcher.h"
 
 #include <algorithm>
-#include <cmath>
 #include <functional>
 #include <limits>
 #include <span>
