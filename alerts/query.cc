@@ -1,5 +1,6 @@
 #include "alerts/query.h"
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <utility>
@@ -53,12 +54,17 @@ class Parser {
   }
 
  private:
-  std::uint32_t column(std::size_t offset) const {
-    std::uint32_t col = 1;
-    for (std::size_t i = 0; i < offset && i < m_text.size(); ++i) {
-      if ((static_cast<unsigned char>(m_text[i]) & 0xC0) != 0x80) ++col;
+  // Columns are asked for in mostly increasing offsets: continue from the last answer.
+  std::uint32_t column(std::size_t offset) {
+    offset = std::min(offset, m_text.size());
+    if (offset < m_column_offset) {
+      m_column_offset = 0;
+      m_column = 1;
     }
-    return col;
+    for (; m_column_offset < offset; ++m_column_offset) {
+      if ((static_cast<unsigned char>(m_text[m_column_offset]) & 0xC0) != 0x80) ++m_column;
+    }
+    return m_column;
   }
 
   Error fail(std::size_t offset, const std::string& message) {
@@ -242,7 +248,19 @@ class Parser {
     return combine(QueryNode::Kind::all, parts, col);
   }
 
+  // Every nesting (parentheses, NOT, title:) passes through here: bound the recursion.
   std::optional<std::uint32_t> parse_unary() {
+    if (m_depth >= k_max_depth) {
+      fail(m_tok.offset, "query nested deeper than " + std::to_string(k_max_depth) + " levels");
+      return std::nullopt;
+    }
+    ++m_depth;
+    std::optional<std::uint32_t> result = parse_unary_nested();
+    --m_depth;
+    return result;
+  }
+
+  std::optional<std::uint32_t> parse_unary_nested() {
     if (m_tok.kind == Tok::op_not || m_tok.kind == Tok::minus) {
       QueryNode node;
       node.kind = QueryNode::Kind::negation;
@@ -313,7 +331,14 @@ class Parser {
         if (!advance()) return std::nullopt;
         if (tok.text == "title") {
           const bool negated = m_tok.kind == Tok::minus || m_tok.kind == Tok::op_not;
+          if (m_depth >= k_max_depth) {
+            fail(m_tok.offset,
+                 "query nested deeper than " + std::to_string(k_max_depth) + " levels");
+            return std::nullopt;
+          }
+          ++m_depth;
           std::optional<std::uint32_t> child = negated ? parse_unary() : parse_primary();
+          --m_depth;
           if (!child) return std::nullopt;
           QueryNode node;
           node.kind = QueryNode::Kind::title;
@@ -393,8 +418,13 @@ class Parser {
     return std::nullopt;
   }
 
+  static constexpr int k_max_depth = 100;
+
   std::string_view m_text;
   std::size_t m_pos = 0;
+  int m_depth = 0;
+  std::size_t m_column_offset = 0;
+  std::uint32_t m_column = 1;
   Token m_tok;
   std::vector<QueryNode> m_nodes;
   Error m_error;

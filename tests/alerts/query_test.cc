@@ -117,6 +117,21 @@ TEST(ParseQuery, ErrorsCarryTheColumn) {
   EXPECT_EQ(parsed("title: a"), "error: column 7: expected a value after 'title:'");
 }
 
+TEST(ParseQuery, DeepNestingIsAnErrorNotACrash) {
+  EXPECT_EQ(parsed(std::string(50, '(') + "a" + std::string(50, ')')), "a");
+  EXPECT_EQ(parsed(std::string(100000, '(') + "a"),
+            "error: column 101: query nested deeper than 100 levels");
+  std::string titles;
+  for (int i = 0; i < 5000; ++i) titles += "title:";
+  EXPECT_EQ(parsed(titles + "a").rfind("error: column ", 0), 0u);
+  std::string flat;
+  for (int i = 0; i < 20000; ++i) flat += "wort ";
+  EXPECT_EQ(parsed(flat + "\"").rfind("error: column 100001: unterminated phrase", 0), 0u);
+  std::string nots;
+  for (int i = 0; i < 5000; ++i) nots += "NOT ";
+  EXPECT_EQ(parsed(nots + "a").rfind("error: column ", 0), 0u);
+}
+
 TEST(ParseQuery, ColumnsCountCodePoints) {
   // "Öl" is three bytes but two columns.
   EXPECT_EQ(parsed("Öl AND"), "error: column 7: unexpected end of query, expected a term");
