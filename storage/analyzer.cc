@@ -1,0 +1,328 @@
+#include "storage/analyzer.h"
+
+#include <libstemmer.h>
+#include <utf8proc.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <utility>
+
+namespace newswatch::storage {
+namespace {
+
+bool is_word_category(utf8proc_category_t c) {
+  switch (c) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME: return true;
+    default: return false;
+  }
+}
+
+bool is_ascii_word(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c >= 0x80) return false;
+  }
+  return true;
+}
+
+std::string normalize_word(std::string_view word) {
+  // Most German, English and French words are ASCII: lower-casing is all NFKC + folding does there.
+  if (is_ascii_word(word)) {
+    std::string out(word);
+    for (char& c : out) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return out;
+  }
+  // The breve of Russian "й" is not a diacritic but a letter of its own, and the Russian stemmer
+  // needs it ("новый" -> "нов", "новыи" -> "новы"): normalise around it, keep it lower case.
+  for (std::string_view letter : {std::string_view("\xD0\xB9"), std::string_view("\xD0\x99")}) {
+    if (const std::size_t at = word.find(letter); at != std::string_view::npos) {
+      return normalize_word(word.substr(0, at)) + "\xD0\xB9" + normalize_word(word.substr(at + 2));
+    }
+  }
+  utf8proc_uint8_t* mapped = nullptr;
+  const auto options =
+      static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |
+                                     UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK | UTF8PROC_IGNORE);
+  const utf8proc_ssize_t n =
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(word.data()),
+                   static_cast<utf8proc_ssize_t>(word.size()), &mapped, options);
+  if (n < 0) return {};
+  std::string out(reinterpret_cast<const char*>(mapped), static_cast<std::size_t>(n));
+  std::free(mapped);
+  return out;
+}
+
+// Snowball stemmers are not thread-safe, so each thread owns its own, created on first use.
+class ThreadStemmers {
+ public:
+  ThreadStemmers() = default;
+  ThreadStemmers(const ThreadStemmers&) = delete;
+  ThreadStemmers& operator=(const ThreadStemmers&) = delete;
+  ~ThreadStemmers() {
+    for (auto& [name, stemmer] : m_items) sb_stemmer_delete(stemmer);
+  }
+
+  sb_stemmer* get(const std::string& algorithm) {
+    for (auto& [name, stemmer] : m_items) {
+      if (name == algorithm) return stemmer;
+    }
+    sb_stemmer* stemmer = sb_stemmer_new(algorithm.c_str(), "UTF_8");
+    if (stemmer != nullptr) m_items.emplace_back(algorithm, stemmer);
+    return stemmer;
+  }
+
+ private:
+  std::vector<std::pair<std::string, sb_stemmer*>> m_items;
+};
+
+thread_local ThreadStemmers t_stemmers;
+
+std::string stem(const std::string& algorithm, std::string_view word) {
+  sb_stemmer* stemmer = t_stemmers.get(algorithm);
+  if (stemmer == nullptr) return std::string(word);
+  const sb_symbol* out = sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(word.data()),
+                                         static_cast<int>(word.size()));
+  if (out == nullptr) return std::string(word);  // out of memory inside libstemmer
+  return std::string(reinterpret_cast<const char*>(out),
+                     static_cast<std::size_t>(sb_stemmer_length(stemmer)));
+}
+
+struct LanguageName {
+  const char* code;
+  const char* algorithm;
+};
+
+constexpr LanguageName k_languages[] = {
+    {"ar", "arabic"},     {"ca", "catalan"},    {"da", "danish"},     {"de", "german"},
+    {"el", "greek"},      {"en", "english"},    {"es", "spanish"},    {"eu", "basque"},
+    {"fi", "finnish"},    {"fr", "french"},     {"ga", "irish"},      {"hi", "hindi"},
+    {"hu", "hungarian"},  {"hy", "armenian"},   {"id", "indonesian"}, {"it", "italian"},
+    {"lt", "lithuanian"}, {"ne", "nepali"},     {"nl", "dutch"},      {"no", "norwegian"},
+    {"nb", "norwegian"},  {"pt", "portuguese"}, {"ro", "romanian"},   {"ru", "russian"},
+    {"sr", "serbian"},    {"sv", "swedish"},    {"ta", "tamil"},      {"tr", "turkish"},
+    {"yi", "yiddish"},
+};
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// "de-DE" -> "de".
+std::string primary_subtag(std::string_view lang) {
+  const std::size_t cut = lang.find_first_of("-_");
+  return lower_ascii(lang.substr(0, cut));
+}
+
+bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+enum class Script { latin, cyrillic, other };
+
+// The script of a normalised word, judged by its bytes: ASCII is Latin, U+0400..U+04FF Cyrillic.
+Script word_script(std::string_view norm) {
+  if (is_ascii_word(norm)) return Script::latin;
+  const auto lead = static_cast<unsigned char>(norm[0]);
+  if (lead >= 0xD0 && lead <= 0xD3) return Script::cyrillic;
+  return Script::other;
+}
+
+// The script an algorithm stems; Script::other for those that take several.
+Script algorithm_script(std::string_view algorithm) {
+  if (algorithm == "russian") return Script::cyrillic;
+  for (std::string_view other :
+       {"serbian", "greek", "arabic", "hindi", "nepali", "tamil", "armenian", "yiddish"}) {
+    if (algorithm == other) return Script::other;
+  }
+  return Script::latin;
+}
+
+}  // namespace
+
+std::vector<Token> tokenize(std::string_view text) {
+  std::vector<Token> tokens;
+  const auto* data = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  const auto size = static_cast<utf8proc_ssize_t>(text.size());
+  utf8proc_ssize_t i = 0;
+  utf8proc_ssize_t word_begin = -1;
+  utf8proc_ssize_t word_end = -1;  // end of the last word character, so trailing Cf is dropped
+  std::uint32_t position = 0;
+  auto flush = [&] {
+    if (word_begin < 0) return;
+    const auto begin = static_cast<std::size_t>(word_begin);
+    const auto end = static_cast<std::size_t>(word_end);
+    std::string norm = normalize_word(text.substr(begin, end - begin));
+    if (!norm.empty()) {
+      tokens.push_back(Token{std::move(norm), position++, static_cast<std::uint32_t>(begin),
+                             static_cast<std::uint32_t>(end)});
+    }
+    word_begin = -1;
+  };
+  while (i < size) {
+    utf8proc_int32_t cp = -1;
+    utf8proc_ssize_t n = utf8proc_iterate(data + i, size - i, &cp);
+    if (n <= 0) {  // invalid byte: a separator
+      flush();
+      ++i;
+      continue;
+    }
+    const utf8proc_category_t category = utf8proc_category(cp);
+    if (is_word_category(category)) {
+      if (word_begin < 0) word_begin = i;
+      word_end = i + n;
+    } else if (category == UTF8PROC_CATEGORY_CF && word_begin >= 0) {
+      // soft hyphen, zero-width joiners: inside a word they do not split it
+    } else {
+      flush();
+    }
+    i += n;
+  }
+  flush();
+  return tokens;
+}
+
+std::string normalize(std::string_view text) { return normalize_word(text); }
+
+Analyzer::Analyzer(AnalyzerOptions options) : m_options(std::move(options)) {
+  for (const std::string& language : m_options.languages) {
+    const std::string lower = lower_ascii(language);
+    std::string algorithm;
+    std::string code;
+    for (const LanguageName& l : k_languages) {
+      if (lower == l.code || lower == l.algorithm) {
+        algorithm = l.algorithm;
+        code = l.code;
+      }
+    }
+    if (algorithm.empty()) {
+      sb_stemmer* probe = sb_stemmer_new(lower.c_str(), "UTF_8");
+      if (probe == nullptr) continue;
+      sb_stemmer_delete(probe);
+      algorithm = lower;
+    }
+    if (std::find(m_all.begin(), m_all.end(), algorithm) != m_all.end()) continue;
+    m_all.push_back(algorithm);
+    m_by_lang[algorithm] = {algorithm};
+    if (!code.empty()) m_by_lang[code] = {algorithm};
+    if (algorithm == "german") m_has_german = true;
+  }
+  for (std::size_t g = 0; g < m_options.synonyms.size(); ++g) {
+    std::string key;
+    for (const std::string& member : m_options.synonyms[g]) {
+      std::vector<Token> words = tokenize(member);
+      if (words.size() != 1) continue;
+      if (key.empty()) key = "\x01" + words[0].norm;
+      m_synonyms.emplace(words[0].norm, key);
+      for (const std::string& algorithm : m_all)
+        m_synonyms.emplace(stem(algorithm, words[0].norm), key);
+    }
+  }
+}
+
+const std::vector<std::string>& Analyzer::stemmers_for(std::string_view lang) const {
+  if (!lang.empty()) {
+    auto it = m_by_lang.find(primary_subtag(lang));
+    if (it != m_by_lang.end()) return it->second;
+  }
+  return m_all;
+}
+
+void Analyzer::word_keys(std::string_view norm, std::string_view lang,
+                         std::vector<std::string>& out, std::string* german) const {
+  const std::size_t first = out.size();
+  auto add = [&](std::string key) {
+    if (std::find(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), key) == out.end()) {
+      out.push_back(std::move(key));
+    }
+  };
+  const std::vector<std::string>& algorithms = stemmers_for(lang);
+  if (algorithms.empty()) add(std::string(norm));
+  const Script script = algorithms.size() > 1 ? word_script(norm) : Script::other;
+  for (const std::string& algorithm : algorithms) {
+    // A Snowball stemmer leaves words of another script unchanged, so skip the call.
+    const Script stems = algorithm_script(algorithm);
+    if (script != Script::other && stems != Script::other && stems != script) {
+      add(std::string(norm));
+      continue;
+    }
+    std::string stemmed = stem(algorithm, norm);
+    if (german != nullptr && algorithm == "german") *german = stemmed;
+    add(std::move(stemmed));
+  }
+  if (m_synonyms.empty()) return;
+  const std::size_t stems_end = out.size();
+  if (auto it = m_synonyms.find(std::string(norm)); it != m_synonyms.end()) add(it->second);
+  for (std::size_t i = first; i < stems_end; ++i) {
+    if (auto it = m_synonyms.find(out[i]); it != m_synonyms.end()) add(it->second);
+  }
+}
+
+std::vector<std::string> Analyzer::query_keys(std::string_view norm) const {
+  std::vector<std::string> keys;
+  word_keys(norm, {}, keys);
+  return keys;
+}
+
+std::string Analyzer::german_stem(std::string_view norm) const {
+  if (!m_has_german) return {};
+  return stem("german", norm);
+}
+
+bool Analyzer::decompounds(std::string_view lang) const {
+  if (m_options.compounds == CompoundMode::off || !m_has_german) return false;
+  const std::vector<std::string>& algorithms = stemmers_for(lang);
+  return std::find(algorithms.begin(), algorithms.end(), "german") != algorithms.end();
+}
+
+std::vector<std::string_view> Analyzer::compound_parts(std::string_view stem_text) const {
+  std::vector<std::string_view> parts;
+  const std::size_t part = std::max<std::size_t>(m_options.min_compound_part, 1);
+  const std::size_t rest = std::max<std::size_t>(m_options.min_compound_rest, 1);
+  // Byte offsets of the code point starts, plus the end.
+  std::vector<std::size_t> starts;
+  for (std::size_t i = 0; i < stem_text.size(); ++i) {
+    if (!is_continuation(static_cast<unsigned char>(stem_text[i]))) starts.push_back(i);
+  }
+  const std::size_t total = starts.size();
+  starts.push_back(stem_text.size());
+  if (total < part + rest) return parts;
+  for (std::size_t cut = rest; cut + part <= total; ++cut) {  // tails
+    parts.push_back(stem_text.substr(starts[cut]));
+  }
+  for (std::size_t cut = part; cut + rest <= total; ++cut) {  // heads
+    parts.push_back(stem_text.substr(0, starts[cut]));
+  }
+  if (m_options.compounds == CompoundMode::german_infix) {
+    for (std::size_t begin = rest; begin + part + rest <= total; ++begin) {
+      for (std::size_t end = begin + part; end + rest <= total; ++end) {
+        parts.push_back(stem_text.substr(starts[begin], starts[end] - starts[begin]));
+      }
+    }
+  }
+  return parts;
+}
+
+AnalyzedText Analyzer::analyze(std::string_view text, std::string_view lang) const {
+  AnalyzedText result;
+  result.tokens = tokenize(text);
+  for (const Token& token : result.tokens) {
+    auto [it, inserted] = result.keys.try_emplace(token.norm);
+    if (inserted) word_keys(token.norm, lang, it->second);
+  }
+  return result;
+}
+
+}  // namespace newswatch::storage
