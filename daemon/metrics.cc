@@ -19,6 +19,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -473,9 +474,10 @@ class Session;
 struct MetricsServerState {
   MetricsServerState(asio::io_context& io, const Metrics& m, std::function<Health()> h,
                      MetricsServerOptions o)
-      : acceptor(io), metrics(m), health(std::move(h)), options(std::move(o)) {}
+      : acceptor(io), retry_timer(io), metrics(m), health(std::move(h)), options(std::move(o)) {}
 
   tcp::acceptor acceptor;
+  asio::steady_timer retry_timer;  // pauses accepting after an accept error such as EMFILE
   const Metrics& metrics;
   std::function<Health()> health;
   MetricsServerOptions options;
@@ -557,7 +559,7 @@ class Session : public std::enable_shared_from_this<Session> {
       res = text(http::status::ok, m_state->metrics.render_prometheus());
       res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
     } else if (target == "/healthz") {
-      Health health = m_state->health ? m_state->health() : Health{};
+      const Health health = check_health();
       res = health.healthy ? text(http::status::ok, "ok\n")
                            : text(http::status::service_unavailable,
                                   (health.reason.empty() ? "unhealthy" : health.reason) + "\n");
@@ -570,6 +572,15 @@ class Session : public std::enable_shared_from_this<Session> {
       res.content_length(length);
     }
     return res;
+  }
+
+  Health check_health() {
+    if (!m_state->health) return Health{};
+    try {
+      return m_state->health();
+    } catch (const std::exception& e) {
+      return Health{false, std::string("health check failed: ") + e.what()};
+    }
   }
 
   static Response text(http::status status, std::string body) {
@@ -631,9 +642,15 @@ void accept_next(const std::shared_ptr<State>& state) {
   state->acceptor.async_accept([state](beast::error_code ec, tcp::socket socket) {
     if (state->stopped) return;
     if (ec) {
-      // Out of descriptors and the like: keep listening, the condition may pass.
+      // Out of descriptors and the like: pause briefly rather than spin, the condition may pass.
       logger("daemon")->warn("metrics.accept_failed error=\"{}\"", ec.message());
-    } else if (state->sessions.size() >= state->options.max_connections) {
+      state->retry_timer.expires_after(std::chrono::milliseconds(200));
+      state->retry_timer.async_wait([state](beast::error_code) {
+        if (!state->stopped) accept_next(state);
+      });
+      return;
+    }
+    if (state->sessions.size() >= state->options.max_connections) {
       logger("daemon")->debug("metrics.connection_refused open={}", state->sessions.size());
       beast::error_code ignored;
       socket.close(ignored);
@@ -693,6 +710,7 @@ void MetricsServer::stop() {
   m_state->stopped = true;
   beast::error_code ignored;
   m_state->acceptor.close(ignored);
+  m_state->retry_timer.cancel();
   // close() can end a session, whose destructor edits the map: close from a copy.
   std::vector<std::shared_ptr<Session>> open;
   for (auto& [ptr, weak] : m_state->sessions) {

@@ -209,7 +209,7 @@ class MetricsServer {
 
   // The bound port (useful with port 0), or 0 before a successful start().
   std::uint16_t port() const;
-  // Connections currently open.
+  // Connections currently open. io thread.
   std::size_t connections() const;
 
  private:
