@@ -11,61 +11,123 @@ namespace {
 
 using std::string_view;
 
-// Class/id vocabularies. Matching is on lower-cased tokens split at anything that is not a
-// letter or digit; `contains` words match inside a token ("articlecomments"), `exact` words
-// only as whole tokens ("ad", "nav").
-constexpr std::array<string_view, 44> k_drop_contains = {
-    "comment",      "disqus",     "cookie",      "consent",      "gdpr",       "newsletter",
-    "breadcrumb",   "sidebar",    "social",      "sharing",      "sharebar",   "shariff",
-    "related",      "recommend",  "outbrain",    "taboola",      "plista",     "advert",
-    "sponsor",      "footer",     "navbar",      "navigation",   "pagination", "popup",
-    "skiplink",     "toolbar",    "subscribe",   "abonnier",     "anzeige",    "werbung",
-    "kommentar",    "empfehlung", "weiterlesen", "mehrzumthema", "authorbox",  "authorbio",
-    "signup",       "socialbar",  "followus",    "banner",       "masthead",   "promo",
-    "relatedposts", "moreposts"};
-constexpr std::array<string_view, 36> k_drop_exact = {
-    "ad",        "ads",      "adv",      "nav",       "menu",  "share",   "shares",  "tags",
-    "tagcloud",  "keywords", "widget",   "widgets",   "print", "rating",  "modal",   "overlay",
-    "teilen",    "login",    "signin",   "search",    "pager", "more",    "bio",     "author",
-    "byline",    "dateline", "postmeta", "entrymeta", "meta",  "infobox", "caption", "credits",
-    "copyright", "hidden",   "hide",     "offscreen"};
-constexpr std::array<string_view, 14> k_weak_negative = {
-    "header", "teaser", "extra", "aside",   "date", "time", "info",
-    "links",  "box",    "tools", "sidebar", "foot", "rail", "secondary"};
-constexpr std::array<string_view, 18> k_positive = {
-    "article", "content", "entry",   "post",   "story", "text",   "body", "main",   "hentry",
-    "blog",    "artikel", "beitrag", "inhalt", "news",  "column", "page", "single", "detail"};
+// Class/id vocabularies, matched per class name (and id) after lower-casing. `contains`
+// words match anywhere in the name with separators removed ("article-comments" holds
+// "comment", "mehr-zum-thema" holds "mehrzumthema"); `exact` words only as a whole token
+// between separators ("ad" in "ad-slot", not in "head").
+constexpr std::array<string_view, 52> k_drop_contains = {
+    "comment",      "disqus",    "cookie",       "consent",        "gdpr",        "newsletter",
+    "breadcrumb",   "sidebar",   "social",       "sharing",        "sharebar",    "shariff",
+    "sharebutton",  "related",   "recommend",    "outbrain",       "taboola",     "plista",
+    "advert",       "sponsor",   "footer",       "navbar",         "navigation",  "pagination",
+    "popup",        "skiplink",  "skipto",       "toolbar",        "subscribe",   "abonnier",
+    "anzeige",      "werbung",   "kommentar",    "empfehlung",     "weiterlesen", "mehrzumthema",
+    "authorbox",    "authorbio", "aboutauthor",  "signup",         "followus",    "masthead",
+    "relatedposts", "moreposts", "screenreader", "visuallyhidden", "sronly",      "readmore",
+    "readalso",     "lesenauch", "postnav",      "cookiebanner"};
+constexpr std::array<string_view, 33> k_drop_exact = {
+    "ad",      "ads",       "adv",       "adslot",    "nav",    "menu",    "share",
+    "shares",  "tags",      "tagcloud",  "keywords",  "rating", "modal",   "overlay",
+    "teilen",  "login",     "signin",    "search",    "pager",  "bio",     "author",
+    "byline",  "dateline",  "postmeta",  "entrymeta", "meta",   "infobox", "caption",
+    "credits", "copyright", "offscreen", "promo",     "banner"};
+constexpr std::array<string_view, 16> k_weak_negative = {
+    "header", "teaser", "extra",  "aside", "date", "time",      "info",   "links",
+    "box",    "tools",  "widget", "foot",  "rail", "secondary", "hidden", "print"};
+// Strong content words: a class name made of these protects an element whose other class
+// names look like boilerplate ("entry share").
+constexpr std::array<string_view, 12> k_strong_positive = {
+    "article", "content", "entry",   "post",   "story",  "body",
+    "text",    "artikel", "beitrag", "inhalt", "hentry", "main"};
+constexpr std::array<string_view, 7> k_weak_positive = {"blog",   "news",   "column", "page",
+                                                        "single", "detail", "lead"};
 
 bool is_alnum_ascii(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
 }
 
-// Calls `f(token)` for each lower-case token of `s`; stops early when f returns true.
-template <typename F>
-bool any_token(string_view s, char* buf, std::size_t buf_size, F f) {
+struct NameClass {
+  bool drop = false;      // a boilerplate name
+  bool weak_neg = false;  // a name that leans to boilerplate
+  bool strong_pos = false;
+  bool weak_pos = false;
+};
+
+// Classifies one class name (or id), e.g. "article-comments".
+NameClass classify_name(string_view name) {
+  NameClass out;
+  char squashed[96];
   std::size_t n = 0;
-  for (std::size_t k = 0; k <= s.size(); ++k) {
-    unsigned char c = k < s.size() ? static_cast<unsigned char>(s[k]) : ' ';
+  char token[64];
+  std::size_t t = 0;
+  auto end_token = [&] {
+    if (t == 0) return;
+    const string_view tok(token, t);
+    if (std::find(k_drop_exact.begin(), k_drop_exact.end(), tok) != k_drop_exact.end()) {
+      out.drop = true;
+    }
+    if (std::find(k_weak_negative.begin(), k_weak_negative.end(), tok) != k_weak_negative.end()) {
+      out.weak_neg = true;
+    }
+    for (string_view w : k_strong_positive) {
+      if (tok.find(w) != string_view::npos) out.strong_pos = true;
+    }
+    for (string_view w : k_weak_positive) {
+      if (tok.find(w) != string_view::npos) out.weak_pos = true;
+    }
+    t = 0;
+  };
+  for (char ch : name) {
+    auto c = static_cast<unsigned char>(ch);
     if (c >= 'A' && c <= 'Z') c = static_cast<unsigned char>(c + 32);
     if (is_alnum_ascii(c)) {
-      if (n < buf_size) buf[n++] = static_cast<char>(c);
-      continue;
+      if (n < sizeof squashed) squashed[n++] = static_cast<char>(c);
+      if (t < sizeof token) token[t++] = static_cast<char>(c);
+    } else {
+      end_token();
     }
-    if (n > 0 && f(string_view(buf, n))) return true;
-    n = 0;
   }
-  return false;
+  end_token();
+  const string_view sq(squashed, n);
+  for (string_view w : k_drop_contains) {
+    if (sq.find(w) != string_view::npos) {
+      out.drop = true;
+      break;
+    }
+  }
+  // Within one name the boilerplate word wins: "comment-content" is a comment's content.
+  if (out.drop) out.strong_pos = out.weak_pos = false;
+  return out;
 }
 
-bool token_in(string_view token, const auto& words) {
-  return std::find(words.begin(), words.end(), token) != words.end();
+// Calls f for each white-space separated name of `s`.
+template <typename F>
+void for_each_name(string_view s, F f) {
+  std::size_t k = 0;
+  while (k < s.size()) {
+    while (k < s.size() && (s[k] == ' ' || s[k] == '\t' || s[k] == '\n' || s[k] == '\r')) ++k;
+    const std::size_t start = k;
+    while (k < s.size() && !(s[k] == ' ' || s[k] == '\t' || s[k] == '\n' || s[k] == '\r')) ++k;
+    if (k > start) f(s.substr(start, k - start));
+  }
 }
 
-bool token_contains(string_view token, const auto& words) {
-  for (string_view w : words) {
-    if (token.size() >= w.size() && token.find(w) != string_view::npos) return true;
+NameClass classify_names(string_view class_and_id) {
+  NameClass all;
+  bool pure_positive = false;
+  for_each_name(class_and_id, [&](string_view name) {
+    const NameClass c = classify_name(name);
+    all.drop = all.drop || c.drop;
+    all.weak_neg = all.weak_neg || c.weak_neg;
+    all.strong_pos = all.strong_pos || c.strong_pos;
+    all.weak_pos = all.weak_pos || c.weak_pos;
+    if (c.strong_pos && !c.weak_neg) pure_positive = true;
+  });
+  if (all.drop && pure_positive) {
+    all.drop = false;
+    all.weak_neg = true;
   }
-  return false;
+  return all;
 }
 
 bool is_block_tag(Tag t) {
@@ -276,6 +338,9 @@ class ContentFinder {
       if (!drop && names.size() > 1) drop = is_boilerplate_name(names);
       if (drop) {
         m_removed[k] = true;
+        if (m_options.trace != nullptr && k + 1 < n.subtree_end) {
+          *m_options.trace += "drop " + describe(k) + "\n";
+        }
         continue;
       }
       m_weight[k] = class_weight(names);
@@ -392,7 +457,35 @@ class ContentFinder {
       top = parent;
     }
     m_top_score = best;
+    if (m_options.trace != nullptr) trace_candidates(top);
     return top;
+  }
+
+  std::string describe(NodeId k) const {
+    std::string s = tag_name(m_doc.tag(k));
+    s += "#" + std::to_string(k);
+    const string_view cls = m_doc.attr(k, "class");
+    const string_view id = m_doc.attr(k, "id");
+    if (!id.empty()) s += " id=" + std::string(id.substr(0, 40));
+    if (!cls.empty()) s += " class=" + std::string(cls.substr(0, 60));
+    return s;
+  }
+
+  void trace_candidates(NodeId top) const {
+    std::vector<NodeId> all;
+    for (NodeId k = 0; k < m_n; ++k) {
+      if (m_scored[k] && !m_removed[k]) all.push_back(k);
+    }
+    std::sort(all.begin(), all.end(), [&](NodeId a, NodeId b) { return m_score[a] > m_score[b]; });
+    std::string& t = *m_options.trace;
+    for (std::size_t i = 0; i < all.size() && i < 8; ++i) {
+      const NodeId k = all[i];
+      t += "cand " + std::to_string(m_score[k]) + " chars=" + std::to_string(m_stats[k].chars) +
+           " ld=" + std::to_string(link_density(k)) + " " + describe(k) + "\n";
+    }
+    t += "top " + describe(top) + "\n";
+    for (NodeId a = top; a != k_no_node; a = m_doc.node(a).parent)
+      t += "  in " + describe(a) + "\n";
   }
 
   // Siblings of the top candidate that continue the article (a body split by an ad slot).
@@ -549,29 +642,18 @@ class ContentFinder {
 }  // namespace
 
 int class_weight(string_view class_and_id) {
-  char buf[64];
+  const NameClass c = classify_names(class_and_id);
   int weight = 0;
-  bool negative = false;
-  bool positive = false;
-  any_token(class_and_id, buf, sizeof buf, [&](string_view token) {
-    if (!negative && (token_in(token, k_drop_exact) || token_contains(token, k_drop_contains) ||
-                      token_in(token, k_weak_negative))) {
-      negative = true;
-    }
-    if (!positive && token_contains(token, k_positive)) positive = true;
-    return false;
-  });
-  if (negative) weight -= 25;
-  if (positive) weight += 25;
+  if (c.drop || c.weak_neg) weight -= 25;
+  if (c.strong_pos) {
+    weight += 25;
+  } else if (c.weak_pos) {
+    weight += 10;
+  }
   return weight;
 }
 
-bool is_boilerplate_name(string_view class_and_id) {
-  char buf[64];
-  return any_token(class_and_id, buf, sizeof buf, [](string_view token) {
-    return token_in(token, k_drop_exact) || token_contains(token, k_drop_contains);
-  });
-}
+bool is_boilerplate_name(string_view class_and_id) { return classify_names(class_and_id).drop; }
 
 Content find_main_content(const HtmlDocument& doc, const ContentOptions& options) {
   return ContentFinder(doc, options).run();

@@ -40,6 +40,8 @@ struct Content {
 struct ContentOptions {
   // A heading equal to this (the page title) is not repeated in the body. May be empty.
   std::string title;
+  // When non-null, a human-readable trace of the decisions (candidates and scores) is appended.
+  std::string* trace = nullptr;
 };
 
 // Finds the article body in `doc`. Never fails; an empty `blocks` means nothing article-like.
