@@ -231,7 +231,13 @@ std::uint32_t count_chars(string_view s, std::uint32_t& commas) {
     if ((c & 0xC0) == 0x80 || is_space(static_cast<char>(c))) continue;
     if (c == 0xC2 && k + 1 < s.size() && static_cast<unsigned char>(s[k + 1]) == 0xA0) continue;
     ++n;
-    if (c == ',' || c == '.' || c == ';') ++commas;
+    if (c == ',') ++commas;
+    // Arabic and full-width commas.
+    if ((c == 0xD8 || c == 0xEF) && k + 1 < s.size() &&
+        (static_cast<unsigned char>(s[k + 1]) == 0x8C ||
+         static_cast<unsigned char>(s[k + 1]) == 0xBC)) {
+      ++commas;
+    }
   }
   return n;
 }
@@ -265,8 +271,34 @@ struct NodeStats {
   std::uint32_t chars = 0;       // visible characters in the kept subtree
   std::uint32_t link_chars = 0;  // of which inside <a>
   std::uint32_t commas = 0;
+  std::uint32_t inline_chars = 0;   // characters of direct text and inline children
+  std::uint32_t heading_chars = 0;  // characters inside h1-h6
+  std::uint32_t li_chars = 0;       // characters inside <li>
+  std::uint16_t p_count = 0;
+  std::uint16_t img_count = 0;
+  std::uint16_t li_count = 0;
+  std::uint16_t input_count = 0;
+  std::uint16_t embed_count = 0;
   bool has_block = false;  // a block element below
 };
+
+void add_capped(std::uint16_t& to, std::uint16_t v) {
+  to = static_cast<std::uint16_t>(std::min<std::uint32_t>(0xffffu, std::uint32_t{to} + v));
+}
+
+// One attempt's switches, relaxed in turn when an attempt finds too little text (as
+// Readability retries).
+struct Pass {
+  bool strip_unlikely;
+  bool weight_classes;
+  bool clean_conditionally;
+};
+
+constexpr std::array<Pass, 4> k_passes = {
+    {{true, true, true}, {false, true, true}, {false, false, true}, {false, false, false}}};
+
+// An attempt's result below this many characters triggers the next, more lenient attempt.
+constexpr std::size_t k_enough_chars = 500;
 
 class ContentFinder {
  public:
@@ -274,7 +306,35 @@ class ContentFinder {
       : m_doc(doc), m_options(options), m_n(doc.size()) {}
 
   Content run() {
-    mark_protected();
+    classify_elements();
+    Content best;
+    bool first = true;
+    for (const Pass& pass : k_passes) {
+      Content out = attempt(pass);
+      if (first) {
+        best.page_chars = out.page_chars;
+        best.page_link_chars = out.page_link_chars;
+      }
+      out.page_chars = best.page_chars;
+      out.page_link_chars = best.page_link_chars;
+      if (out.body_chars >= k_enough_chars) return out;
+      if (first || out.body_chars > best.body_chars) best = std::move(out);
+      first = false;
+    }
+    return best;
+  }
+
+ private:
+  std::string class_and_id(NodeId id) const {
+    std::string s(m_doc.attr(id, "class"));
+    s.push_back(' ');
+    s.append(m_doc.attr(id, "id"));
+    return s;
+  }
+
+  Content attempt(const Pass& pass) {
+    m_pass = pass;
+    m_heading.clear();
     mark_removed();
     compute_stats();
     score_paragraphs();
@@ -293,26 +353,34 @@ class ContentFinder {
     return out;
   }
 
- private:
-  std::string class_and_id(NodeId id) const {
-    std::string s(m_doc.attr(id, "class"));
-    s.push_back(' ');
-    s.append(m_doc.attr(id, "id"));
-    return s;
-  }
-
-  // Elements that hold the article must survive even when their names look like boilerplate
-  // (a WordPress body with class "has-sidebar", a wrapper "content-sidebar-wrap").
-  void mark_protected() {
+  // Per element, once: protection (elements that hold the article survive even when their
+  // names look like boilerplate, e.g. a body with class "has-sidebar"), hard drops (tags,
+  // roles, hidden) and name-based drops.
+  void classify_elements() {
     m_protected.assign(m_n, false);
     for (NodeId k = static_cast<NodeId>(m_n); k-- > 0;) {
       const Tag t = m_doc.tag(k);
-      bool p = m_protected[k] || t == Tag::h1 || t == Tag::main || t == Tag::body ||
-               t == Tag::html || m_doc.attr(k, "itemprop") == "articleBody" ||
-               iequals(role_of(m_doc, k), "main");
+      const bool p = m_protected[k] || t == Tag::h1 || t == Tag::main || t == Tag::body ||
+                     t == Tag::html || m_doc.attr(k, "itemprop") == "articleBody" ||
+                     iequals(role_of(m_doc, k), "main");
       m_protected[k] = p;
       const NodeId parent = m_doc.node(k).parent;
       if (p && parent != k_no_node) m_protected[parent] = true;
+    }
+    m_hard_drop.assign(m_n, false);
+    m_name_drop.assign(m_n, false);
+    m_class_weight.assign(m_n, 0);
+    for (NodeId k = 0; k < m_n; ++k) {
+      const DomNode& n = m_doc.node(k);
+      if (n.tag == Tag::text) continue;
+      const std::string names = class_and_id(k);
+      m_class_weight[k] = names.size() > 1 ? class_weight(names) : 0;
+      if (m_protected[k]) continue;
+      bool drop = always_dropped(n.tag) || is_hidden(m_doc, k) ||
+                  is_boilerplate_role(role_of(m_doc, k)) || n.tag == Tag::header ||
+                  n.tag == Tag::form;
+      m_hard_drop[k] = drop;
+      if (!drop && names.size() > 1) m_name_drop[k] = is_boilerplate_name(names);
     }
   }
 
@@ -326,24 +394,15 @@ class ContentFinder {
         continue;
       }
       if (n.tag == Tag::text) continue;
-      if (m_protected[k]) {
-        m_weight[k] = class_weight(class_and_id(k));
-        continue;
-      }
-      bool drop =
-          always_dropped(n.tag) || is_hidden(m_doc, k) || is_boilerplate_role(role_of(m_doc, k));
-      if (!drop && n.tag == Tag::header) drop = true;  // headers without the h1 are site chrome
-      if (!drop && n.tag == Tag::form) drop = true;
-      const std::string names = class_and_id(k);
-      if (!drop && names.size() > 1) drop = is_boilerplate_name(names);
-      if (drop) {
+      if (m_hard_drop[k] || (m_pass.strip_unlikely && m_name_drop[k])) {
         m_removed[k] = true;
-        if (m_options.trace != nullptr && k + 1 < n.subtree_end) {
+        if (m_options.trace != nullptr && k + 1 < n.subtree_end && m_pass.strip_unlikely &&
+            m_pass.weight_classes && m_pass.clean_conditionally) {
           *m_options.trace += "drop " + describe(k) + "\n";
         }
         continue;
       }
-      m_weight[k] = class_weight(names);
+      m_weight[k] = m_pass.weight_classes ? m_class_weight[k] : 0;
     }
   }
 
@@ -353,10 +412,26 @@ class ContentFinder {
       if (m_removed[k]) continue;
       NodeStats& s = m_stats[k];
       const Tag t = m_doc.tag(k);
-      if (t == Tag::text) {
-        s.chars = count_chars(m_doc.text(k), s.commas);
-      } else if (t == Tag::a) {
-        s.link_chars = s.chars;
+      switch (t) {
+        case Tag::text: s.chars = count_chars(m_doc.text(k), s.commas); break;
+        case Tag::a: s.link_chars = s.chars; break;
+        case Tag::p: add_capped(s.p_count, 1); break;
+        case Tag::img: add_capped(s.img_count, 1); break;
+        case Tag::li:
+          add_capped(s.li_count, 1);
+          s.li_chars = s.chars;
+          break;
+        case Tag::input: add_capped(s.input_count, 1); break;
+        case Tag::embed:
+        case Tag::object:
+        case Tag::iframe: add_capped(s.embed_count, 1); break;
+        case Tag::h1:
+        case Tag::h2:
+        case Tag::h3:
+        case Tag::h4:
+        case Tag::h5:
+        case Tag::h6: s.heading_chars = s.chars; break;
+        default: break;
       }
       const NodeId parent = m_doc.node(k).parent;
       if (parent == k_no_node) continue;
@@ -364,15 +439,24 @@ class ContentFinder {
       p.chars += s.chars;
       p.link_chars += s.link_chars;
       p.commas += s.commas;
-      p.has_block = p.has_block || s.has_block || is_block_tag(t);
+      p.heading_chars += s.heading_chars;
+      p.li_chars += s.li_chars;
+      add_capped(p.p_count, s.p_count);
+      add_capped(p.img_count, s.img_count);
+      add_capped(p.li_count, s.li_count);
+      add_capped(p.input_count, s.input_count);
+      add_capped(p.embed_count, s.embed_count);
+      const bool block = is_block_tag(t) || t == Tag::img;
+      if (!block && !s.has_block) p.inline_chars += s.chars;
+      p.has_block = p.has_block || s.has_block || block;
     }
   }
 
   bool is_paragraph_like(NodeId k) const {
     const Tag t = m_doc.tag(k);
-    if (t == Tag::p || t == Tag::pre || t == Tag::td || t == Tag::blockquote) return true;
+    if (t == Tag::p || t == Tag::pre || t == Tag::td) return true;
     if (t == Tag::div || t == Tag::section || t == Tag::article || t == Tag::span ||
-        t == Tag::font || t == Tag::center || t == Tag::dd || t == Tag::li) {
+        t == Tag::font || t == Tag::center || t == Tag::dd || t == Tag::blockquote) {
       return !m_stats[k].has_block;
     }
     return false;
@@ -381,10 +465,7 @@ class ContentFinder {
   float initial_score(NodeId k) const {
     float s = 0;
     switch (m_doc.tag(k)) {
-      case Tag::div:
-      case Tag::article:
-      case Tag::main:
-      case Tag::section: s = 5; break;
+      case Tag::div: s = 5; break;
       case Tag::pre:
       case Tag::td:
       case Tag::blockquote: s = 3; break;
@@ -405,29 +486,44 @@ class ContentFinder {
       case Tag::th: s = -5; break;
       default: break;
     }
-    if (m_doc.tag(k) == Tag::article || m_doc.attr(k, "itemprop") == "articleBody") s += 10;
     return s + static_cast<float>(m_weight[k]);
+  }
+
+  void add_score(NodeId from, float value, int first_level) {
+    NodeId a = from;
+    for (int level = first_level; level < 5 && a != k_no_node; ++level, a = m_doc.node(a).parent) {
+      if (m_doc.tag(a) == Tag::html) break;
+      if (!m_scored[a]) {
+        m_scored[a] = true;
+        m_score[a] = initial_score(a);
+      }
+      const float divider = level == 0 ? 1.0f : level == 1 ? 2.0f : 3.0f * level;
+      m_score[a] += value / divider;
+    }
+  }
+
+  static float paragraph_value(std::uint32_t chars, std::uint32_t commas) {
+    return 1.0f + static_cast<float>(std::min<std::uint32_t>(commas, 40)) +
+           std::min(static_cast<float>(chars) / 100.0f, 3.0f);
   }
 
   void score_paragraphs() {
     m_score.assign(m_n, 0.0f);
     m_scored.assign(m_n, false);
     for (NodeId k = 0; k < m_n; ++k) {
-      if (m_removed[k] || m_doc.tag(k) == Tag::text || !is_paragraph_like(k)) continue;
+      if (m_removed[k] || m_doc.tag(k) == Tag::text) continue;
       const NodeStats& s = m_stats[k];
-      if (s.chars < 25) continue;
-      if (s.link_chars * 2 > s.chars) continue;
-      const float value = 1.0f + static_cast<float>(std::min<std::uint32_t>(s.commas, 30)) +
-                          std::min(static_cast<float>(s.chars) / 100.0f, 3.0f);
-      NodeId a = m_doc.node(k).parent;
-      for (int level = 0; level < 5 && a != k_no_node; ++level, a = m_doc.node(a).parent) {
-        if (m_doc.tag(a) == Tag::html) break;
-        if (!m_scored[a]) {
-          m_scored[a] = true;
-          m_score[a] = initial_score(a);
-        }
-        const float divider = level == 0 ? 1.0f : level == 1 ? 2.0f : 3.0f * level;
-        m_score[a] += value / divider;
+      if (is_paragraph_like(k)) {
+        if (s.chars < 25) continue;
+        add_score(m_doc.node(k).parent, paragraph_value(s.chars, s.commas), 0);
+      } else if (s.has_block && s.inline_chars >= 25 && m_doc.tag(k) != Tag::body) {
+        // Text directly inside a container (a div of text runs split by <br> and images)
+        // counts as a paragraph of that container.
+        const float share = static_cast<float>(s.inline_chars) / static_cast<float>(s.chars);
+        add_score(k,
+                  paragraph_value(s.inline_chars,
+                                  static_cast<std::uint32_t>(static_cast<float>(s.commas) * share)),
+                  0);
       }
     }
   }
@@ -437,28 +533,77 @@ class ContentFinder {
     return s.chars == 0 ? 0.0f : static_cast<float>(s.link_chars) / static_cast<float>(s.chars);
   }
 
+  bool is_ancestor(NodeId a, NodeId k) const { return a <= k && k < m_doc.node(a).subtree_end; }
+
   NodeId pick_top() {
-    NodeId top = k_no_node;
-    float best = 0;
+    std::vector<NodeId> top;  // best five, best first
     for (NodeId k = 0; k < m_n; ++k) {
       if (!m_scored[k] || m_removed[k]) continue;
       m_score[k] *= 1.0f - link_density(k);
-      if (top == k_no_node || m_score[k] > best) {
-        best = m_score[k];
-        top = k;
+      auto at =
+          std::find_if(top.begin(), top.end(), [&](NodeId o) { return m_score[k] > m_score[o]; });
+      if (at != top.end() || top.size() < 5) {
+        top.insert(at, k);
+        if (top.size() > 5) top.pop_back();
       }
     }
-    if (top == k_no_node) return m_doc.body();
-    // A lone child carries its parent's content: climb while the parent adds nothing.
-    while (m_doc.node(top).parent != k_no_node && m_doc.tag(top) != Tag::body) {
-      const NodeId parent = m_doc.node(top).parent;
-      if (m_doc.tag(parent) == Tag::html) break;
-      if (m_stats[parent].chars > m_stats[top].chars + 40) break;
-      top = parent;
+    const NodeId body = m_doc.body();
+    if (top.empty() || m_doc.tag(top[0]) == Tag::body) {
+      m_top_score = 0;
+      return body;
     }
-    m_top_score = best;
-    if (m_options.trace != nullptr) trace_candidates(top);
-    return top;
+    NodeId best = top[0];
+    // Several near-equal candidates under one ancestor: the article is split, take the
+    // ancestor.
+    std::vector<NodeId> alternatives;
+    for (std::size_t i = 1; i < top.size(); ++i) {
+      if (m_score[top[i]] >= 0.75f * m_score[best]) alternatives.push_back(top[i]);
+    }
+    if (alternatives.size() >= 3) {
+      for (NodeId a = m_doc.node(best).parent; a != k_no_node && a != body;
+           a = m_doc.node(a).parent) {
+        int containing = 0;
+        for (NodeId alt : alternatives) containing += is_ancestor(a, alt) ? 1 : 0;
+        if (containing >= 3) {
+          best = a;
+          break;
+        }
+      }
+    }
+    if (!m_scored[best]) {
+      m_scored[best] = true;
+      m_score[best] = initial_score(best);
+    }
+    // A parent scoring higher than the candidate holds more of the article.
+    {
+      float last = m_score[best];
+      const float threshold = last / 3.0f;
+      for (NodeId a = m_doc.node(best).parent; a != k_no_node && a != body;
+           a = m_doc.node(a).parent) {
+        if (!m_scored[a]) continue;
+        if (m_score[a] < threshold) break;
+        if (m_score[a] > last) {
+          best = a;
+          break;
+        }
+        last = m_score[a];
+      }
+    }
+    // A lone child carries its parent's content.
+    while (best != body) {
+      const NodeId parent = m_doc.node(best).parent;
+      if (parent == k_no_node || parent == body || m_doc.tag(parent) == Tag::html) break;
+      int elements = 0;
+      for (NodeId c = m_doc.node(parent).first_child; c != k_no_node;
+           c = m_doc.node(c).next_sibling) {
+        if (!m_doc.is_text(c)) ++elements;
+      }
+      if (elements != 1) break;
+      best = parent;
+    }
+    m_top_score = m_scored[best] ? m_score[best] : 0;
+    if (m_options.trace != nullptr) trace_candidates(best);
+    return best;
   }
 
   std::string describe(NodeId k) const {
@@ -478,6 +623,8 @@ class ContentFinder {
     }
     std::sort(all.begin(), all.end(), [&](NodeId a, NodeId b) { return m_score[a] > m_score[b]; });
     std::string& t = *m_options.trace;
+    t += "pass " + std::to_string(m_pass.strip_unlikely) + std::to_string(m_pass.weight_classes) +
+         std::to_string(m_pass.clean_conditionally) + "\n";
     for (std::size_t i = 0; i < all.size() && i < 8; ++i) {
       const NodeId k = all[i];
       t += "cand " + std::to_string(m_score[k]) + " chars=" + std::to_string(m_stats[k].chars) +
@@ -492,13 +639,20 @@ class ContentFinder {
   bool sibling_belongs(NodeId sibling, NodeId top) const {
     if (m_removed[sibling] || m_doc.tag(sibling) == Tag::text) return false;
     const float threshold = std::max(10.0f, m_top_score * 0.2f);
-    if (m_scored[sibling] && m_score[sibling] >= threshold) return true;
-    (void)top;
-    const NodeStats& s = m_stats[sibling];
-    if (m_doc.tag(sibling) == Tag::p || (is_paragraph_like(sibling) && s.chars > 0)) {
+    float bonus = 0;
+    const string_view cls = m_doc.attr(top, "class");
+    if (!cls.empty() && m_doc.attr(sibling, "class") == cls) bonus = m_top_score * 0.2f;
+    if (m_scored[sibling] && m_score[sibling] + bonus >= threshold) return true;
+    if (m_doc.tag(sibling) == Tag::p) {
+      const NodeStats& s = m_stats[sibling];
       const float ld = link_density(sibling);
       if (s.chars > 80 && ld < 0.25f) return true;
-      if (s.chars > 0 && s.chars <= 80 && s.link_chars == 0 && s.commas > 0) return true;
+      if (s.chars > 0 && s.chars <= 80 && s.link_chars == 0) {
+        const std::string text = m_doc.text_content(sibling);
+        if (!text.empty() && (text.back() == '.' || text.find(". ") != std::string::npos)) {
+          return true;
+        }
+      }
     }
     return false;
   }
@@ -506,7 +660,7 @@ class ContentFinder {
   void collect_blocks(NodeId top, Content& out) {
     const NodeId parent = m_doc.node(top).parent;
     std::vector<NodeId> roots;
-    if (parent != k_no_node && m_doc.tag(top) != Tag::body) {
+    if (parent != k_no_node && top != m_doc.body()) {
       for (NodeId c = m_doc.node(parent).first_child; c != k_no_node;
            c = m_doc.node(c).next_sibling) {
         if (c == top || sibling_belongs(c, top)) roots.push_back(c);
@@ -517,25 +671,38 @@ class ContentFinder {
     for (NodeId r : roots) emit(r, out);
   }
 
-  // A container inside the article that is really a link list or a teaser box.
+  // Readability's conditional cleaning: a container inside the article that is really a link
+  // list, a teaser box, an image gallery or a form.
   bool skip_container(NodeId k) const {
+    if (!m_pass.clean_conditionally) return false;
     const Tag t = m_doc.tag(k);
     if (!(t == Tag::div || t == Tag::section || t == Tag::ul || t == Tag::ol || t == Tag::table ||
-          t == Tag::dl || t == Tag::article)) {
+          t == Tag::dl || t == Tag::article || t == Tag::aside || t == Tag::fieldset)) {
       return false;
     }
     const NodeStats& s = m_stats[k];
-    if (s.chars == 0) return false;
+    const int weight = m_weight[k];
+    if (weight < 0) return true;
+    if (s.commas >= 10) return false;
+    const bool is_list =
+        t == Tag::ul || t == Tag::ol ||
+        (s.chars > 0 && static_cast<float>(s.li_chars) / static_cast<float>(s.chars) > 0.9f);
     const float ld = link_density(k);
-    if (m_weight[k] < 0 && ld > 0.2f) return true;
-    if (ld > 0.5f && s.chars < 1000) return true;
-    return false;
+    const int p = s.p_count;
+    const int img = s.img_count;
+    const int li = static_cast<int>(s.li_count) - 100;
+    const float heading_density =
+        s.chars == 0 ? 0.0f : static_cast<float>(s.heading_chars) / static_cast<float>(s.chars);
+    bool remove =
+        (img > 1 && static_cast<float>(p) / static_cast<float>(img) < 0.5f && t != Tag::ul &&
+         t != Tag::ol) ||
+        (!is_list && li > p) || (s.input_count > p / 3) ||
+        (!is_list && heading_density < 0.9f && s.chars < 25 && (img == 0 || img > 2) && ld > 0) ||
+        (!is_list && weight < 25 && ld > 0.2f) || (weight >= 25 && ld > 0.5f) ||
+        (s.embed_count == 1 && s.chars < 75) || s.embed_count > 1;
+    if (remove && is_list && img > 0 && img == static_cast<int>(s.li_count)) remove = false;
+    return remove;
   }
-
-  struct Open {
-    NodeId end;
-    bool block;
-  };
 
   void flush(std::string& cur, BlockKind kind, std::uint32_t link_chars, Content& out) {
     while (!cur.empty() && cur.back() == ' ') cur.pop_back();
@@ -561,6 +728,43 @@ class ContentFinder {
     return BlockKind::paragraph;
   }
 
+  // Appends `t` to `cur`, folding white space and dropping invisible format characters (soft
+  // hyphens, zero-width spaces, byte order marks) that would split words for a matcher.
+  static void append_folded(string_view t, std::string& cur, bool& space) {
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      const auto c = static_cast<unsigned char>(t[i]);
+      if (c == 0xC2 && i + 1 < t.size()) {
+        const auto d = static_cast<unsigned char>(t[i + 1]);
+        if (d == 0xA0) {  // no-break space
+          ++i;
+          if (!space) cur.push_back(' ');
+          space = true;
+          continue;
+        }
+        if (d == 0xAD) {  // soft hyphen
+          ++i;
+          continue;
+        }
+      } else if (c == 0xE2 && i + 2 < t.size() && static_cast<unsigned char>(t[i + 1]) == 0x80 &&
+                 (static_cast<unsigned char>(t[i + 2]) == 0x8B ||
+                  static_cast<unsigned char>(t[i + 2]) == 0x8C)) {  // zero-width (non-)joiner/space
+        i += 2;
+        continue;
+      } else if (c == 0xEF && i + 2 < t.size() && static_cast<unsigned char>(t[i + 1]) == 0xBB &&
+                 static_cast<unsigned char>(t[i + 2]) == 0xBF) {
+        i += 2;
+        continue;
+      }
+      if (is_space(static_cast<char>(c))) {
+        if (!space) cur.push_back(' ');
+        space = true;
+      } else {
+        cur.push_back(static_cast<char>(c));
+        space = false;
+      }
+    }
+  }
+
   void emit(NodeId root, Content& out) {
     std::string cur;
     BlockKind kind = BlockKind::paragraph;
@@ -583,21 +787,8 @@ class ContentFinder {
         continue;
       }
       if (n.tag == Tag::text) {
-        const string_view t = m_doc.text(k);
         const std::size_t before = cur.size();
-        for (std::size_t i = 0; i < t.size(); ++i) {
-          const char c = t[i];
-          const bool nbsp = static_cast<unsigned char>(c) == 0xC2 && i + 1 < t.size() &&
-                            static_cast<unsigned char>(t[i + 1]) == 0xA0;
-          if (is_space(c) || nbsp) {
-            if (nbsp) ++i;
-            if (!space) cur.push_back(' ');
-            space = true;
-          } else {
-            cur.push_back(c);
-            space = false;
-          }
-        }
+        append_folded(m_doc.text(k), cur, space);
         if (k < link_end) {
           std::uint32_t commas = 0;
           link_chars += count_chars(string_view(cur).substr(before), commas);
@@ -611,7 +802,7 @@ class ContentFinder {
         space = true;
       } else if (n.tag == Tag::a) {
         link_end = std::max(link_end, n.subtree_end);
-      } else if (is_block_tag(n.tag) || n.tag == Tag::li) {
+      } else if (is_block_tag(n.tag)) {
         flush(cur, kind, link_chars, out);
         link_chars = 0;
         kind = kind_of(n.tag);
@@ -629,7 +820,11 @@ class ContentFinder {
   const HtmlDocument& m_doc;
   const ContentOptions& m_options;
   const std::size_t m_n;
+  Pass m_pass{true, true, true};
   std::vector<bool> m_protected;
+  std::vector<bool> m_hard_drop;
+  std::vector<bool> m_name_drop;
+  std::vector<int> m_class_weight;
   std::vector<bool> m_removed;
   std::vector<int> m_weight;
   std::vector<NodeStats> m_stats;
