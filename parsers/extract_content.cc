@@ -297,6 +297,10 @@ struct Pass {
 constexpr std::array<Pass, 4> k_passes = {
     {{true, true, true}, {false, true, true}, {false, false, true}, {false, false, false}}};
 
+// How far and into what the top candidate may grow (see ContentFinder::expand).
+constexpr int k_expand_levels = 5;
+constexpr float k_expand_max_link_density = 0.2f;
+
 // An attempt's result below this many characters triggers the next, more lenient attempt.
 constexpr std::size_t k_enough_chars = 500;
 
@@ -601,8 +605,30 @@ class ContentFinder {
       if (elements != 1) break;
       best = parent;
     }
+    best = expand(best);
     m_top_score = m_scored[best] ? m_score[best] : 0;
     if (m_options.trace != nullptr) trace_candidates(best);
+    return best;
+  }
+
+  // Climbs to ancestors whose extra content reads like more of the article (a standfirst or
+  // a second body part in a sibling container) rather than links.
+  NodeId expand(NodeId best) const {
+    const NodeId body = m_doc.body();
+    for (int level = 0; level < k_expand_levels; ++level) {
+      const NodeId parent = m_doc.node(best).parent;
+      if (parent == k_no_node || parent == body || m_doc.tag(parent) == Tag::html) break;
+      const NodeStats& p = m_stats[parent];
+      const NodeStats& c = m_stats[best];
+      const std::uint32_t added = p.chars - c.chars;
+      const std::uint32_t added_links = p.link_chars - c.link_chars;
+      if (added > 0) {
+        const float added_ld = static_cast<float>(added_links) / static_cast<float>(added);
+        if (added_ld > k_expand_max_link_density) break;
+        if (m_weight[parent] < 0) break;
+      }
+      best = parent;
+    }
     return best;
   }
 
