@@ -1,8 +1,11 @@
 #include "parsers/extract_content.h"
 
+#include "parsers/extract_boilerplate.h"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <iterator>
 #include <string_view>
 
 namespace newswatch::parsers {
@@ -15,7 +18,7 @@ using std::string_view;
 // words match anywhere in the name with separators removed ("article-comments" holds
 // "comment", "mehr-zum-thema" holds "mehrzumthema"); `exact` words only as a whole token
 // between separators ("ad" in "ad-slot", not in "head").
-constexpr std::array<string_view, 52> k_drop_contains = {
+constexpr string_view k_drop_contains[] = {
     "comment",      "disqus",    "cookie",       "consent",        "gdpr",        "newsletter",
     "breadcrumb",   "sidebar",   "social",       "sharing",        "sharebar",    "shariff",
     "sharebutton",  "related",   "recommend",    "outbrain",       "taboola",     "plista",
@@ -25,22 +28,22 @@ constexpr std::array<string_view, 52> k_drop_contains = {
     "authorbox",    "authorbio", "aboutauthor",  "signup",         "followus",    "masthead",
     "relatedposts", "moreposts", "screenreader", "visuallyhidden", "sronly",      "readmore",
     "readalso",     "lesenauch", "postnav",      "cookiebanner"};
-constexpr std::array<string_view, 33> k_drop_exact = {
+constexpr string_view k_drop_exact[] = {
     "ad",      "ads",       "adv",       "adslot",    "nav",    "menu",    "share",
     "shares",  "tags",      "tagcloud",  "keywords",  "rating", "modal",   "overlay",
     "teilen",  "login",     "signin",    "search",    "pager",  "bio",     "author",
     "byline",  "dateline",  "postmeta",  "entrymeta", "meta",   "infobox", "caption",
     "credits", "copyright", "offscreen", "promo",     "banner"};
-constexpr std::array<string_view, 16> k_weak_negative = {
+constexpr string_view k_weak_negative[] = {
     "header", "teaser", "extra",  "aside", "date", "time",      "info",   "links",
     "box",    "tools",  "widget", "foot",  "rail", "secondary", "hidden", "print"};
 // Strong content words: a class name made of these protects an element whose other class
 // names look like boilerplate ("entry share").
-constexpr std::array<string_view, 12> k_strong_positive = {
-    "article", "content", "entry",   "post",   "story",  "body",
-    "text",    "artikel", "beitrag", "inhalt", "hentry", "main"};
-constexpr std::array<string_view, 7> k_weak_positive = {"blog",   "news",   "column", "page",
-                                                        "single", "detail", "lead"};
+constexpr string_view k_strong_positive[] = {"article", "content", "entry",  "post",
+                                             "story",   "body",    "text",   "artikel",
+                                             "beitrag", "inhalt",  "hentry", "main"};
+constexpr string_view k_weak_positive[] = {"blog",   "news",   "column", "page",
+                                           "single", "detail", "lead"};
 
 bool is_alnum_ascii(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
@@ -63,10 +66,12 @@ NameClass classify_name(string_view name) {
   auto end_token = [&] {
     if (t == 0) return;
     const string_view tok(token, t);
-    if (std::find(k_drop_exact.begin(), k_drop_exact.end(), tok) != k_drop_exact.end()) {
+    if (std::find(std::begin(k_drop_exact), std::end(k_drop_exact), tok) !=
+        std::end(k_drop_exact)) {
       out.drop = true;
     }
-    if (std::find(k_weak_negative.begin(), k_weak_negative.end(), tok) != k_weak_negative.end()) {
+    if (std::find(std::begin(k_weak_negative), std::end(k_weak_negative), tok) !=
+        std::end(k_weak_negative)) {
       out.weak_neg = true;
     }
     for (string_view w : k_strong_positive) {
@@ -258,9 +263,9 @@ bool is_hidden(const HtmlDocument& doc, NodeId id) {
 }
 
 bool is_boilerplate_role(string_view role) {
-  static constexpr std::array<string_view, 10> roles = {
-      "navigation", "banner", "contentinfo", "complementary", "menu",
-      "menubar",    "search", "dialog",      "alertdialog",   "tablist"};
+  static constexpr string_view roles[] = {"navigation",  "banner",  "contentinfo", "complementary",
+                                          "menu",        "menubar", "search",      "dialog",
+                                          "alertdialog", "tablist"};
   for (string_view r : roles) {
     if (iequals(role, r)) return true;
   }
@@ -301,6 +306,9 @@ constexpr std::array<Pass, 4> k_passes = {
 constexpr int k_expand_levels = 5;
 constexpr float k_expand_max_link_density = 0.2f;
 
+// Article text needed before a "Related"/"Comments" heading may end the article.
+constexpr std::size_t k_tail_min_chars = 150;
+
 // An attempt's result below this many characters triggers the next, more lenient attempt.
 constexpr std::size_t k_enough_chars = 500;
 
@@ -339,6 +347,7 @@ class ContentFinder {
   Content attempt(const Pass& pass) {
     m_pass = pass;
     m_heading.clear();
+    m_emitted_chars = 0;
     mark_removed();
     compute_stats();
     score_paragraphs();
@@ -736,9 +745,10 @@ class ContentFinder {
       std::uint32_t commas = 0;
       const std::uint32_t chars = count_chars(cur, commas);
       const bool linky = chars > 0 && link_chars * 10 > chars * 6;
-      if (!linky) {
+      if (!linky && !is_boilerplate_block(cur)) {
         if (!(kind == BlockKind::heading && cur == m_options.title)) {
           out.blocks.push_back({kind, cur});
+          m_emitted_chars += cur.size();
         }
       }
     }
@@ -823,6 +833,12 @@ class ContentFinder {
         continue;
       }
       if (n.tag == Tag::h1 && m_heading.empty()) m_heading = m_doc.text_content(k);
+      if (is_heading(n.tag) && k != root && m_emitted_chars + cur.size() >= k_tail_min_chars &&
+          starts_tail_section(m_doc.text_content(k))) {
+        // The rest of this heading's container is related links or comments.
+        k = m_doc.node(n.parent).subtree_end;
+        continue;
+      }
       if (n.tag == Tag::br) {
         if (!space) cur.push_back(' ');
         space = true;
@@ -858,6 +874,7 @@ class ContentFinder {
   std::vector<bool> m_scored;
   float m_top_score = 0;
   std::string m_heading;
+  std::size_t m_emitted_chars = 0;
 };
 
 }  // namespace
