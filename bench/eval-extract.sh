@@ -55,7 +55,8 @@ for dir in "$shared/corpora/readability-pages"/*/; do
   [[ -f "$dir/source.html.gz" ]] || continue
   gzip -dc "$dir/source.html.gz" >"$tmp/rp-in/$name.html"
 done
-"$bin" extract --batch --format json "$tmp/rp-in" "$tmp/rp-out" 2>"$tmp/rp.log" || true
+# Metadata is measured on every page, so the not-an-article judgement is off here.
+"$bin" extract --batch --format json --min-chars 0 "$tmp/rp-in" "$tmp/rp-out" 2>"$tmp/rp.log" || true
 grep -E 'pages/s' "$tmp/rp.log" | tail -1 || true
 python3 - "$shared/corpora/readability-pages" "$tmp/rp-out" <<'EOF'
 import datetime, gzip, json, os, re, sys
@@ -74,7 +75,8 @@ def instant(s):
         return None
     if d.tzinfo is None:
         d = d.replace(tzinfo=datetime.timezone.utc)
-    return d.astimezone(datetime.timezone.utc)
+    # newswatch keeps whole seconds.
+    return d.astimezone(datetime.timezone.utc).replace(microsecond=0)
 
 stats = {k: [0, 0] for k in ('title', 'byline', 'published', 'language', 'site_name')}
 misses = []

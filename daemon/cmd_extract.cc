@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -24,13 +25,16 @@ namespace {
 constexpr int k_exit_not_article = 3;
 
 constexpr const char* k_usage =
-    "usage: newswatch extract [--url URL] [--content-type TYPE] [--format text|json] [FILE|-]\n"
-    "       newswatch extract --batch IN_DIR OUT_DIR [--format text|json]\n"
+    "usage: newswatch extract [--url URL] [--content-type TYPE] [--format text|json]\n"
+    "                         [--min-chars N] [FILE|-]\n"
+    "       newswatch extract --batch IN_DIR OUT_DIR [--format text|json] [--min-chars N]\n"
     "Prints the article in FILE (default stdin): with text, the title line, a blank line and the\n"
     "paragraphs separated by blank lines; with json, title, byline, published, modified,\n"
     "language, canonical_url, site_name, image and text (the body alone).\n"
     "--batch extracts every IN_DIR/NAME.html to OUT_DIR/NAME.txt (or .json) in one process and\n"
     "reports pages/s and MB/s on stderr; pages that fail are counted and skipped.\n"
+    "--min-chars N: fewest body characters of an article (default 100; 0 turns the\n"
+    "not-an-article judgement off).\n"
     "Exit: 0 ok, 1 unreadable/empty/undecodable input, 2 usage, 3 not an article.\n";
 
 enum class Format { text, json };
@@ -70,7 +74,8 @@ bool read_file(const std::string& path, std::string& bytes) {
   return !in.bad();
 }
 
-int run_batch(const std::string& in_dir, const std::string& out_dir, Format format) {
+int run_batch(const std::string& in_dir, const std::string& out_dir, Format format,
+              const parsers::ExtractOptions& options) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_directory(in_dir, ec)) {
@@ -96,7 +101,6 @@ int run_batch(const std::string& in_dir, const std::string& out_dir, Format form
   std::size_t bytes_total = 0;
   std::chrono::steady_clock::duration busy{};
   std::string bytes;
-  parsers::ExtractOptions options;
   for (const fs::path& page : pages) {
     if (!read_file(page.string(), bytes)) {
       std::fprintf(stderr, "newswatch extract: %s: cannot read\n", page.c_str());
@@ -142,7 +146,7 @@ int run_batch(const std::string& in_dir, const std::string& out_dir, Format form
 
 int cmd_extract(const Args& args) {
   CliSpec spec;
-  spec.value_options = {"--url", "--content-type", "--format"};
+  spec.value_options = {"--url", "--content-type", "--format", "--min-chars"};
   spec.flags = {"--help", "--batch"};
   const Result<CliArgs> parsed = parse_cli_args(args, spec);
   if (!parsed) {
@@ -160,12 +164,25 @@ int cmd_extract(const Args& args) {
     return kExitUsage;
   }
   const Format format = format_name == "json" ? Format::json : Format::text;
+  parsers::ExtractOptions options;
+  options.url = parsed->get("--url").value_or("");
+  options.content_type = parsed->get("--content-type").value_or("");
+  if (const auto min_chars = parsed->get("--min-chars")) {
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(min_chars->c_str(), &end, 10);
+    if (min_chars->empty() || *end != '\0' || (*min_chars)[0] == '-') {
+      std::fprintf(stderr, "newswatch extract: --min-chars needs a number, not '%s'\n",
+                   min_chars->c_str());
+      return kExitUsage;
+    }
+    options.min_chars = static_cast<std::size_t>(v);
+  }
   if (parsed->has("--batch")) {
     if (parsed->positional.size() != 2) {
       std::fprintf(stderr, "newswatch extract: --batch needs IN_DIR and OUT_DIR\n%s", k_usage);
       return kExitUsage;
     }
-    return run_batch(parsed->positional[0], parsed->positional[1], format);
+    return run_batch(parsed->positional[0], parsed->positional[1], format, options);
   }
   if (parsed->positional.size() > 1) {
     std::fprintf(stderr, "newswatch extract: expected at most one FILE\n%s", k_usage);
@@ -182,9 +199,6 @@ int cmd_extract(const Args& args) {
     std::fprintf(stderr, "newswatch extract: %s: cannot read file\n", shown.c_str());
     return kExitFailure;
   }
-  parsers::ExtractOptions options;
-  options.url = parsed->get("--url").value_or("");
-  options.content_type = parsed->get("--content-type").value_or("");
   const Result<Article> article = parsers::extract_article(bytes, options);
   if (!article) {
     std::fprintf(stderr, "newswatch extract: %s: %s\n", shown.c_str(),

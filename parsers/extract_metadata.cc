@@ -103,15 +103,21 @@ bool is_url(string_view s) {
 }
 
 bool is_separator_char(string_view s, std::size_t k, std::size_t& len) {
-  // | - \ / > » (U+00BB, two bytes)
+  // | - \ / > and the two-byte and three-byte ones: » (U+00BB), – (U+2013), — (U+2014).
   const char c = s[k];
   if (c == '|' || c == '-' || c == '\\' || c == '/' || c == '>') {
     len = 1;
     return true;
   }
-  if (static_cast<unsigned char>(c) == 0xC2 && k + 1 < s.size() &&
-      static_cast<unsigned char>(s[k + 1]) == 0xBB) {
+  const auto b = [&](std::size_t i) {
+    return i < s.size() ? static_cast<unsigned char>(s[i]) : 0u;
+  };
+  if (b(k) == 0xC2 && b(k + 1) == 0xBB) {
     len = 2;
+    return true;
+  }
+  if (b(k) == 0xE2 && b(k + 1) == 0x80 && (b(k + 2) == 0x93 || b(k + 2) == 0x94)) {
+    len = 3;
     return true;
   }
   return false;
@@ -119,7 +125,8 @@ bool is_separator_char(string_view s, std::size_t k, std::size_t& len) {
 
 bool is_hierarchical_separator(string_view s, std::size_t k) {
   std::size_t len = 0;
-  return is_separator_char(s, k, len) && s[k] != '|' && s[k] != '-';
+  return is_separator_char(s, k, len) && s[k] != '|' && s[k] != '-' &&
+         static_cast<unsigned char>(s[k]) != 0xE2;
 }
 
 // Meta values keyed as Readability keys them, plus the extra keys we read for dates and images.
@@ -511,8 +518,24 @@ std::string byline_from_body(const HtmlDocument& doc) {
         break;
       }
     }
+    // Readability measures the raw text (white space kept) against its limit of 100.
+    std::size_t raw = 0;
+    bool started = false;
+    std::size_t trailing = 0;
+    for (NodeId t = name_node; t < doc.node(name_node).subtree_end; ++t) {
+      for (char c : doc.text(t)) {
+        if ((static_cast<unsigned char>(c) & 0xC0) == 0x80) continue;
+        if (is_space(c)) {
+          if (started) ++trailing;
+          continue;
+        }
+        started = true;
+        raw += trailing + 1;
+        trailing = 0;
+      }
+    }
     const std::string text = squash(doc.text_content(name_node));
-    if (!text.empty() && text.size() < 100) return text;
+    if (!text.empty() && raw < 100) return text;
   }
   return {};
 }

@@ -68,7 +68,15 @@ Result<Article> extract_article(std::string_view html, const ExtractOptions& opt
   if (looks_binary(html)) {
     return make_error(ErrorCode::parse_error, "not a text document (binary data)");
   }
-  const std::string text = decode_to_utf8(html, options.content_type, DocumentKind::html);
+  // Bytes that are valid UTF-8 are UTF-8 whatever a <meta> claims (a legacy-charset page with
+  // any non-ASCII byte is almost never valid UTF-8); pages re-saved as UTF-8 keep their old
+  // declaration. An explicit HTTP charset still wins.
+  std::string text;
+  if (charset_from_content_type(options.content_type).empty() && is_valid_utf8(html)) {
+    text.assign(html.substr(html.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0));
+  } else {
+    text = decode_to_utf8(html, options.content_type, DocumentKind::html);
+  }
   if (is_blank(text)) return make_error(ErrorCode::parse_error, "empty document");
 
   const HtmlDocument doc = HtmlDocument::parse(text);
@@ -78,16 +86,16 @@ Result<Article> extract_article(std::string_view html, const ExtractOptions& opt
   const Content content = find_main_content(doc, content_options);
 
   if (md.title.empty()) md.title = content.heading;
-  if (content.body_chars < options.min_chars) {
+  if (options.min_chars == 0) {
+    // The caller wants whatever there is.
+  } else if (content.body_chars < options.min_chars) {
     return make_error(ErrorCode::unsupported, "not an article: no article text found");
-  }
-  if (content.body_chars < 1000 && content.long_paragraphs < 2 &&
-      (mentions_error(md.title) || mentions_error(content.heading))) {
+  } else if (content.body_chars < 1000 && content.long_paragraphs < 2 &&
+             (mentions_error(md.title) || mentions_error(content.heading))) {
     return make_error(ErrorCode::unsupported, "not an article: an error page");
-  }
-  const bool declared_article = md.has_article_ld || icontains(md.type, "article");
-  if (!declared_article && content.long_paragraphs == 0 && content.body_chars < 500 &&
-      content.page_link_chars * 2 > content.page_chars) {
+  } else if (!(md.has_article_ld || icontains(md.type, "article")) &&
+             content.long_paragraphs == 0 && content.body_chars < 500 &&
+             content.page_link_chars * 2 > content.page_chars) {
     return make_error(ErrorCode::unsupported, "not an article: an index of links");
   }
 

@@ -17,7 +17,8 @@ struct ExtractOptions {
   // The HTTP Content-Type header, for its charset. May be empty.
   std::string content_type;
   // Fewest body characters for a page to count as an article; below it the result is
-  // `unsupported` ("not an article"). Default 100: a two-paragraph news item passes.
+  // `unsupported` ("not an article"). Default 100: a two-paragraph news item passes. 0 turns
+  // the judgement off (index and error pages too): whatever text there is comes back.
   std::size_t min_chars = 100;
 };
 
