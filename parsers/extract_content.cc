@@ -306,6 +306,9 @@ constexpr std::array<Pass, 4> k_passes = {
 constexpr int k_expand_levels = 5;
 constexpr float k_expand_max_link_density = 0.2f;
 
+// Longest inline text right before the <h1> that is dropped as a kicker label.
+constexpr std::size_t k_kicker_max_bytes = 60;
+
 // Article text needed before a "Related"/"Comments" heading may end the article.
 constexpr std::size_t k_tail_min_chars = 150;
 
@@ -845,6 +848,8 @@ class ContentFinder {
       } else if (n.tag == Tag::a) {
         link_end = std::max(link_end, n.subtree_end);
       } else if (is_block_tag(n.tag)) {
+        // A short label run into the headline (a kicker such as "Verkehrswende") is not text.
+        if (n.tag == Tag::h1 && cur.size() <= k_kicker_max_bytes) cur.clear();
         flush(cur, kind, link_chars, out);
         link_chars = 0;
         kind = kind_of(n.tag);

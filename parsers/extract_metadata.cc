@@ -400,6 +400,18 @@ std::string resolve(string_view base, string_view ref) {
   return resolve_url_string(base, r);
 }
 
+// "By Jane Doe" -> "Jane Doe": the preposition of a byline is not part of the name.
+std::string clean_byline(std::string byline) {
+  static constexpr string_view k_prefixes[] = {
+      "by ", "von ", "par ", "por ", "di ", "door ", "av ", "\xD0\xBE\xD1\x82 ", "\xD0\x9E\xD1\x82 "};
+  for (string_view p : k_prefixes) {
+    if (byline.size() > p.size() + 1 && iequals(string_view(byline).substr(0, p.size()), p)) {
+      return byline.substr(p.size());
+    }
+  }
+  return byline;
+}
+
 }  // namespace
 
 std::string primary_language(string_view tag) {
@@ -698,7 +710,7 @@ PageMetadata read_metadata(const HtmlDocument& doc, string_view page_url) {
   md.byline = first_of({ld.byline, meta.get("dc:creator"), meta.get("dcterm:creator"),
                         meta.get("author"), meta.get("parsely-author"), article_author});
   if (md.byline.empty()) md.byline = byline_from_body(doc);
-  md.byline = squash(unescape_entities(md.byline));
+  md.byline = clean_byline(squash(unescape_entities(md.byline)));
 
   md.site_name = squash(unescape_entities(first_of({ld.site_name, meta.get("og:site_name")})));
   md.description = squash(unescape_entities(first_of(
