@@ -2,6 +2,7 @@
 // No I/O. Runs on the CPU pool.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,10 @@ struct ExtractOptions {
   std::string url;
   // The HTTP Content-Type header, for its charset. May be empty.
   std::string content_type;
+  // Fewest body characters for a page to count as an article; below it the result is
+  // `unsupported` ("not an article"). Default 100: a two-paragraph news item passes. 0 turns
+  // the judgement off (index and error pages too): whatever text there is comes back.
+  std::size_t min_chars = 100;
 };
 
 // Extracts the main article from `html`. The returned Article has title, text and whatever

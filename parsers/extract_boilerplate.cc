@@ -1,0 +1,302 @@
+#include "parsers/extract_boilerplate.h"
+
+#include <array>
+
+#include "parsers/dates.h"
+
+namespace newswatch::parsers {
+
+namespace {
+
+using std::string_view;
+
+// Section headings that start what comes after an article. Lower-case, matched as prefixes.
+constexpr string_view k_tail_headings[] = {
+    "related",
+    "recommended",
+    "you might also like",
+    "you may also like",
+    "more from",
+    "more stories",
+    "more on this",
+    "read more",
+    "read next",
+    "most read",
+    "most popular",
+    "top stories",
+    "comments",
+    "leave a comment",
+    "leave a reply",
+    "join the discussion",
+    "about the author",
+    "more articles",
+    "further reading",
+    "auch interessant",
+    "das k\xC3\xB6nnte sie auch interessieren",
+    "das k\xC3\xB6nnte dich auch interessieren",
+    "das k\xC3\xB6nnte dich",
+    "das k\xC3\xB6nnte sie",
+    "das thema k\xC3\xB6nnte",
+    "lesen sie auch",
+    "lesen sie mehr",
+    "lies auch",
+    "mehr zum thema",
+    "mehr zu",
+    "mehr aus",
+    "mehr themen",
+    "mehr artikel",
+    "weitere artikel",
+    "weitere beitr\xC3\xA4ge",
+    "weitere themen",
+    "weitere nachrichten",
+    "weitere meldungen",
+    "\xC3\xA4hnliche beitr\xC3\xA4ge",
+    "\xC3\xA4hnliche artikel",
+    "\xC3\xA4hnliche themen",
+    "verwandte artikel",
+    "verwandte beitr\xC3\xA4ge",
+    "schon gelesen",
+    "zum weiterlesen",
+    "meistgelesen",
+    "empfehlungen",
+    "unsere empfehlung",
+    "kommentare",
+    "schreibe einen kommentar",
+    "hinterlasse einen kommentar",
+    "kommentar verfassen",
+    "\xC3\xBC"
+    "ber den autor",
+    "\xC3\xBC"
+    "ber die autorin",
+    "zur person",
+    "\xD1\x87\xD0\xB8\xD1\x82\xD0\xB0\xD0\xB9\xD1\x82\xD0\xB5 "
+    "\xD1\x82\xD0\xB0\xD0\xBA\xD0\xB6\xD0\xB5",  // читайте также
+    "\xD1\x81\xD0\xBC\xD0\xBE\xD1\x82\xD1\x80\xD0\xB8\xD1\x82\xD0\xB5 "
+    "\xD1\x82\xD0\xB0\xD0\xBA\xD0\xB6\xD0\xB5",                  // смотрите также
+    "\xD0\xBF\xD0\xBE\xD1\x85\xD0\xBE\xD0\xB6\xD0\xB8\xD0\xB5",  // похожие
+    "\xD0\xBA\xD0\xBE\xD0\xBC\xD0\xBC\xD0\xB5\xD0\xBD\xD1\x82\xD0\xB0\xD1\x80\xD0\xB8\xD0"
+    "\xB8",  // комментарии
+    "\xD0\xB5\xD1\x89\xD1\x91 \xD0\xBF\xD0\xBE \xD1\x82\xD0\xB5\xD0\xBC\xD0\xB5",  // ещё по
+                                                                                   // теме
+    "\xD0\xB1\xD0\xBE\xD0\xBB\xD1\x8C\xD1\x88\xD0\xB5 "
+    "\xD0\xBD\xD0\xBE\xD0\xB2\xD0\xBE\xD1\x81\xD1\x82\xD0\xB5\xD0\xB9",  // больше новостей
+    "zobacz r\xC3\xB3wnie\xC5\xBC",
+    "zobacz tak\xC5\xBC"
+    "e",
+    "czytaj te\xC5\xBC",
+    "veja tamb\xC3\xA9m",
+    "lee tambi\xC3\xA9n",
+    "ver tambi\xC3\xA9n",
+    "te puede interesar",
+    "\xC3\xA0 lire aussi",
+    "lire aussi",
+    "sur le m\xC3\xAAme sujet",
+    "leggi anche",
+    "ezek is \xC3\xA9rdekelhetnek",
+    "m\xC3\xA1s sobre",
+};
+
+// Labels and UI strings that make up a whole short block. Matched as prefixes.
+constexpr string_view k_label_prefixes[] = {
+    "teilen",
+    "share",
+    "diesen artikel teilen",
+    "artikel teilen",
+    "beitrag teilen",
+    "teile diesen",
+    "teilen sie",
+    "gef\xC3\xA4llt mir",
+    "gef\xC3\xA4llt dir",
+    "like this",
+    "wird geladen",
+    "loading",
+    "drucken",
+    "print",
+    "e-mail",
+    "tweet",
+    "facebook",
+    "whatsapp",
+    "pinterest",
+    "werbung",
+    "anzeige",
+    "- anzeige",
+    "-anzeige",
+    "advertisement",
+    "advertising",
+    "sponsored",
+    "reklama",
+    "\xD1\x80\xD0\xB5\xD0\xBA\xD0\xBB\xD0\xB0\xD0\xBC\xD0\xB0",  // реклама
+    "publicidad",
+    "publicit\xC3\xA9",
+    "kommentieren",
+    "kommentare",
+    "keine kommentare",
+    "comments are closed",
+    "no comments",
+    "subscribe",
+    "abonnieren",
+    "jetzt abonnieren",
+    "newsletter",
+    "sign up",
+    "melden sie sich",
+    "weiterlesen",
+    "mehr lesen",
+    "mehr erfahren",
+    "learn more",
+    "continue reading",
+    "zum artikel",
+    "\xD1\x87\xD0\xB8\xD1\x82\xD0\xB0\xD1\x82\xD1\x8C "
+    "\xD0\xB4\xD0\xB0\xD0\xBB\xD0\xB5\xD0\xB5",  // читать далее
+    "\xD0\xBF\xD0\xBE\xD0\xB4\xD1\x80\xD0\xBE\xD0\xB1\xD0\xBD\xD0\xB5\xD0\xB5",  // подробнее
+    "zur\xC3\xBC"
+    "ck",
+    "back to",
+    "nach oben",
+    "to top",
+    "foto:",
+    "fotos:",
+    "foto ",
+    "bild:",
+    "bilder:",
+    "photo:",
+    "photos:",
+    "image:",
+    "credit:",
+    "credits:",
+    "cr\xC3\xA9"
+    "dits",
+    "titelbild:",
+    "beitragsbild",
+    "quelle:",
+    "quellen:",
+    "quellenangaben",
+    "\xC2\xA9",
+    "(c) ",
+    "copyright",
+    "\xD1\x84\xD0\xBE\xD1\x82\xD0\xBE:",                                  // фото:
+    "\xD0\xB8\xD1\x81\xD1\x82\xD0\xBE\xD1\x87\xD0\xBD\xD0\xB8\xD0\xBA:",  // источник:
+    "tags:",
+    "schlagw\xC3\xB6rter",
+    "schlagworte",
+    "themen:",
+    "kategorie",
+    "categories:",
+    "category:",
+    "posted in",
+    "filed under",
+    "ver\xC3\xB6"
+    "ffentlicht in",
+    "abgelegt unter",
+    "aktualisiert",
+    "updated",
+    "ver\xC3\xB6"
+    "ffentlicht am",
+    "ver\xC3\xB6"
+    "ffentlicht:",
+    "published",
+    "erstellt am",
+    "stand:",
+    "war der artikel",
+    "war dieser artikel",
+    "wie hat ihnen",
+    "was this article",
+    "(noch keine bewertung",
+    "rate this",
+    "inhaltsverzeichnis",
+    "table of contents",
+    "alle angaben ohne gew\xC3\xA4hr",
+};
+
+bool starts_with(string_view s, string_view p) { return s.substr(0, p.size()) == p; }
+
+std::size_t code_points(string_view s) {
+  std::size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
+// Picture agency credits: "AFP / MARCO BERTORELLO", "Judy Eddy/WENN.com", "Getty Images".
+bool looks_like_credit(string_view text, const std::string& folded) {
+  if (code_points(text) > 60) return false;
+  for (string_view agency :
+       {"getty images", "dpa", "afp", "reuters", "imago", "shutterstock", "istock",
+        "picture alliance", "picture-alliance", "wenn.com", "keystone", "epa", "ap photo",
+        "unsplash", "pixabay",
+        "\xD1\x80\xD0\xB8\xD0\xB0 \xD0\xBD\xD0\xBE\xD0\xB2\xD0\xBE\xD1\x81\xD1\x82\xD0\xB8",
+        "\xD1\x82\xD0\xB0\xD1\x81\xD1\x81"}) {
+    const std::size_t at = folded.find(agency);
+    if (at == std::string::npos) continue;
+    // Standing alone or after/before a slash, not inside prose.
+    if (folded.find('/') != std::string::npos || folded.size() < agency.size() + 25) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string fold_case(string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 'A' && c <= 'Z') {
+      out.push_back(static_cast<char>(c + 32));
+    } else if (c == 0xC3 && i + 1 < text.size()) {
+      auto d = static_cast<unsigned char>(text[i + 1]);
+      if (d >= 0x80 && d <= 0x9E && d != 0x97) d = static_cast<unsigned char>(d + 0x20);
+      out.push_back('\xC3');
+      out.push_back(static_cast<char>(d));
+      ++i;
+    } else if (c == 0xD0 && i + 1 < text.size()) {
+      const auto d = static_cast<unsigned char>(text[i + 1]);
+      if (d >= 0x90 && d <= 0x9F) {
+        out.push_back('\xD0');
+        out.push_back(static_cast<char>(d + 0x20));
+      } else if (d >= 0xA0 && d <= 0xAF) {
+        out.push_back('\xD1');
+        out.push_back(static_cast<char>(d - 0x20));
+      } else if (d == 0x81) {  // Ё
+        out.push_back('\xD1');
+        out.push_back('\x91');
+      } else {
+        out.push_back('\xD0');
+        out.push_back(static_cast<char>(d));
+      }
+      ++i;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
+bool starts_tail_section(string_view heading) {
+  if (code_points(heading) > 60) return false;
+  const std::string f = fold_case(heading);
+  for (string_view p : k_tail_headings) {
+    if (starts_with(f, p)) return true;
+  }
+  return false;
+}
+
+bool is_boilerplate_block(string_view text) {
+  const std::size_t n = code_points(text);
+  if (n > 120) return false;
+  const std::string f = fold_case(text);
+  if (n <= 60) {
+    for (string_view p : k_tail_headings) {
+      if (starts_with(f, p)) return true;
+    }
+  }
+  if (n <= 80) {
+    for (string_view p : k_label_prefixes) {
+      if (starts_with(f, p)) return true;
+    }
+  }
+  if (looks_like_credit(text, f)) return true;
+  // A date line on its own ("27.01.2022", "Mittwoch, 5. Januar 2022 - 10:15").
+  if (n <= 40 && parse_feed_date(text)) return true;
+  return false;
+}
+
+}  // namespace newswatch::parsers
