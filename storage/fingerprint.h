@@ -1,19 +1,23 @@
-// Content fingerprints for duplicate detection: an exact hash of normalised text and a 64-bit
-// SimHash for near-duplicates, plus NearDupIndex, the in-memory banded index that answers
-// "which stored articles lie within Hamming distance k" (Manku, Jain, Das Sarma 2007).
+// Content fingerprints for duplicate detection: an exact hash of normalised text, a MinHash
+// signature of its word shingles for near-duplicates, and NearDupIndex, the in-memory LSH index
+// that answers "which stored articles are near-copies of this text".
 //
-// Tokenisation (shared by both fingerprints): words are maximal runs of Unicode letters, marks
-// and digits; everything else separates words, except format characters such as the soft hyphen,
+// Tokenisation (shared by all fingerprints): words are maximal runs of Unicode letters, marks and
+// digits; everything else separates words, except format characters such as the soft hyphen,
 // which are dropped inside a word. Words are lower-cased code point by code point (utf8proc), so
-// "STRASSE"/"strasse" and "МОСКВА"/"москва" agree; "ß" and "ss" stay different, accents stay.
+// "STRASSE"/"strasse", "ÄRZTE"/"ärzte" and "МОСКВА"/"москва" agree; "ß" and "ss" stay different,
+// accents stay. Shingles are 3 consecutive words.
 //
-// Why SimHash rather than MinHash-LSH (measured by bench/dedup_bench, see docs/dedup.md): both
-// separate syndicated copies from same-topic articles on our labelled set, but an LSH index that
-// catches Jaccard >= 0.5 needs ~16+ band tables of 32-bit minima (hundreds of MB at 1M articles),
-// while SimHash needs one 64-bit word per article and k+1 small band tables (~60 MB at 1M). The
-// weakness of plain SimHash, truncated copies, is handled by position weighting (SimHashOptions).
+// Why MinHash-LSH and not SimHash (measured by bench/dedup_bench, numbers in docs/dedup.md): on
+// our labelled set a syndicated copy with other boilerplate, a few edits or a 70% truncation lies
+// at a median Hamming distance of 4-5 from its original, and 9-12 when truncated, so a SimHash
+// index usable at k <= 4 found only 44-65% of copies; the best position-weighted variant needed
+// k = 10, where Manku-style band tables stop being selective. Shingle Jaccard separates the same
+// pairs cleanly (copies >= 0.5, distinct same-topic articles <= 0.1), and one-permutation MinHash
+// computes it in one pass. simhash() stays for that comparison.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -23,105 +27,138 @@
 
 namespace newswatch::storage {
 
+// Number of min-hash values in a signature (one-permutation hashing into this many bins).
+inline constexpr size_t k_minhash_values = 64;
+
+struct MinHash {
+  // Bin minima of the 32-bit shingle hashes; bins left empty by short texts are filled from their
+  // right neighbour (densification), so every value is defined when shingles > 0.
+  std::array<uint32_t, k_minhash_values> values{};
+  uint32_t shingles = 0;  // shingles hashed; 0 for empty text
+
+  // Compact storage form, k_minhash_bytes long: the LSH band values in full (the first
+  // k_lsh_bands values, 4 bytes big-endian each), then the low 4 bits of every value, two per
+  // byte. It keeps all that estimate_jaccard() and NearDupIndex read.
+  std::string to_bytes() const;
+  // Inverse of to_bytes(); values outside the bands keep only their low 4 bits and `shingles`
+  // becomes 1. nullopt when `bytes` has the wrong length.
+  static std::optional<MinHash> from_bytes(std::string_view bytes);
+
+  bool empty() const { return shingles == 0; }
+};
+
+// LSH bands: a stored signature is a candidate when one of its first k_lsh_bands values equals
+// the query's (one row per band). For Jaccard J the chance of becoming a candidate is
+// 1 - (1 - J)^8: 0.996 at J = 0.5, 0.94 at J = 0.3.
+inline constexpr size_t k_lsh_bands = 8;
+inline constexpr size_t k_minhash_bytes = 4 * k_lsh_bands + k_minhash_values / 2;
+
+// Estimated Jaccard similarity of the shingle sets behind `a` and `b`, from the low 4 bits of the
+// values (b-bit minwise hashing, Li and König 2010, corrected for chance collisions). 0 when
+// either is empty.
+double estimate_jaccard(const MinHash& a, const MinHash& b);
+
+// All fingerprints of one text from one tokenisation pass.
+struct TextFingerprints {
+  uint64_t exact = 0;  // text_fingerprint()
+  MinHash minhash;     // minhash()
+  uint32_t words = 0;  // near-duplicate decisions on fewer than ~30 words are unreliable
+};
+
+// One pass over `text`; see the file comment for tokenisation. Any thread.
+TextFingerprints fingerprint_text(std::string_view text);
+
+// 64-bit hash of the normalised word sequence: equal for texts that differ only in case,
+// punctuation and whitespace; 0 for text without words. A collision among a million stored
+// articles has a chance near 3e-8; the store may compare lengths before dropping a text.
+uint64_t text_fingerprint(std::string_view text);
+
+// MinHash signature of the 3-word shingles of `text`.
+MinHash minhash(std::string_view text);
+
+// Hashes of the words of `text` in order, exactly as the fingerprints see them; for tests and for
+// evaluation code that needs the same tokenisation.
+std::vector<uint64_t> word_hashes(std::string_view text);
+
 struct SimHashOptions {
-  // Words per shingle. 3 keeps same-topic articles (shared names, shared vocabulary) apart while
-  // small edits move few shingles. Default 3.
   int shingle_words = 3;
-  // Shingles starting in the first `lead_words` words weigh 1; later ones decay as
-  // exp(-(pos - lead_words) / decay_words). A copy truncated after the lead then keeps nearly the
-  // whole signature, at the price of ignoring most of the tail. Defaults chosen by measurement
-  // (docs/dedup.md); lead_words <= 0 weighs every shingle 1.
-  int lead_words = 300;
+  // Shingles starting in the first `lead_words` words weigh 1, later ones exp(-(pos - lead) /
+  // decay_words); lead_words <= 0 weighs all shingles 1.
+  int lead_words = 0;
   double decay_words = 150.0;
 };
 
-// Both fingerprints from one pass over `text`.
-struct TextFingerprints {
-  uint64_t exact = 0;    // text_fingerprint()
-  uint64_t simhash = 0;  // simhash()
-  uint32_t words = 0;    // tokens seen; SimHash of fewer than ~50 words is not meaningful
-};
-
-// One tokenisation pass; see the file comment for what counts as a word. Any thread.
-TextFingerprints fingerprint_text(std::string_view text, const SimHashOptions& opts = {});
-
-// Hashes of the words of `text` in order, exactly as the fingerprints see them; for tests and for
-// evaluation code that needs the same tokenisation (e.g. Jaccard of shingle sets).
-std::vector<uint64_t> word_hashes(std::string_view text);
-
-// 64-bit hash of the normalised word sequence: equal for texts that differ only in case,
-// punctuation and whitespace. A 64-bit value gives a collision chance near 3e-8 among a million
-// stored articles; the store should compare lengths or titles before dropping a text as identical.
-uint64_t text_fingerprint(std::string_view text);
-
-// 64-bit SimHash (Charikar 2002) over hashed, position-weighted word shingles. Empty text -> 0.
+// 64-bit SimHash (Charikar 2002) over hashed, position-weighted word shingles; 0 for empty text.
+// Not used by NearDupIndex; kept for the SimHash/MinHash comparison in bench/dedup_bench.
 uint64_t simhash(std::string_view text, const SimHashOptions& opts = {});
 
 inline int hamming_distance(uint64_t a, uint64_t b) { return __builtin_popcountll(a ^ b); }
 
-// The default near-duplicate threshold: SimHashes within this distance are the same story.
-// Chosen by bench/dedup_bench (docs/dedup.md).
-inline constexpr int k_default_max_distance = 4;
+struct NearDupOptions {
+  // Estimated Jaccard at or above which two texts are the same story. Measured copies with other
+  // boilerplate, edits and 70% truncation sit above 0.5, distinct articles on the same topic below
+  // 0.15 (docs/dedup.md). Default 0.35.
+  double min_similarity = 0.35;
+  // Sizes the bucket arrays (fixed for the index's life: 8 bands * 2 bytes per expected entry).
+  // More entries only lengthen the chains. Default one million.
+  size_t expected_entries = 1000000;
+  // Entries examined per band and query, newest first. Shingles common to many texts ("one of
+  // the") make some band values crowded; the cap bounds the lookup (8 * 64 entries at most),
+  // and a real copy still agrees on its uncrowded bands. Default 64.
+  size_t max_chain = 64;
+};
 
-// In-memory index of (id, simhash) pairs answering Hamming-ball queries. The 64 bits are cut into
-// max_distance + 1 bands; by pigeonhole a fingerprint within distance k equals the query on at
-// least one band, so each band keeps a hash table from band value to entries. About
-// 17 + 10 * (k + 1) bytes per entry. Not thread-safe: one writer, or external locking; const
-// methods may run concurrently with each other. Rebuilt from the store at start.
+// In-memory LSH index of (id, MinHash) entries. Each of the k_lsh_bands bands keeps a chained
+// hash table from band value to entries; find() verifies the candidates with estimate_jaccard().
+// Per entry 8 (id) + 32 (low bits) + 8 * 4 (chains) bytes plus the buckets: ~90 MB at one
+// million. Not thread-safe: one writer, or external locking; const methods may run concurrently
+// with each other. Rebuilt from the store at start (from MinHash::to_bytes()).
 class NearDupIndex {
  public:
   struct Match {
     uint64_t id = 0;
-    int distance = 0;
+    double similarity = 0;  // estimated Jaccard
   };
 
-  // REQUIRES: 0 <= max_distance <= 15.
-  explicit NearDupIndex(int max_distance = k_default_max_distance);
+  explicit NearDupIndex(NearDupOptions opts = {});
   NearDupIndex(const NearDupIndex&) = delete;
   NearDupIndex& operator=(const NearDupIndex&) = delete;
   NearDupIndex(NearDupIndex&&) = default;
   NearDupIndex& operator=(NearDupIndex&&) = default;
 
-  // Adds an entry; the same id may be inserted with several fingerprints.
-  void insert(uint64_t id, uint64_t simhash);
-  // Removes the entry (id, simhash); false when absent. Retention calls this for expired articles.
-  bool erase(uint64_t id, uint64_t simhash);
-  // All live entries within max_distance of `simhash`, nearest first (ties by id).
-  std::vector<Match> find(uint64_t simhash) const;
-  // The nearest entry within max_distance, or nullopt.
-  std::optional<Match> find_nearest(uint64_t simhash) const;
-  // Pre-sizes the tables for `n` entries so inserts do not rehash.
-  void reserve(size_t n);
+  // Adds an entry; empty signatures are ignored. The same id may be inserted more than once.
+  // REQUIRES: fewer than 2^28 entries inserted over the index's life.
+  void insert(uint64_t id, const MinHash& signature);
+  // Removes the entry (id, signature); false when absent. Retention calls this on expiry.
+  bool erase(uint64_t id, const MinHash& signature);
+  // Live entries with estimated similarity >= min_similarity that share a band value with
+  // `signature` (rarely also a bucket neighbour that passes the same test) among the newest
+  // max_chain of each band's bucket, most similar first, ties by id.
+  std::vector<Match> find(const MinHash& signature) const;
+  // The most similar such entry, or nullopt.
+  std::optional<Match> find_best(const MinHash& signature) const;
 
   size_t size() const { return m_live; }
-  int max_distance() const { return m_max_distance; }
+  const NearDupOptions& options() const { return m_opts; }
 
-  // Persistable band keys of `simhash` for this index's k: one string per band, the band number
-  // as one byte followed by the band's bits as big-endian bytes (2 for 16-bit bands). A stored
-  // fingerprint is a candidate for a query exactly when they share a band key, so a RocksDB prefix
-  // index over these keys answers the same queries as this class.
-  std::vector<std::string> band_keys(uint64_t simhash) const;
+  // Persistable LSH keys of `signature`: per band, the band number as one byte and the band's
+  // value as 4 big-endian bytes. Entries sharing a key with the query are this index's
+  // candidates, so a RocksDB prefix index over these keys can answer the same queries.
+  static std::vector<std::string> band_keys(const MinHash& signature);
 
  private:
-  struct Band {
-    int shift = 0;
-    uint64_t mask = 0;
-  };
-  uint64_t band_value(uint64_t simhash, size_t band) const {
-    return (simhash >> m_bands[band].shift) & m_bands[band].mask;
-  }
-  void rehash(size_t buckets);
+  using Nibbles = std::array<uint64_t, k_minhash_values / 16>;
   template <typename Fn>
-  void for_each_candidate(uint64_t simhash, Fn&& fn) const;
+  void for_each_candidate(const MinHash& signature, Fn&& fn) const;
+  double similarity(const Nibbles& query, uint32_t entry) const;
 
-  int m_max_distance;
-  std::vector<Band> m_bands;
+  NearDupOptions m_opts;
   // Entries live in parallel arrays; each band chains them through its own next array.
-  std::vector<uint64_t> m_simhashes;
   std::vector<uint64_t> m_ids;
+  std::vector<Nibbles> m_nibbles;
   std::vector<bool> m_erased;
-  std::vector<std::vector<uint32_t>> m_heads;  // per band: bucket -> first entry + 1 (0 = none)
-  std::vector<std::vector<uint32_t>> m_next;   // per band: entry -> next entry + 1
+  std::array<std::vector<uint32_t>, k_lsh_bands> m_heads;  // bucket -> first entry + 1 (0: none)
+  std::array<std::vector<uint32_t>, k_lsh_bands> m_next;   // entry -> next entry + 1, low bits
   size_t m_bucket_mask = 0;
   size_t m_live = 0;
 };
