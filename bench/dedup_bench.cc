@@ -862,10 +862,24 @@ double percentile(std::vector<double> xs, double p) {
   return xs[i];
 }
 
+// Resident set size in MiB from /proc/self/status, or -1.
+double rss_mib() {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return -1;
+  char line[256];
+  double kib = -1;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, "VmRSS:", 6) == 0) kib = std::strtod(line + 6, nullptr);
+  }
+  std::fclose(f);
+  return kib < 0 ? -1 : kib / 1024;
+}
+
 void timing(TextGenerator& gen, size_t stored, size_t queries) {
   using Clock = std::chrono::steady_clock;
   std::printf("\n== dedup decision timing: %zu stored signatures, %zu queries ==\n", stored,
               queries);
+  const double rss_before = rss_mib();
   NearDupIndex index(NearDupOptions{.min_similarity = 0.35, .expected_entries = stored});
   // Baseline in the same run: a linear scan over all stored band values (what the index avoids).
   std::vector<std::array<uint32_t, k_lsh_bands>> bands;
@@ -888,6 +902,15 @@ void timing(TextGenerator& gen, size_t stored, size_t queries) {
     if (i % keep_every == 0) keep.push_back(a);
   }
   const double build_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  // The baseline's band copy (32 bytes per entry) is subtracted to leave the index alone.
+  const double band_copy_mib = static_cast<double>(bands.capacity() * sizeof(bands[0])) / (1 << 20);
+  std::printf(
+      "index arrays: %.0f MiB for %zu entries (%.0f bytes each); process RSS growth "
+      "without the baseline's band copy: %.0f MiB (includes %zu kept query articles and "
+      "allocator slack)\n",
+      static_cast<double>(index.memory_bytes()) / (1 << 20), stored,
+      static_cast<double>(index.memory_bytes()) / static_cast<double>(stored),
+      rss_mib() - rss_before - band_copy_mib, keep.size());
   std::printf("generated + fingerprinted + indexed %zu articles in %.1f s\n", stored, build_s);
 
   std::vector<std::string> texts;

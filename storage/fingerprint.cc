@@ -372,6 +372,15 @@ std::optional<NearDupIndex::Match> NearDupIndex::find_best(const MinHash& signat
   return best;
 }
 
+size_t NearDupIndex::memory_bytes() const {
+  size_t bytes = m_ids.capacity() * sizeof(uint64_t) + m_nibbles.capacity() * sizeof(Nibbles) +
+                 m_erased.capacity() / 8;
+  for (size_t band = 0; band < k_lsh_bands; ++band) {
+    bytes += (m_heads[band].capacity() + m_next[band].capacity()) * sizeof(uint32_t);
+  }
+  return bytes;
+}
+
 std::vector<std::string> NearDupIndex::band_keys(const MinHash& signature) {
   std::vector<std::string> keys;
   keys.reserve(k_lsh_bands);

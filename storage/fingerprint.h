@@ -8,13 +8,14 @@
 // "STRASSE"/"strasse", "ÄRZTE"/"ärzte" and "МОСКВА"/"москва" agree; "ß" and "ss" stay different,
 // accents stay. Shingles are 3 consecutive words.
 //
-// Why MinHash-LSH and not SimHash (measured by bench/dedup_bench, numbers in docs/dedup.md): on
-// our labelled set a syndicated copy with other boilerplate, a few edits or a 70% truncation lies
-// at a median Hamming distance of 4-5 from its original, and 9-12 when truncated, so a SimHash
-// index usable at k <= 4 found only 44-65% of copies; the best position-weighted variant needed
-// k = 10, where Manku-style band tables stop being selective. Shingle Jaccard separates the same
-// pairs cleanly (copies >= 0.5, distinct same-topic articles <= 0.1), and one-permutation MinHash
-// computes it in one pass. simhash() stays for that comparison.
+// Why MinHash-LSH and not SimHash (bench/dedup_bench, numbers in docs/dedup.md): on our labelled
+// set (syndicated copies with other boilerplate, edits, typo fixes, truncation to 70%, versus
+// distinct articles on the same topic) 64-bit SimHash finds only 33-64% of the copies at k <= 4,
+// the range where a Manku-style band index stays selective at a million entries; the best
+// position-weighted variant reaches 0.96 recall only at k = 10. Shingle Jaccard separates the same
+// pairs with a wide gap (copies >= 0.44, distinct same-topic articles <= 0.20), and MinHash-LSH
+// with 8 bands at estimated Jaccard >= 0.35 found every copy with no false match. simhash() stays
+// for that comparison.
 #pragma once
 
 #include <array>
@@ -140,6 +141,8 @@ class NearDupIndex {
 
   size_t size() const { return m_live; }
   const NearDupOptions& options() const { return m_opts; }
+  // Bytes held by the index's arrays (capacity, not size), for stats.
+  size_t memory_bytes() const;
 
   // Persistable LSH keys of `signature`: per band, the band number as one byte and the band's
   // value as 4 big-endian bytes. Entries sharing a key with the query are this index's
