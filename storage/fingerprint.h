@@ -1,0 +1,169 @@
+// Content fingerprints for duplicate detection: an exact hash of normalised text, a MinHash
+// signature of its word shingles for near-duplicates, and NearDupIndex, the in-memory LSH index
+// that answers "which stored articles are near-copies of this text".
+//
+// Tokenisation (shared by all fingerprints): words are maximal runs of Unicode letters, marks and
+// digits; everything else separates words, except format characters such as the soft hyphen,
+// which are dropped inside a word. Words are lower-cased code point by code point (utf8proc), so
+// "STRASSE"/"strasse", "ÄRZTE"/"ärzte" and "МОСКВА"/"москва" agree; "ß" and "ss" stay different,
+// accents stay. Shingles are 3 consecutive words.
+//
+// Why MinHash-LSH and not SimHash (bench/dedup_bench, numbers in docs/dedup.md): on our labelled
+// set (syndicated copies with other boilerplate, edits, typo fixes, truncation to 70%, versus
+// distinct articles on the same topic) 64-bit SimHash finds only 33-64% of the copies at k <= 4,
+// the range where a Manku-style band index stays selective at a million entries; the best
+// position-weighted variant reaches 0.96 recall only at k = 10. Shingle Jaccard separates the same
+// pairs with a wide gap (copies >= 0.44, distinct same-topic articles <= 0.20), and MinHash-LSH
+// with 8 bands at estimated Jaccard >= 0.35 found every copy with no false match. simhash() stays
+// for that comparison.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace newswatch::storage {
+
+// Number of min-hash values in a signature (one-permutation hashing into this many bins).
+inline constexpr size_t k_minhash_values = 64;
+
+struct MinHash {
+  // Bin minima of the 32-bit shingle hashes; bins left empty by short texts are filled from their
+  // right neighbour (densification), so every value is defined when shingles > 0.
+  std::array<uint32_t, k_minhash_values> values{};
+  uint32_t shingles = 0;  // shingles hashed; 0 for empty text
+
+  // Compact storage form, k_minhash_bytes long: the LSH band values in full (the first
+  // k_lsh_bands values, 4 bytes big-endian each), then the low 4 bits of every value, two per
+  // byte. It keeps all that estimate_jaccard() and NearDupIndex read.
+  std::string to_bytes() const;
+  // Inverse of to_bytes(); values outside the bands keep only their low 4 bits and `shingles`
+  // becomes 1. nullopt when `bytes` has the wrong length.
+  static std::optional<MinHash> from_bytes(std::string_view bytes);
+
+  bool empty() const { return shingles == 0; }
+};
+
+// LSH bands: a stored signature is a candidate when one of its first k_lsh_bands values equals
+// the query's (one row per band). For Jaccard J the chance of becoming a candidate is
+// 1 - (1 - J)^8: 0.996 at J = 0.5, 0.94 at J = 0.3.
+inline constexpr size_t k_lsh_bands = 8;
+inline constexpr size_t k_minhash_bytes = 4 * k_lsh_bands + k_minhash_values / 2;
+
+// Estimated Jaccard similarity of the shingle sets behind `a` and `b`, from the low 4 bits of the
+// values (b-bit minwise hashing, Li and König 2010, corrected for chance collisions). 0 when
+// either is empty.
+double estimate_jaccard(const MinHash& a, const MinHash& b);
+
+// All fingerprints of one text from one tokenisation pass.
+struct TextFingerprints {
+  uint64_t exact = 0;  // text_fingerprint()
+  MinHash minhash;     // minhash()
+  uint32_t words = 0;  // near-duplicate decisions on fewer than ~30 words are unreliable
+};
+
+// One pass over `text`; see the file comment for tokenisation. Any thread.
+TextFingerprints fingerprint_text(std::string_view text);
+
+// 64-bit hash of the normalised word sequence: equal for texts that differ only in case,
+// punctuation and whitespace; 0 for text without words. A collision among a million stored
+// articles has a chance near 3e-8; the store may compare lengths before dropping a text.
+uint64_t text_fingerprint(std::string_view text);
+
+// MinHash signature of the 3-word shingles of `text`.
+MinHash minhash(std::string_view text);
+
+// Hashes of the words of `text` in order, exactly as the fingerprints see them; for tests and for
+// evaluation code that needs the same tokenisation.
+std::vector<uint64_t> word_hashes(std::string_view text);
+
+struct SimHashOptions {
+  int shingle_words = 3;
+  // Shingles starting in the first `lead_words` words weigh 1, later ones exp(-(pos - lead) /
+  // decay_words); lead_words <= 0 weighs all shingles 1.
+  int lead_words = 0;
+  double decay_words = 150.0;
+};
+
+// 64-bit SimHash (Charikar 2002) over hashed, position-weighted word shingles; 0 for empty text.
+// Not used by NearDupIndex; kept for the SimHash/MinHash comparison in bench/dedup_bench.
+uint64_t simhash(std::string_view text, const SimHashOptions& opts = {});
+
+inline int hamming_distance(uint64_t a, uint64_t b) { return __builtin_popcountll(a ^ b); }
+
+struct NearDupOptions {
+  // Estimated Jaccard at or above which two texts are the same story. Measured copies with other
+  // boilerplate, edits and 70% truncation sit above 0.5, distinct articles on the same topic below
+  // 0.15 (docs/dedup.md). Default 0.35.
+  double min_similarity = 0.35;
+  // Sizes the bucket arrays (fixed for the index's life: 8 bands * 2 bytes per expected entry).
+  // More entries only lengthen the chains. Default one million.
+  size_t expected_entries = 1000000;
+  // Entries examined per band and query, newest first. Shingles common to many texts ("one of
+  // the") make some band values crowded; the cap bounds the lookup (8 * 64 entries at most),
+  // and a real copy still agrees on its uncrowded bands. Default 64.
+  size_t max_chain = 64;
+};
+
+// In-memory LSH index of (id, MinHash) entries. Each of the k_lsh_bands bands keeps a chained
+// hash table from band value to entries; find() verifies the candidates with estimate_jaccard().
+// Per entry 8 (id) + 32 (low bits) + 8 * 4 (chains) bytes plus the buckets: ~90 MB at one
+// million. Not thread-safe: one writer, or external locking; const methods may run concurrently
+// with each other. Rebuilt from the store at start (from MinHash::to_bytes()).
+class NearDupIndex {
+ public:
+  struct Match {
+    uint64_t id = 0;
+    double similarity = 0;  // estimated Jaccard
+  };
+
+  explicit NearDupIndex(NearDupOptions opts = {});
+  NearDupIndex(const NearDupIndex&) = delete;
+  NearDupIndex& operator=(const NearDupIndex&) = delete;
+  NearDupIndex(NearDupIndex&&) = default;
+  NearDupIndex& operator=(NearDupIndex&&) = default;
+
+  // Adds an entry; empty signatures are ignored. The same id may be inserted more than once.
+  // REQUIRES: fewer than 2^28 entries inserted over the index's life.
+  void insert(uint64_t id, const MinHash& signature);
+  // Removes the entry (id, signature); false when absent. Retention calls this on expiry.
+  bool erase(uint64_t id, const MinHash& signature);
+  // Live entries with estimated similarity >= min_similarity that share a band value with
+  // `signature` (rarely also a bucket neighbour that passes the same test) among the newest
+  // max_chain of each band's bucket, most similar first, ties by id.
+  std::vector<Match> find(const MinHash& signature) const;
+  // The most similar such entry, or nullopt.
+  std::optional<Match> find_best(const MinHash& signature) const;
+
+  size_t size() const { return m_live; }
+  const NearDupOptions& options() const { return m_opts; }
+  // Bytes held by the index's arrays (capacity, not size), for stats.
+  size_t memory_bytes() const;
+
+  // Persistable LSH keys of `signature`: per band, the band number as one byte and the band's
+  // value as 4 big-endian bytes. Entries sharing a key with the query are this index's
+  // candidates, so a RocksDB prefix index over these keys can answer the same queries.
+  static std::vector<std::string> band_keys(const MinHash& signature);
+
+ private:
+  using Nibbles = std::array<uint64_t, k_minhash_values / 16>;
+  template <typename Fn>
+  void for_each_candidate(const MinHash& signature, Fn&& fn) const;
+  double similarity(const Nibbles& query, uint32_t entry) const;
+
+  NearDupOptions m_opts;
+  // Entries live in parallel arrays; each band chains them through its own next array.
+  std::vector<uint64_t> m_ids;
+  std::vector<Nibbles> m_nibbles;
+  std::vector<bool> m_erased;
+  std::array<std::vector<uint32_t>, k_lsh_bands> m_heads;  // bucket -> first entry + 1 (0: none)
+  std::array<std::vector<uint32_t>, k_lsh_bands> m_next;   // entry -> next entry + 1, low bits
+  size_t m_bucket_mask = 0;
+  size_t m_live = 0;
+};
+
+}  // namespace newswatch::storage
