@@ -68,6 +68,8 @@ class Reader {
     const std::uint64_t u = varint();
     return static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
   }
+  // True when every byte has been read: fields added later at the end are optional.
+  bool at_end() const { return m_pos >= m_in.size(); }
   std::string str() {
     const std::uint64_t n = varint();
     if (!m_error.empty() || n > m_in.size() - m_pos) {
@@ -210,6 +212,7 @@ std::string encode_outbox(const OutboxRecord& o) {
   w.str(o.last_error);
   w.varint(static_cast<std::uint8_t>(o.state));
   w.time(o.delivered_at);
+  w.str(o.snippet);
   return w.take();
 }
 
@@ -227,6 +230,7 @@ Result<OutboxRecord> decode_outbox(std::string_view bytes) {
   if (state > 2) return make_error(ErrorCode::corruption, "outbox record: bad state");
   o.state = static_cast<DeliveryState>(state);
   o.delivered_at = r.time();
+  if (r.ok() && !r.at_end()) o.snippet = r.str();  // absent in records written before it existed
   if (!r.ok()) return r.error();
   return o;
 }

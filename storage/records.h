@@ -43,6 +43,8 @@ struct OutboxRecord {
   std::string last_error;
   DeliveryState state = DeliveryState::pending;
   TimePoint delivered_at{};
+  // The excerpt sent with the alert, matched words highlighted. Optional trailing field.
+  std::string snippet;
 
   // "topic\x1Farticle_id\x1Fchannel": the key in the outbox and the delivery log.
   std::string key() const;
