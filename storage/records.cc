@@ -68,8 +68,6 @@ class Reader {
     const std::uint64_t u = varint();
     return static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
   }
-  // True when every byte has been read: fields added later at the end are optional.
-  bool at_end() const { return m_pos >= m_in.size(); }
   std::string str() {
     const std::uint64_t n = varint();
     if (!m_error.empty() || n > m_in.size() - m_pos) {
