@@ -12,7 +12,9 @@
 
 #include "core/time.h"
 #include "core/url.h"
+#include "daemon/metrics.h"
 #include "daemon/topic_query.h"
+#include "storage/analyzer.h"
 
 namespace newswatch::daemon {
 namespace {
@@ -302,7 +304,8 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
   Config config;
   config.file = name;
   Reader r(name, result.errors);
-  r.check_keys(root, "", {"storage", "fetch", "log", "sources", "channels", "topics"});
+  r.check_keys(root, "",
+               {"storage", "fetch", "log", "matching", "metrics", "sources", "channels", "topics"});
 
   // [storage]
   config.storage.path = "newswatch-db";
@@ -334,6 +337,55 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
     r.read_duration(*t, "fetch", "host_delay", config.fetch.host_delay, milliseconds(0));
     r.read_int(*t, "fetch", "per_host_connections", config.fetch.per_host_connections, 1, 64);
     r.read_bool(*t, "fetch", "allow_private_networks", config.fetch.allow_private_networks);
+  }
+
+  // [matching]
+  if (const toml::table* t = r.table(root, "matching")) {
+    r.check_keys(*t, "matching", {"languages", "synonyms", "compounds"});
+    if (t->get("languages")) config.matching.languages.clear();  // replaces the default list
+    r.read_string_list(*t, "matching", "languages", config.matching.languages);
+    for (const auto& lang : config.matching.languages) {
+      if (!storage::has_stemmer(lang)) {
+        r.error(t->get("languages"), "matching.languages",
+                "no stemmer for language \"" + lang + "\"");
+      }
+    }
+    if (const toml::node* node = t->get("synonyms")) {
+      const toml::array* groups = node->as_array();
+      bool ok = groups != nullptr;
+      if (ok) {
+        for (const auto& g : *groups) {
+          const toml::array* words = g.as_array();
+          if (!words || words->size() < 2) {
+            ok = false;
+            break;
+          }
+          std::vector<std::string> group;
+          for (const auto& w : *words) {
+            if (!w.is_string()) ok = false;
+            group.push_back(w.value<std::string>().value_or(""));
+          }
+          config.matching.synonyms.push_back(std::move(group));
+        }
+      }
+      if (!ok) {
+        r.error(node, "matching.synonyms",
+                "expected a list of word lists, each with two or more strings, like "
+                "[[\"Pjöngjang\", \"Pyongyang\"]]");
+      }
+    }
+    r.read_bool(*t, "matching", "compounds", config.matching.compounds);
+  }
+
+  // [metrics]
+  if (const toml::table* t = r.table(root, "metrics")) {
+    r.check_keys(*t, "metrics", {"listen"});
+    if (r.read_string(*t, "metrics", "listen", config.metrics.listen) &&
+        !config.metrics.listen.empty()) {
+      if (auto addr = parse_listen_address(config.metrics.listen); !addr) {
+        r.error(t->get("listen"), "metrics.listen", addr.error().message);
+      }
+    }
   }
 
   // [log]

@@ -72,6 +72,22 @@ struct TopicConfig {
   int line = 0;
 };
 
+// How topic queries meet article text (see alerts/matcher.h).
+struct MatchingConfig {
+  // Snowball languages for query words and for articles of unknown language.
+  std::vector<std::string> languages = {"de", "en", "ru", "fr"};
+  // Groups of single words that match each other, e.g. [["Pjöngjang", "Pyongyang"]].
+  std::vector<std::vector<std::string>> synonyms;
+  // German compounds: `Sanktion` also matches `Wirtschaftssanktionen`. Default true.
+  bool compounds = true;
+};
+
+// The Prometheus /metrics and /healthz endpoint.
+struct MetricsConfig {
+  // "host:port"; loopback by default; empty turns the endpoint off.
+  std::string listen = "127.0.0.1:9187";
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
 };
@@ -81,6 +97,8 @@ struct Config {
   StorageConfig storage;
   FetchConfig fetch;
   LogConfig log;
+  MatchingConfig matching;
+  MetricsConfig metrics;
   std::vector<SourceConfig> sources;
   std::vector<ChannelConfig> channels;
   std::vector<TopicConfig> topics;

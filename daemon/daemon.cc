@@ -39,6 +39,32 @@ constexpr int kMaxArticleFailures = 3;
 constexpr auto kDrainTimeout = 10s;
 
 // Quote a value for a key=value log line when it needs it.
+// Whether `page_title` is `title` plus a site name set off by a separator, as in
+// "Gipfel in Pjöngjang | Testnachrichten" or "Tagesschau: Gipfel in Pjöngjang".
+bool decorates(const std::string& page_title, const std::string& title) {
+  if (title.empty() || page_title.size() <= title.size()) return false;
+  static constexpr std::string_view k_separators[] = {"|",      "-",      "\u2013", "\u2014", ":",
+                                                      "\u00b7", "\u00bb", "/",      "::"};
+  auto separated = [](std::string_view rest, bool leading) {
+    const auto first = rest.find_first_not_of(' ');
+    const auto last = rest.find_last_not_of(' ');
+    if (first == std::string_view::npos) return false;
+    rest = rest.substr(first, last - first + 1);
+    for (std::string_view sep : k_separators) {
+      if (leading ? rest.starts_with(sep) : rest.ends_with(sep)) return true;
+    }
+    return false;
+  };
+  if (page_title.starts_with(title)) {
+    return separated(std::string_view(page_title).substr(title.size()), true);
+  }
+  if (page_title.ends_with(title)) {
+    return separated(std::string_view(page_title).substr(0, page_title.size() - title.size()),
+                     false);
+  }
+  return false;
+}
+
 std::string q(const std::string& s) {
   if (!s.empty() && s.find_first_of(" \"=") == std::string::npos) return s;
   std::string out = "\"";
@@ -91,7 +117,7 @@ class Daemon {
     ho.user_agent = m_config.fetch.user_agent;
     ho.per_host_connections = m_config.fetch.per_host_connections;
     m_http = std::make_unique<fetchers::HttpClient>(m_io, ho);
-    m_matcher = std::make_shared<TopicMatcher>(m_config.topics);
+    m_matcher = std::make_shared<TopicMatcher>(m_config.topics, m_config.matching);
 
     wait_signal();
     for (const auto& s : m_config.sources) add_source(s);
@@ -219,7 +245,7 @@ class Daemon {
         ++it;
       }
     }
-    m_matcher = std::make_shared<TopicMatcher>(next.topics);
+    m_matcher = std::make_shared<TopicMatcher>(next.topics, next.matching);
     m_config = std::move(next);
     log->info("daemon.reloaded sources={} topics={} channels={}", m_config.sources.size(),
               m_config.topics.size(), m_config.channels.size());
@@ -518,6 +544,8 @@ class Daemon {
     parsers::ExtractOptions eo;
     eo.url = resp.effective_url.empty() ? item.entry.link : resp.effective_url;
     eo.content_type = resp.content_type;
+    // A feed already says this page is an article, so a short item is still one: no minimum.
+    eo.min_chars = 0;
     auto extracted = parsers::extract_article(resp.body, eo);
     if (!extracted) return extracted.error();
     Article& a = *extracted;
@@ -525,9 +553,19 @@ class Daemon {
     if (a.canonical_url.empty()) a.canonical_url = eo.url;
     a.source = item.source;
     a.fetched = SystemClock::instance().now();
-    if (a.title.empty()) a.title = item.entry.title;
+    // The feed's title is written for listing and carries no site-name suffix; keep it when the
+    // page's title only decorates it.
+    if (a.title.empty() || decorates(a.title, item.entry.title)) a.title = item.entry.title;
     if (!a.published) a.published = item.entry.published;
+    if (!a.modified) a.modified = item.entry.updated;
+    if (a.byline.empty()) a.byline = item.entry.author;
     a.summary = item.entry.summary;
+    // A page the extractor could not read (a script-rendered page, a consent wall) still has the
+    // feed's full text when the feed carries one.
+    if (a.text.size() < item.entry.content.size() / 2) a.text = item.entry.content;
+    if (a.text.empty() && a.summary.empty()) {
+      return make_error(ErrorCode::unsupported, "no article text on the page or in the feed");
+    }
     std::vector<storage::OutboxRecord> alerts;
     for (const auto& hit : matcher.match(a)) {
       a.topics.push_back(hit.topic);
@@ -537,6 +575,7 @@ class Daemon {
         storage::OutboxRecord rec;
         rec.topic = hit.topic;
         rec.channel = channel;
+        rec.snippet = hit.snippet;
         rec.created = a.fetched;
         rec.next_attempt = a.fetched;
         alerts.push_back(std::move(rec));
@@ -606,7 +645,7 @@ class Daemon {
       return;
     }
     const Article& a = **article;
-    const std::string snippet = alerts::make_snippet(a.text);
+    const std::string snippet = rec.snippet.empty() ? alerts::make_snippet(a.text) : rec.snippet;
     ++m_deliveries;
     m_delivering.insert(rec.key());
     if (ch->type == ChannelType::email) {

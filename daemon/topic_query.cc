@@ -1,85 +1,49 @@
 #include "daemon/topic_query.h"
 
-#include <algorithm>
-#include <cctype>
-
-#include "alerts/delivery.h"
+#include "alerts/matcher.h"
+#include "alerts/query.h"
 
 namespace newswatch::daemon {
-namespace {
-
-// ASCII-lowercases; non-ASCII bytes pass through, so "Russland" and "RUSSLAND" meet.
-std::string fold(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::vector<std::string> words(const std::string& query) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : query) {
-    if (std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == '(' || c == ')') {
-      if (!cur.empty()) out.push_back(fold(cur));
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty()) out.push_back(fold(cur));
-  return out;
-}
-
-}  // namespace
 
 std::optional<std::string> validate_topic_query(const std::string& query) {
-  if (query.find_first_not_of(" \t\r\n") == std::string::npos) return "query is empty";
-  int depth = 0;
-  bool in_quote = false;
-  for (size_t i = 0; i < query.size(); ++i) {
-    const char c = query[i];
-    if (c == '"') in_quote = !in_quote;
-    if (in_quote) continue;
-    if (c == '(') ++depth;
-    if (c == ')' && --depth < 0) return "column " + std::to_string(i + 1) + ": unmatched ')'";
-  }
-  if (in_quote) return "unterminated phrase (missing '\"')";
-  if (depth > 0) return "missing ')'";
+  auto parsed = alerts::parse_query(query);
+  if (!parsed) return parsed.error().message;
   return std::nullopt;
 }
 
 struct TopicMatcher::Impl {
-  struct Topic {
-    std::string name;
-    std::vector<std::string> terms;  // all must occur (default AND)
-  };
-  std::vector<Topic> topics;
+  explicit Impl(std::vector<alerts::TopicQuery> topics, alerts::MatcherOptions options)
+      : matcher(std::move(topics), std::move(options)) {}
+  alerts::Matcher matcher;
 };
 
-TopicMatcher::TopicMatcher(const std::vector<TopicConfig>& topics)
-    : m_impl(std::make_unique<Impl>()) {
-  for (const auto& t : topics) m_impl->topics.push_back({t.name, words(t.query)});
+TopicMatcher::TopicMatcher(const std::vector<TopicConfig>& topics, const MatchingConfig& matching) {
+  std::vector<alerts::TopicQuery> queries;
+  queries.reserve(topics.size());
+  for (const auto& t : topics) {
+    auto parsed = alerts::parse_query(t.query);
+    if (parsed) queries.push_back({t.name, std::move(*parsed)});
+  }
+  alerts::MatcherOptions options;
+  options.analyzer.languages = matching.languages;
+  options.analyzer.synonyms = matching.synonyms;
+  options.analyzer.compounds =
+      matching.compounds ? storage::CompoundMode::german : storage::CompoundMode::off;
+  m_impl = std::make_unique<Impl>(std::move(queries), std::move(options));
 }
 
 TopicMatcher::~TopicMatcher() = default;
 
+std::size_t TopicMatcher::topic_count() const { return m_impl->matcher.topic_count(); }
+
 std::vector<TopicHit> TopicMatcher::match(const Article& article) const {
-  const std::string haystack = fold(article.title + "\n" + article.text);
   std::vector<TopicHit> hits;
-  for (const auto& t : m_impl->topics) {
-    if (t.terms.empty()) continue;
-    size_t first = std::string::npos;
-    bool all = true;
-    for (const auto& term : t.terms) {
-      const size_t pos = haystack.find(term);
-      if (pos == std::string::npos) {
-        all = false;
-        break;
-      }
-      first = std::min(first, pos);
-    }
-    if (!all) continue;
-    hits.push_back({t.name, alerts::make_snippet(article.text)});
+  for (auto& m : m_impl->matcher.match(article)) {
+    TopicHit hit;
+    hit.topic = m.topic;
+    hit.snippet = alerts::highlight_match(article, m);
+    hit.terms = std::move(m.terms);
+    hits.push_back(std::move(hit));
   }
   return hits;
 }

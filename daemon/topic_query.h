@@ -12,21 +12,28 @@
 
 namespace newswatch::daemon {
 
-// Returns a message (with the 1-based column of the problem) when `query` does not parse.
+// Returns a message ("column N: ...") when `query` does not parse.
 std::optional<std::string> validate_topic_query(const std::string& query);
 
 struct TopicHit {
   std::string topic;
-  std::string snippet;  // excerpt around the match, for the alert
+  std::vector<std::string> terms;  // the query terms that matched, canonical form
+  std::string snippet;             // excerpt around the match, matched words in «»
 };
 
-// Matches articles against every configured topic. Immutable after construction, so one
-// instance may be used from any number of threads; SIGHUP builds a new one.
+// Matches articles against every configured topic (alerts::Matcher, percolator-style).
+// Immutable after construction, so one instance may be used from any number of threads; SIGHUP
+// builds a new one. Topics whose query does not parse (config validation rejects them) are
+// skipped.
 class TopicMatcher {
  public:
-  explicit TopicMatcher(const std::vector<TopicConfig>& topics);
+  TopicMatcher(const std::vector<TopicConfig>& topics, const MatchingConfig& matching = {});
   ~TopicMatcher();
+  TopicMatcher(const TopicMatcher&) = delete;
+  TopicMatcher& operator=(const TopicMatcher&) = delete;
+
   std::vector<TopicHit> match(const Article& article) const;
+  std::size_t topic_count() const;
 
  private:
   struct Impl;

@@ -325,4 +325,15 @@ AnalyzedText Analyzer::analyze(std::string_view text, std::string_view lang) con
   return result;
 }
 
+bool has_stemmer(std::string_view language) {
+  const std::string lower = lower_ascii(language);
+  for (const LanguageName& l : k_languages) {
+    if (lower == l.code || lower == l.algorithm) return true;
+  }
+  sb_stemmer* probe = sb_stemmer_new(lower.c_str(), "UTF_8");
+  if (probe == nullptr) return false;
+  sb_stemmer_delete(probe);
+  return true;
+}
+
 }  // namespace newswatch::storage

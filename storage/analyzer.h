@@ -58,6 +58,9 @@ struct AnalyzedText {
   std::unordered_map<std::string, std::vector<std::string>> keys;  // norm -> keys
 };
 
+// Whether `language` (an ISO 639-1 code or a libstemmer name, any case) has a Snowball stemmer.
+bool has_stemmer(std::string_view language);
+
 // Reduces words to keys. Immutable after construction; const methods may be called from any
 // number of threads at once (Snowball stemmers, which are not thread-safe, are kept per thread).
 class Analyzer {

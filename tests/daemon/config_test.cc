@@ -1,4 +1,5 @@
 #include "daemon/config.h"
+#include "daemon/topic_query.h"
 
 #include <gtest/gtest.h>
 
@@ -174,8 +175,50 @@ TEST(Config, MissingRequiredKeysAndBadValues) {
 TEST(Config, BadQueriesAreErrors) {
   const std::string e = errors_of("[[topics]]\nname = \"t\"\nquery = \"(Nordkorea OR Russland\"\n");
   EXPECT_NE(e.find("test.toml:3:9: topics[0].query:"), std::string::npos) << e;
+  // The query parser's position of the problem reaches the message.
+  const std::string c = errors_of("[[topics]]\nname = \"t\"\nquery = \"Putin AND OR Kim\"\n");
+  EXPECT_NE(c.find("column "), std::string::npos) << c;
   EXPECT_NE(errors_of("[[topics]]\nname = \"t\"\nquery = \"  \"\n").find("topics[0].query"),
             std::string::npos);
+}
+
+TEST(Config, MatchingAndMetricsSections) {
+  ConfigResult r = parse_config(
+      "[matching]\nlanguages = [\"de\", \"ru\"]\nsynonyms = [[\"Pjöngjang\", \"Pyongyang\"]]\n"
+      "compounds = false\n[metrics]\nlisten = \"127.0.0.1:0\"\n",
+      "x.toml");
+  ASSERT_TRUE(r.config);
+  EXPECT_EQ(r.config->matching.languages, (std::vector<std::string>{"de", "ru"}));
+  ASSERT_EQ(r.config->matching.synonyms.size(), 1u);
+  EXPECT_EQ(r.config->matching.synonyms[0][1], "Pyongyang");
+  EXPECT_FALSE(r.config->matching.compounds);
+  EXPECT_EQ(r.config->metrics.listen, "127.0.0.1:0");
+  EXPECT_NE(
+      errors_of("[matching]\nlanguages = [\"klingon\"]\n").find("matching.languages: no stemmer"),
+      std::string::npos);
+  EXPECT_NE(errors_of("[matching]\nsynonyms = [\"a\", \"b\"]\n").find("matching.synonyms:"),
+            std::string::npos);
+  EXPECT_NE(errors_of("[metrics]\nlisten = \"nowhere\"\n").find("metrics.listen:"),
+            std::string::npos);
+}
+
+TEST(TopicMatcherBridge, StemsSynonymsAndHighlights) {
+  std::vector<TopicConfig> topics = {{"korea", "Pyongyang AND Sanktion", {}, 1},
+                                     {"sport", "title:Fußball", {}, 2}};
+  MatchingConfig matching;
+  matching.synonyms = {{"Pjöngjang", "Pyongyang"}};
+  TopicMatcher matcher(topics, matching);
+  Article a;
+  a.language = "de";
+  a.title = "Neue Strafen";
+  a.text = "Die EU verhängt neue Sanktionen. Pjöngjang protestiert.";
+  const auto hits = matcher.match(a);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].topic, "korea");
+  EXPECT_NE(hits[0].snippet.find("«Sanktionen»"), std::string::npos) << hits[0].snippet;
+  EXPECT_NE(hits[0].snippet.find("«Pjöngjang»"), std::string::npos) << hits[0].snippet;
+  matching.synonyms.clear();
+  EXPECT_TRUE(TopicMatcher(topics, matching).match(a).empty());
 }
 
 TEST(Config, ReportsEveryErrorNotJustTheFirst) {

@@ -107,7 +107,8 @@ TEST_F(EmailE2E, AlertArrivesAsMultipartMailWithEncodedSubject) {
                server.url("/a.html") + "</link></item></channel></rss>",
            "application/rss+xml");
   site.add("/a.html",
-           "<html><head><title>Neue Sanktionen gegen Nordkorea</title></head><body><article>"
+           "<html><head><title>Neue Sanktionen gegen Nordkorea – Pjöngjang reagiert</title></head>"
+           "<body><article>"
            "<h1>Neue Sanktionen gegen Nordkorea – Pjöngjang reagiert</h1>"
            "<p>Die EU beschließt neue Sanktionen gegen Nordkorea.</p>"
            "<p>Pjöngjang kündigte Gegenmaßnahmen an.</p></article></body></html>",
@@ -145,6 +146,8 @@ TEST_F(EmailE2E, AlertArrivesAsMultipartMailWithEncodedSubject) {
   const std::string text = decoded_part(m, "text/plain");
   EXPECT_NE(text.find("Neue Sanktionen gegen Nordkorea – Pjöngjang reagiert"), std::string::npos)
       << text;
+  // The snippet marks the words the topic matched.
+  EXPECT_NE(text.find("gegen «Nordkorea»."), std::string::npos) << text;
   EXPECT_NE(text.find(server.url("/a.html")), std::string::npos) << text;
   EXPECT_NE(decoded_part(m, "text/html").find("<a href=\"" + server.url("/a.html") + "\">"),
             std::string::npos);
