@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <set>
@@ -18,6 +19,7 @@
 #include "alerts/email.h"
 #include "core/url.h"
 #include "daemon/logging.h"
+#include "daemon/metrics.h"
 #include "daemon/topic_query.h"
 #include "fetchers/http_client.h"
 #include "fetchers/poll_schedule.h"
@@ -119,6 +121,8 @@ class Daemon {
     m_http = std::make_unique<fetchers::HttpClient>(m_io, ho);
     m_matcher = std::make_shared<TopicMatcher>(m_config.topics, m_config.matching);
 
+    register_metrics();
+    if (!start_metrics_server()) return 1;
     wait_signal();
     for (const auto& s : m_config.sources) add_source(s);
     schedule_delivery(0ms);
@@ -181,7 +185,81 @@ class Daemon {
     m_drain_timer.cancel();
     m_signals.cancel();
     for (auto& [name, src] : m_sources) persist_state(src);
+    if (m_metrics_server) m_metrics_server->stop();
     m_io.stop();
+  }
+
+  // --- metrics -------------------------------------------------------------------------------
+
+  void register_metrics() {
+    register_process_metrics(m_metrics);
+    m_metrics.gauge_callback("newswatch_sources", "Configured sources.",
+                             [this] { return static_cast<double>(m_sources.size()); });
+    m_metrics.gauge_callback("newswatch_topics", "Configured topics.", [this] {
+      return static_cast<double>(m_matcher ? m_matcher->topic_count() : 0);
+    });
+    m_metrics.gauge_callback("newswatch_article_queue", "Article URLs waiting to be fetched.",
+                             [this] { return static_cast<double>(m_article_queue.size()); });
+    m_metrics.gauge_callback("newswatch_http_in_flight", "HTTP and SMTP transfers in progress.",
+                             [this] { return static_cast<double>(m_http->in_flight()); });
+    m_metrics.gauge_callback("newswatch_outbox_pending", "Alerts waiting for delivery or retry.",
+                             [this] {
+                               auto pending = m_store->pending_alerts(1'000'000);
+                               return pending ? static_cast<double>(pending->size()) : -1.0;
+                             });
+    m_metrics.gauge_callback("newswatch_store_disk_bytes", "Bytes of the database directory.",
+                             [this] { return static_cast<double>(directory_bytes()); });
+    m_metrics.gauge_callback("newswatch_failing_sources", "Sources whose last poll failed.",
+                             [this] {
+                               std::size_t n = 0;
+                               for (const auto& [name, src] : m_sources) {
+                                 n += src.state.consecutive_errors > 0;
+                               }
+                               return static_cast<double>(n);
+                             });
+  }
+
+  std::uint64_t directory_bytes() const {
+    std::uint64_t bytes = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(m_config.storage.path, ec)) {
+      if (e.is_regular_file(ec)) bytes += e.file_size(ec);
+    }
+    return bytes;
+  }
+
+  Counter& counter(std::string_view name, std::string_view help, const Labels& labels = {}) {
+    return m_metrics.counter(name, help, labels);
+  }
+
+  Histogram& seconds(std::string_view name, std::string_view help, const Labels& labels = {}) {
+    return m_metrics.histogram(name, help, k_latency_buckets, labels);
+  }
+
+  // Healthy while the loop runs (this answer comes from it) and not every source is failing.
+  Health health() const {
+    if (m_stopping) return {false, "shutting down"};
+    std::size_t failing = 0;
+    for (const auto& [name, src] : m_sources) failing += src.state.consecutive_errors >= 3;
+    if (!m_sources.empty() && failing == m_sources.size()) {
+      return {false, "every source failed its last 3 polls"};
+    }
+    return {};
+  }
+
+  bool start_metrics_server() {
+    if (m_config.metrics.listen.empty()) return true;
+    MetricsServerOptions mo;
+    mo.listen = m_config.metrics.listen;
+    m_metrics_server = std::make_unique<MetricsServer>(
+        m_io, m_metrics, [this] { return health(); }, mo);
+    if (auto st = m_metrics_server->start(); !st.ok()) {
+      // Monitoring is not worth missing news over: run on without the endpoint.
+      logger("daemon")->error("daemon.metrics_failed listen={} error={} (running without metrics)",
+                              q(mo.listen), q(st.to_string()));
+      m_metrics_server.reset();
+    }
+    return true;
   }
 
   void start_watchdog() {
@@ -309,9 +387,23 @@ class Daemon {
     });
   }
 
+  static const char* poll_result_name(fetchers::PollResult r) {
+    switch (r) {
+      case fetchers::PollResult::new_items: return "new_items";
+      case fetchers::PollResult::no_new_items: return "no_new_items";
+      case fetchers::PollResult::not_modified: return "not_modified";
+      case fetchers::PollResult::throttled: return "throttled";
+      case fetchers::PollResult::error: return "error";
+    }
+    return "error";
+  }
+
   void finish_poll(SourceRuntime& src, fetchers::PollResult result, std::size_t new_items,
                    std::optional<std::chrono::seconds> retry_after = std::nullopt) {
     src.polling = false;
+    counter("newswatch_feed_polls_total", "Feed polls by outcome.",
+            {{"result", poll_result_name(result)}})
+        .inc();
     fetchers::PollPolicy policy;
     policy.interval = src.config.interval;
     policy.min_interval = src.config.min_interval;
@@ -354,6 +446,10 @@ class Daemon {
     auto it = m_sources.find(name);
     if (it == m_sources.end()) return;
     SourceRuntime& src = it->second;
+    if (r) {
+      seconds("newswatch_fetch_seconds", "HTTP fetch latency.", {{"kind", "feed"}})
+          .observe(r->elapsed);
+    }
     if (!r) {
       source_failed(src, r.error().to_string());
       maybe_finish_shutdown();
@@ -380,7 +476,10 @@ class Daemon {
       parsers::FeedParseOptions po;
       po.url = resp.effective_url;
       po.content_type = resp.content_type;
+      const auto t0 = std::chrono::steady_clock::now();
       auto feed = parsers::parse_feed(resp.body, po);
+      seconds("newswatch_parse_seconds", "Feed parse time.")
+          .observe(std::chrono::steady_clock::now() - t0);
       asio::post(m_io, [this, name, feed = std::move(feed)]() mutable {
         --m_cpu_tasks;
         on_feed_parsed(name, std::move(feed));
@@ -508,6 +607,13 @@ class Daemon {
   }
 
   void on_article_response(PendingArticle item, Result<fetchers::HttpResponse> r) {
+    counter("newswatch_article_fetches_total", "Article fetches by outcome.",
+            {{"result", r && r->status >= 200 && r->status < 300 ? "ok" : "error"}})
+        .inc();
+    if (r) {
+      seconds("newswatch_fetch_seconds", "HTTP fetch latency.", {{"kind", "article"}})
+          .observe(r->elapsed);
+    }
     if (!r) {
       article_failed(item, r.error().to_string());
       return;
@@ -530,6 +636,9 @@ class Daemon {
           article_failed(item, outcome.error().to_string());
         } else if (outcome->stored) {
           ++m_articles_stored;
+          counter("newswatch_articles_stored_total", "Articles stored as new stories.").inc();
+          counter("newswatch_alerts_queued_total", "Alerts written to the outbox.")
+              .inc(outcome->alerts_queued);
           if (outcome->alerts_queued > 0) schedule_delivery(0ms);
         }
         maybe_finish_shutdown();
@@ -546,7 +655,10 @@ class Daemon {
     eo.content_type = resp.content_type;
     // A feed already says this page is an article, so a short item is still one: no minimum.
     eo.min_chars = 0;
+    const auto t0 = std::chrono::steady_clock::now();
     auto extracted = parsers::extract_article(resp.body, eo);
+    seconds("newswatch_extract_seconds", "Article extraction time.")
+        .observe(std::chrono::steady_clock::now() - t0);
     if (!extracted) return extracted.error();
     Article& a = *extracted;
     a.url = item.entry.link;
@@ -567,7 +679,12 @@ class Daemon {
       return make_error(ErrorCode::unsupported, "no article text on the page or in the feed");
     }
     std::vector<storage::OutboxRecord> alerts;
-    for (const auto& hit : matcher.match(a)) {
+    const auto m0 = std::chrono::steady_clock::now();
+    const auto hits = matcher.match(a);
+    seconds("newswatch_match_seconds", "Time to match one article against every topic.")
+        .observe(std::chrono::steady_clock::now() - m0);
+    counter("newswatch_topic_matches_total", "Topic matches on fetched articles.").inc(hits.size());
+    for (const auto& hit : hits) {
       a.topics.push_back(hit.topic);
       auto route = routes.find(hit.topic);
       if (route == routes.end()) continue;
@@ -589,6 +706,7 @@ class Daemon {
       logger("store")->info("store.article_stored id={} source={} url={} topics={} title={}", a.id,
                             a.source, q(a.url), topics.empty() ? "-" : topics, q(a.title));
     } else {
+      counter("newswatch_duplicates_total", "Fetched articles that were already stored.").inc();
       logger("store")->debug("store.duplicate_url url={} existing={}", q(a.url), outcome->id);
     }
     return outcome;
@@ -685,6 +803,7 @@ class Daemon {
     const TimePoint done = SystemClock::instance().now();
     const bool ok =
         r && (email ? r->status >= 200 && r->status < 400 : r->status >= 200 && r->status < 300);
+    const char* result = ok ? "delivered" : "failed";
     if (ok) {
       rec.state = storage::DeliveryState::delivered;
       rec.delivered_at = done;
@@ -705,6 +824,10 @@ class Daemon {
           rec.topic, rec.article_id, rec.channel, rec.attempts,
           rec.state == storage::DeliveryState::dead ? "dead" : "retrying", q(why));
     }
+    if (rec.state == storage::DeliveryState::dead) result = "dead";
+    counter("newswatch_deliveries_total", "Alert delivery attempts by channel and result.",
+            {{"channel", rec.channel}, {"result", result}})
+        .inc();
     store_delivery(rec);
     maybe_finish_shutdown();
     if (!m_stopping) schedule_delivery(0ms);
@@ -745,6 +868,8 @@ class Daemon {
   bool m_finished = false;
   std::uint64_t m_articles_stored = 0;
   std::uint64_t m_alerts_delivered = 0;
+  Metrics m_metrics;
+  std::unique_ptr<MetricsServer> m_metrics_server;
 };
 
 }  // namespace

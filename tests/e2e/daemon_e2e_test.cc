@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include "alerts/delivery.h"
@@ -82,6 +86,7 @@ class DaemonE2E : public testing::SandboxTest {
                       "[storage]\npath = \"db\"\n"
                       "[fetch]\nallow_private_networks = true\ntimeout = \"5s\"\n"
                       "[log]\nlevel = \"debug\"\n"
+                      "[metrics]\nlisten = \"127.0.0.1:0\"\n"
                       "[[sources]]\nname = \"testnews\"\nurl = \"" +
                           m_site->url("/feed.xml") +
                           "\"\nkind = \"feed\"\ninterval = \"1s\"\n"
@@ -116,6 +121,69 @@ class DaemonE2E : public testing::SandboxTest {
   std::atomic<int> m_hook_status{200};
   std::string m_config;
 };
+
+// A plain HTTP/1.0 GET on loopback: the response's status line, headers and body.
+std::string http_get(std::uint16_t port, const std::string& target) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  const std::string request = "GET " + target + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  boost::asio::write(socket, boost::asio::buffer(request));
+  std::string response;
+  boost::system::error_code ec;
+  char buf[4096];
+  for (;;) {
+    const std::size_t n = socket.read_some(boost::asio::buffer(buf), ec);
+    response.append(buf, n);
+    if (ec) break;
+  }
+  return response;
+}
+
+// The value of the first sample line starting with `series` ("name{labels}"), or -1.
+double sample(const std::string& text, const std::string& series) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
+TEST_F(DaemonE2E, MetricsAndHealthReportWhatThePipelineDid) {
+  auto daemon = start_daemon();
+  ASSERT_TRUE(wait_until([&] { return alerts_received().size() >= 2; }, 30s)) << log();
+  const std::string started = log();
+  const auto at = started.find("metrics.listening");
+  ASSERT_NE(at, std::string::npos) << started;
+  const auto port_at = started.find("port=", at);
+  ASSERT_NE(port_at, std::string::npos);
+  const auto port = static_cast<std::uint16_t>(std::stoi(started.substr(port_at + 5)));
+
+  std::string metrics;
+  // The delivery counter is bumped after the receiver answers; allow the loop a moment.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        metrics = http_get(port, "/metrics");
+        return sample(metrics,
+                      "newswatch_deliveries_total{channel=\"hook\",result=\"delivered\"}") == 2;
+      },
+      10s))
+      << metrics;
+  EXPECT_NE(metrics.find(" 200 OK"), std::string::npos) << metrics;
+  EXPECT_EQ(sample(metrics, "newswatch_articles_stored_total"), 3) << metrics;
+  EXPECT_EQ(sample(metrics, "newswatch_topic_matches_total"), 2) << metrics;
+  EXPECT_GE(sample(metrics, "newswatch_feed_polls_total{result=\"new_items\"}"), 1) << metrics;
+  EXPECT_EQ(sample(metrics, "newswatch_sources"), 1) << metrics;
+  EXPECT_EQ(sample(metrics, "newswatch_outbox_pending"), 0) << metrics;
+  EXPECT_GE(sample(metrics, "newswatch_extract_seconds_count"), 3) << metrics;
+  EXPECT_GT(sample(metrics, "process_resident_memory_bytes"), 1e6) << metrics;
+
+  const std::string health = http_get(port, "/healthz");
+  EXPECT_NE(health.find(" 200 OK"), std::string::npos) << health;
+
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(20s), 0) << log();
+}
 
 TEST_F(DaemonE2E, FeedToStoreToWebhookExactlyOnceAcrossRestart) {
   auto daemon = start_daemon();

@@ -116,6 +116,7 @@ TEST_F(EmailE2E, AlertArrivesAsMultipartMailWithEncodedSubject) {
   const auto config = write_file(
       "newswatch.toml",
       "[storage]\npath = \"db\"\n[fetch]\nallow_private_networks = true\n"
+      "[metrics]\nlisten = \"\"\n"
       "[[sources]]\nname = \"t\"\nurl = \"" +
           server.url("/feed.xml") +
           "\"\ninterval = \"1s\"\n"
