@@ -6,75 +6,13 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/cli_args.h"
+#include "daemon/cli_store.h"
 #include "daemon/commands.h"
 #include "daemon/config.h"
 #include "storage/store.h"
 
 namespace newswatch::daemon {
-namespace {
-
-nlohmann::json time_json(const std::optional<TimePoint>& t) {
-  return t ? nlohmann::json(format_iso8601(*t)) : nlohmann::json(nullptr);
-}
-
-nlohmann::json article_json(const Article& a, bool with_text) {
-  nlohmann::json j;
-  j["id"] = a.id;
-  j["url"] = a.url;
-  j["canonical_url"] = a.canonical_url;
-  j["title"] = a.title;
-  j["published"] = time_json(a.published);
-  j["fetched"] = format_iso8601(a.fetched);
-  j["source"] = a.source;
-  j["language"] = a.language;
-  j["byline"] = a.byline;
-  j["topics"] = a.topics;
-  if (with_text) {
-    j["modified"] = time_json(a.modified);
-    j["site_name"] = a.site_name;
-    j["image"] = a.image;
-    j["summary"] = a.summary;
-    j["duplicate_urls"] = a.duplicate_urls;
-    j["text"] = a.text;
-  }
-  return j;
-}
-
-std::string dump(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-// Finds the config: --config, then $NEWSWATCH_CONFIG, then /etc/newswatch/newswatch.toml.
-std::string config_path(const CliArgs& args) {
-  if (auto p = args.get("--config")) return *p;
-  if (const char* env = std::getenv("NEWSWATCH_CONFIG"); env && *env) return env;
-  return "/etc/newswatch/newswatch.toml";
-}
-
-// Loads the config and opens the store read-only; prints errors and returns nullptr on failure.
-std::unique_ptr<storage::Store> open_store(const char* command, const CliArgs& args,
-                                           int& exit_code) {
-  const std::string path = config_path(args);
-  ConfigResult loaded = load_config(path);
-  if (!loaded.config) {
-    for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
-    exit_code = kExitUsage;
-    return nullptr;
-  }
-  storage::StoreOptions so;
-  so.path = loaded.config->storage.path;
-  so.access = storage::StoreOptions::Access::read_only;
-  so.block_cache_bytes = 8u << 20;
-  auto store = storage::Store::open(so);
-  if (!store) {
-    std::fprintf(stderr, "newswatch %s: %s\n", command, store.error().message.c_str());
-    exit_code = kExitFailure;
-    return nullptr;
-  }
-  return std::move(*store);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 int cmd_check_config(const Args& raw) {
   auto args = parse_cli_args(raw, CliSpec{{"--config"}, {"--quiet"}, {}});

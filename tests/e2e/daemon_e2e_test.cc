@@ -2,6 +2,8 @@
 // webhook receiver on 127.0.0.1, driven by real signals.
 #include <signal.h>
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/connect.hpp>
@@ -202,6 +204,22 @@ TEST_F(DaemonE2E, FeedToStoreToWebhookExactlyOnceAcrossRestart) {
     }
     EXPECT_EQ(row["source"], "testnews");
   }
+
+  // `match` replays a query over what is stored, highlighting the stemmed match.
+  const auto matched = run_command(
+      {NEWSWATCH_BINARY, "match", "--config", m_config, "--query", "Raketen", "--json"});
+  ASSERT_EQ(matched.exit_code, 0) << matched.err;
+  const auto hit = nlohmann::json::parse(matched.out.substr(0, matched.out.find('\n')));
+  EXPECT_EQ(hit["url"], m_site->url("/politik/nordkorea-rakete.html"));
+  EXPECT_NE(hit["snippet"].get<std::string>().find("«Rakete»"), std::string::npos) << hit;
+  EXPECT_EQ(std::count(matched.out.begin(), matched.out.end(), '\n'), 1) << matched.out;
+  const auto topic =
+      run_command({NEWSWATCH_BINARY, "match", "--config", m_config, "--topic", "korea", "--json"});
+  EXPECT_EQ(std::count(topic.out.begin(), topic.out.end(), '\n'), 2) << topic.out;
+  const auto bad =
+      run_command({NEWSWATCH_BINARY, "match", "--config", m_config, "--query", "Kim AND (Putin"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("column"), std::string::npos) << bad.err;
 
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait(20s), 0) << log();
