@@ -402,8 +402,15 @@ std::string resolve(string_view base, string_view ref) {
 
 // "By Jane Doe" -> "Jane Doe": the preposition of a byline is not part of the name.
 std::string clean_byline(std::string byline) {
-  static constexpr string_view k_prefixes[] = {
-      "by ", "von ", "par ", "por ", "di ", "door ", "av ", "\xD0\xBE\xD1\x82 ", "\xD0\x9E\xD1\x82 "};
+  static constexpr string_view k_prefixes[] = {"by ",
+                                               "von ",
+                                               "par ",
+                                               "por ",
+                                               "di ",
+                                               "door ",
+                                               "av ",
+                                               "\xD0\xBE\xD1\x82 ",
+                                               "\xD0\x9E\xD1\x82 "};
   for (string_view p : k_prefixes) {
     if (byline.size() > p.size() + 1 && iequals(string_view(byline).substr(0, p.size()), p)) {
       return byline.substr(p.size());
