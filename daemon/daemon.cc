@@ -34,6 +34,9 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr std::size_t kMaxQueuedArticles = 10'000;
+constexpr std::size_t kMaxChildSitemaps = 20;
+// Sitemap entries dated before this are archive, not news, and are not fetched.
+constexpr auto kSitemapHorizon = std::chrono::hours(72);
 constexpr int kMaxArticleFetches = 8;
 constexpr std::size_t kMaxQueueScan = 2000;
 constexpr int kMaxDeliveries = 8;
@@ -496,16 +499,38 @@ class Daemon {
       source_failed(src, feed.error().to_string());
       return;
     }
+    const std::size_t fresh = queue_entries(name, *feed);
+    fetch_child_sitemaps(name, feed->child_sitemaps);
+    src.state.consecutive_errors = 0;
+    src.state.last_error.clear();
+    src.state.last_success = SystemClock::instance().now();
+    src.state.items_seen += fresh;
+    logger("fetch")->info("fetch.feed_polled source={} kind={} entries={} new={}", name,
+                          feed_kind_name(feed->kind), feed->entries.size(), fresh);
+    finish_poll(src,
+                fresh > 0 ? fetchers::PollResult::new_items : fetchers::PollResult::no_new_items,
+                fresh);
+    pump_articles();
+  }
+
+  // Queues the entries whose links are neither stored nor queued, newest first; returns how many.
+  std::size_t queue_entries(const std::string& name, Feed& feed) {
     std::size_t fresh = 0;
     // Newest first: on a busy feed the latest story is the one a user is waiting for.
-    std::stable_sort(feed->entries.begin(), feed->entries.end(),
+    std::stable_sort(feed.entries.begin(), feed.entries.end(),
                      [](const FeedEntry& a, const FeedEntry& b) {
                        const auto ta = a.published ? a.published : a.updated;
                        const auto tb = b.published ? b.published : b.updated;
                        return ta.has_value() && (!tb.has_value() || *ta > *tb);
                      });
-    for (auto& entry : feed->entries) {
+    // A sitemap lists a site's whole archive; only its recent part is news.
+    const TimePoint cutoff = SystemClock::instance().now() - kSitemapHorizon;
+    for (auto& entry : feed.entries) {
       if (entry.link.empty()) continue;
+      if (feed.kind == FeedKind::sitemap) {
+        const auto t = entry.published ? entry.published : entry.updated;
+        if (t && *t < cutoff) continue;
+      }
       if (m_queued_urls.count(entry.link) || m_failed_urls[entry.link] >= kMaxArticleFailures) {
         continue;
       }
@@ -519,16 +544,67 @@ class Daemon {
       m_article_queue.push_back({name, std::move(entry)});
       ++fresh;
     }
-    src.state.consecutive_errors = 0;
-    src.state.last_error.clear();
-    src.state.last_success = SystemClock::instance().now();
-    src.state.items_seen += fresh;
-    logger("fetch")->info("fetch.feed_polled source={} kind={} entries={} new={}", name,
-                          feed_kind_name(feed->kind), feed->entries.size(), fresh);
-    finish_poll(src,
-                fresh > 0 ? fetchers::PollResult::new_items : fetchers::PollResult::no_new_items,
-                fresh);
-    pump_articles();
+    return fresh;
+  }
+
+  // A sitemap index names the sitemaps that hold the URLs: fetch them (conditionally, so an
+  // unchanged child costs a 304) and queue their new entries. The first kMaxChildSitemaps only:
+  // news sites list their current sitemap first, archives after it.
+  void fetch_child_sitemaps(const std::string& name, const std::vector<std::string>& children) {
+    if (children.size() > kMaxChildSitemaps) {
+      logger("fetch")->debug("fetch.sitemap_children_capped source={} children={} fetched={}", name,
+                             children.size(), kMaxChildSitemaps);
+    }
+    for (std::size_t i = 0; i < children.size() && i < kMaxChildSitemaps; ++i) {
+      const std::string url = children[i];
+      fetchers::HttpRequest req;
+      req.url = url;
+      const auto& validators = m_child_validators[url];
+      req.etag = validators.first;
+      req.last_modified = validators.second;
+      req.timeout = m_config.fetch.timeout;
+      req.connect_timeout = m_config.fetch.connect_timeout;
+      req.max_body_size = m_config.fetch.max_body_size;
+      req.max_redirects = m_config.fetch.max_redirects;
+      req.allow_private_networks = m_config.fetch.allow_private_networks;
+      m_http->fetch(std::move(req), [this, name, url](Result<fetchers::HttpResponse> r) {
+        on_child_sitemap(name, url, std::move(r));
+        maybe_finish_shutdown();
+      });
+    }
+  }
+
+  void on_child_sitemap(const std::string& name, const std::string& url,
+                        Result<fetchers::HttpResponse> r) {
+    if (!r || r->status == 304 || r->status < 200 || r->status >= 300) {
+      if (!r || r->status != 304) {
+        logger("fetch")->warn("fetch.sitemap_failed source={} url={} error={}", name, q(url),
+                              q(r ? "HTTP " + std::to_string(r->status) : r.error().to_string()));
+      }
+      return;
+    }
+    m_child_validators[url] = {r->etag, r->last_modified};
+    ++m_cpu_tasks;
+    asio::post(m_pool, [this, name, url, resp = std::move(*r)]() mutable {
+      parsers::FeedParseOptions po;
+      po.url = resp.effective_url;
+      po.content_type = resp.content_type;
+      auto feed = parsers::parse_feed(resp.body, po);
+      asio::post(m_io, [this, name, url, feed = std::move(feed)]() mutable {
+        --m_cpu_tasks;
+        if (!feed) {
+          logger("fetch")->warn("fetch.sitemap_failed source={} url={} error={}", name, q(url),
+                                q(feed.error().to_string()));
+        } else if (!m_stopping && m_sources.count(name)) {
+          const std::size_t fresh = queue_entries(name, *feed);  // children of children: no
+          logger("fetch")->info("fetch.sitemap_polled source={} url={} entries={} new={}", name,
+                                q(url), feed->entries.size(), fresh);
+          m_sources[name].state.items_seen += fresh;
+          pump_articles();
+        }
+        maybe_finish_shutdown();
+      });
+    });
   }
 
   // --- articles ------------------------------------------------------------------------------
@@ -859,6 +935,8 @@ class Daemon {
   std::deque<PendingArticle> m_article_queue;
   std::unordered_set<std::string> m_queued_urls;
   std::map<std::string, int> m_failed_urls;
+  // ETag and Last-Modified of child sitemaps, by URL (in memory: a restart refetches them once).
+  std::map<std::string, std::pair<std::string, std::string>> m_child_validators;
   std::set<std::string> m_delivering;
   alerts::RetryPolicy m_retry;
   int m_article_fetches = 0;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alerts/delivery.h"
+#include "core/time.h"
 #include "tests/support/http_server.h"
 #include "tests/support/process.h"
 #include "tests/support/sandbox.h"
@@ -292,6 +293,51 @@ TEST_F(DaemonE2E, FeedToStoreToWebhookExactlyOnceAcrossRestart) {
   EXPECT_EQ(st["articles"], 3);
   EXPECT_EQ(st["pending_alerts"], 0);
   EXPECT_GT(st["disk_bytes"].get<long>(), 0);
+}
+
+TEST_F(DaemonE2E, SitemapIndexLeadsToRecentArticlesOnly) {
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  const std::string recent = format_iso8601(now - std::chrono::hours(1));
+  m_pages.add("/sitemap-index.xml",
+              "<?xml version=\"1.0\"?><sitemapindex "
+              "xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><sitemap><loc>" +
+                  m_site->url("/sitemap-news.xml") + "</loc></sitemap></sitemapindex>",
+              "application/xml");
+  m_pages.add("/sitemap-news.xml",
+              "<?xml version=\"1.0\"?><urlset "
+              "xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><url><loc>" +
+                  m_site->url("/politik/sitemap-neu.html") + "</loc><lastmod>" + recent +
+                  "</lastmod></url><url><loc>" + m_site->url("/archiv/alt.html") +
+                  "</loc><lastmod>2019-03-01T10:00:00Z</lastmod></url></urlset>",
+              "application/xml");
+  m_pages.add("/politik/sitemap-neu.html",
+              article_page("Neue Gespräche mit Nordkorea",
+                           "<p>Diplomaten aus Seoul und Pjöngjang trafen sich am Morgen.</p>"),
+              "text/html; charset=utf-8");
+  m_pages.add("/archiv/alt.html", article_page("Alte Meldung", "<p>Aus dem Archiv.</p>"),
+              "text/html; charset=utf-8");
+  m_config =
+      write_config("[[sources]]\nname = \"sitemap\"\nurl = \"" + m_site->url("/sitemap-index.xml") +
+                   "\"\nkind = \"sitemap\"\ninterval = \"1s\"\n");
+  auto daemon = start_daemon();
+  const auto fetched = [&](const std::string& path) {
+    for (const auto& r : m_site->requests()) {
+      if (r.target == path) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_until([&] { return fetched("/politik/sitemap-neu.html"); }, 30s)) << log();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto listed = run_command({NEWSWATCH_BINARY, "list", "--config", m_config, "--json"});
+        return listed.out.find("sitemap-neu.html") != std::string::npos;
+      },
+      20s))
+      << log();
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(20s), 0) << log();
+  EXPECT_FALSE(fetched("/archiv/alt.html")) << "a sitemap's archive is not news";
+  EXPECT_NE(log().find("fetch.sitemap_polled source=sitemap"), std::string::npos) << log();
 }
 
 TEST_F(DaemonE2E, ArticleFetchesToOneHostAreSpacedByHostDelay) {
