@@ -31,6 +31,8 @@ constexpr Command kCommands[] = {
     {"match", cmd_match,
      "match --config FILE [--topic NAME | --query QUERY] [ID | --since 7d] [--limit N] [--json]",
      "show which stored articles a topic would match, matched words highlighted"},
+    {"demo", cmd_demo, "demo [--dir DIR] [--timeout SECONDS]",
+     "run the whole pipeline against a local fixture site (no network needed)"},
     {"parse-feed", cmd_parse_feed, "parse-feed [--url URL] [--content-type TYPE] [FILE|-]",
      "parse a feed or sitemap and print it as JSON"},
     {"extract", cmd_extract, "extract [--url URL] [--format text|json] [FILE|-]",

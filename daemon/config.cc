@@ -31,8 +31,8 @@ struct TypeName {
   ChannelType type;
   const char* name;
 };
-constexpr TypeName kChannelTypes[] = {{ChannelType::webhook, "webhook"},
-                                      {ChannelType::email, "email"}};
+constexpr TypeName kChannelTypes[] = {
+    {ChannelType::webhook, "webhook"}, {ChannelType::email, "email"}, {ChannelType::file, "file"}};
 constexpr const char* kLogLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
 
 std::string type_name(const toml::node& node) {
@@ -286,6 +286,19 @@ std::string ConfigError::to_string() const {
   return out.str();
 }
 
+// `path` resolved against the directory of the config file `file`.
+static std::string relative_to(const std::string& file, const std::string& path) {
+  std::filesystem::path p(path);
+  if (p.is_relative()) {
+    std::error_code ec;
+    std::filesystem::path dir = std::filesystem::path(file).parent_path();
+    if (dir.empty()) dir = ".";
+    const auto abs = std::filesystem::absolute(dir, ec);
+    p = (ec ? dir : abs) / p;
+  }
+  return p.lexically_normal().string();
+}
+
 ConfigResult parse_config(const std::string& text, const std::string& name) {
   ConfigResult result;
   toml::table root;
@@ -313,15 +326,7 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
     r.check_keys(*t, "storage", {"path"});
     r.read_string(*t, "storage", "path", config.storage.path);
   }
-  std::filesystem::path db(config.storage.path);
-  if (db.is_relative()) {
-    std::error_code ec;
-    std::filesystem::path dir = std::filesystem::path(name).parent_path();
-    if (dir.empty()) dir = ".";
-    const auto abs = std::filesystem::absolute(dir, ec);
-    db = (ec ? dir : abs) / db;
-  }
-  config.storage.path = db.lexically_normal().string();
+  config.storage.path = relative_to(name, config.storage.path);
 
   // [fetch]
   if (const toml::table* t = r.table(root, "fetch")) {
@@ -476,7 +481,7 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
         }
         if (!ok) {
           r.error(t.get("type"), p + ".type",
-                  "unknown channel type \"" + type + "\" (allowed: webhook, email)");
+                  "unknown channel type \"" + type + "\" (allowed: webhook, email, file)");
         }
       }
       if (c.type == ChannelType::webhook) {
@@ -485,6 +490,9 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
           r.error(t.get("url"), p + ".url", "\"" + c.url + "\" is not an http(s) URL");
         }
         r.read_string(t, p, "secret", c.secret);
+      } else if (c.type == ChannelType::file) {
+        r.check_keys(t, p, {"name", "type", "path"});
+        if (r.read_string(t, p, "path", c.path, true)) c.path = relative_to(name, c.path);
       } else {
         r.check_keys(t, p, {"name", "type", "smtp_url", "username", "password", "from", "to"});
         if (r.read_string(t, p, "smtp_url", c.smtp_url, true)) {

@@ -14,7 +14,7 @@ namespace newswatch::daemon {
 using std::chrono::milliseconds;
 
 enum class SourceKind { detect, feed, sitemap, page };
-enum class ChannelType { webhook, email };
+enum class ChannelType { webhook, email, file };
 
 // "detect", "feed", ...; the tables behind these drive both parsing and error messages.
 const char* source_kind_name(SourceKind kind);
@@ -56,6 +56,8 @@ struct ChannelConfig {
   // webhook
   std::string url;
   std::string secret;
+  // file: alerts appended as JSON lines (the webhook body), absolute after loading
+  std::string path;
   // email
   std::string smtp_url;
   std::string username;

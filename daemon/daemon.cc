@@ -1,6 +1,8 @@
 #include "daemon/daemon.h"
 
+#include <fcntl.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -8,6 +10,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -44,6 +47,30 @@ constexpr int kMaxArticleFailures = 3;
 constexpr auto kDrainTimeout = 10s;
 
 // Quote a value for a key=value log line when it needs it.
+// Appends `line` and a newline to `path` and syncs it: a file channel's delivery.
+Status append_line(const std::string& path, const std::string& line) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    return make_error(ErrorCode::io_error, path + ": " + std::strerror(errno));
+  }
+  const std::string data = line + "\n";
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      return make_error(ErrorCode::io_error, path + ": " + why);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced) return make_error(ErrorCode::io_error, path + ": fsync failed");
+  return Status();
+}
+
 // Whether `page_title` is `title` plus a site name set off by a separator, as in
 // "Gipfel in Pjöngjang | Testnachrichten" or "Tagesschau: Gipfel in Pjöngjang".
 bool decorates(const std::string& page_title, const std::string& title) {
@@ -859,6 +886,18 @@ class Daemon {
       return;
     }
     const auto message = alerts::build_webhook(rec, a, snippet, ch->secret);
+    if (ch->type == ChannelType::file) {
+      auto written = append_line(ch->path, message.body);
+      fetchers::HttpResponse resp;
+      resp.status = 200;
+      Result<fetchers::HttpResponse> r = std::move(resp);
+      if (!written.ok()) r = make_error(written.error().code, written.error().message);
+      // Through the loop like a network delivery, so the bookkeeping is the same.
+      asio::post(m_io, [this, rec = std::move(rec), r = std::move(r)]() mutable {
+        on_delivery_result(std::move(rec), false, std::move(r));
+      });
+      return;
+    }
     fetchers::HttpRequest req;
     req.url = ch->url;
     req.method = "POST";
