@@ -28,6 +28,8 @@ constexpr Command kCommands[] = {
      "counts and sizes of the store, oldest and newest article"},
     {"alerts", cmd_alerts, "alerts --config FILE [--json] [--pending|--dead|--delivered]",
      "alerts pending, delivered and dead-lettered"},
+    {"topics", cmd_topics, "topics --config FILE [--json]",
+     "per topic: stories matched (all, 24 h, 7 days), last match, alerts by state"},
     {"match", cmd_match,
      "match --config FILE [--topic NAME | --query QUERY] [ID | --since 7d] [--limit N] [--json]",
      "show which stored articles a topic would match, matched words highlighted"},

@@ -98,8 +98,30 @@ int cmd_show(const Args& raw) {
     return kExitFailure;
   }
   const Article& a = **article;
+  // The alerts this story caused: delivered, dead-lettered and still pending.
+  std::vector<storage::OutboxRecord> alerts;
+  for (auto list : {store->alert_log(1'000'000), store->pending_alerts(1'000'000)}) {
+    if (!list) continue;
+    for (auto& r : *list) {
+      if (r.article_id == a.id) alerts.push_back(std::move(r));
+    }
+  }
+  const auto state_name = [](storage::DeliveryState s) {
+    return s == storage::DeliveryState::delivered ? "delivered"
+           : s == storage::DeliveryState::dead    ? "dead"
+                                                  : "pending";
+  };
   if (args->has("--json")) {
-    std::printf("%s\n", dump(article_json(a, true)).c_str());
+    nlohmann::json j = article_json(a, true);
+    j["alerts"] = nlohmann::json::array();
+    for (const auto& r : alerts) {
+      j["alerts"].push_back({{"topic", r.topic},
+                             {"channel", r.channel},
+                             {"state", state_name(r.state)},
+                             {"attempts", r.attempts},
+                             {"idempotency_key", r.idempotency_key()}});
+    }
+    std::printf("%s\n", dump(j).c_str());
     return kExitOk;
   }
   std::printf("%s\n\n", a.title.c_str());
@@ -112,6 +134,16 @@ int cmd_show(const Args& raw) {
     std::string topics;
     for (const auto& t : a.topics) topics += (topics.empty() ? "" : ", ") + t;
     std::printf("topics:    %s\n", topics.c_str());
+  }
+  for (const auto& u : a.duplicate_urls) std::printf("also at:   %s\n", u.c_str());
+  for (const auto& r : alerts) {
+    std::printf("alert:     %s -> %s: %s", r.topic.c_str(), r.channel.c_str(), state_name(r.state));
+    if (r.state == storage::DeliveryState::delivered) {
+      std::printf(" %s", format_iso8601(r.delivered_at).c_str());
+    } else if (!r.last_error.empty()) {
+      std::printf(" (%u attempts, %s)", r.attempts, r.last_error.c_str());
+    }
+    std::printf("\n");
   }
   std::printf("\n%s\n", a.text.c_str());
   return kExitOk;
