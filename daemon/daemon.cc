@@ -16,6 +16,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "alerts/delivery.h"
@@ -44,6 +45,7 @@ constexpr int kMaxArticleFetches = 8;
 constexpr std::size_t kMaxQueueScan = 2000;
 constexpr int kMaxDeliveries = 8;
 constexpr int kMaxArticleFailures = 3;
+constexpr std::size_t kMaxRememberedFailures = 50'000;
 constexpr auto kDrainTimeout = 10s;
 
 // Quote a value for a key=value log line when it needs it.
@@ -540,6 +542,11 @@ class Daemon {
     pump_articles();
   }
 
+  int failures(const std::string& url) const {
+    auto it = m_failed_urls.find(url);
+    return it == m_failed_urls.end() ? 0 : it->second;
+  }
+
   // Queues the entries whose links are neither stored nor queued, newest first; returns how many.
   std::size_t queue_entries(const std::string& name, Feed& feed) {
     std::size_t fresh = 0;
@@ -558,7 +565,7 @@ class Daemon {
         const auto t = entry.published ? entry.published : entry.updated;
         if (t && *t < cutoff) continue;
       }
-      if (m_queued_urls.count(entry.link) || m_failed_urls[entry.link] >= kMaxArticleFailures) {
+      if (m_queued_urls.count(entry.link) || failures(entry.link) >= kMaxArticleFailures) {
         continue;
       }
       auto seen = m_store->find_url(entry.link);
@@ -704,6 +711,8 @@ class Daemon {
 
   void article_failed(const PendingArticle& item, const std::string& error) {
     m_queued_urls.erase(item.entry.link);
+    // Bounded memory over months of running: forgetting old failures only allows a retry.
+    if (m_failed_urls.size() >= kMaxRememberedFailures) m_failed_urls.clear();
     const int n = ++m_failed_urls[item.entry.link];
     logger("fetch")->warn("fetch.article_failed source={} url={} attempt={} error={}", item.source,
                           q(item.entry.link), n, q(error));
@@ -973,7 +982,7 @@ class Daemon {
   std::map<std::string, SourceRuntime> m_sources;
   std::deque<PendingArticle> m_article_queue;
   std::unordered_set<std::string> m_queued_urls;
-  std::map<std::string, int> m_failed_urls;
+  std::unordered_map<std::string, int> m_failed_urls;
   // ETag and Last-Modified of child sitemaps, by URL (in memory: a restart refetches them once).
   std::map<std::string, std::pair<std::string, std::string>> m_child_validators;
   std::set<std::string> m_delivering;
