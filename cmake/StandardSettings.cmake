@@ -16,6 +16,15 @@ if(NEWSWATCH_SANITIZE)
     -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
+if(NEWSWATCH_TSAN)
+  if(NEWSWATCH_SANITIZE)
+    message(FATAL_ERROR "NEWSWATCH_TSAN and NEWSWATCH_SANITIZE cannot be combined")
+  endif()
+  # Asio's fenced blocks use atomic_thread_fence, which TSan does not model; the scheduler's
+  # mutexes carry the ordering TSan needs, so g++'s -Wtsan note is noise here.
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer -Wno-tsan)
+  add_link_options(-fsanitize=thread)
+endif()
 
 # Declares the static library `newswatch_<name>` from every .cc in the current folder.
 # Usage: newswatch_component(<name> [DEPS ...public targets] [PRIVATE_DEPS ...])

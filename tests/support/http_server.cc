@@ -1,5 +1,7 @@
 #include "tests/support/http_server.h"
 
+#include <sys/socket.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -89,9 +91,8 @@ TestHttpServer::~TestHttpServer() { stop(); }
 void TestHttpServer::stop() {
   if (m_impl->stopping.exchange(true)) return;
   boost::system::error_code ec;
-  m_impl->acceptor.cancel(ec);
-  m_impl->acceptor.close(ec);
-  // accept() may still block on some kernels after close(); poke it with a connection.
+  // Wake the blocking accept() with a connection and let its thread see `stopping`; closing the
+  // acceptor from this thread while it blocks there would be a data race.
   {
     tcp::socket poke(m_impl->io);
     poke.connect(
@@ -99,9 +100,11 @@ void TestHttpServer::stop() {
         ec);
   }
   if (m_impl->accept_thread.joinable()) m_impl->accept_thread.join();
+  m_impl->acceptor.close(ec);
   {
     std::lock_guard lock(m_impl->mutex);
-    for (auto& s : m_impl->sockets) s->shutdown(tcp::socket::shutdown_both, ec);
+    // The raw descriptor: the serving threads own the socket objects.
+    for (auto& s : m_impl->sockets) ::shutdown(s->native_handle(), SHUT_RDWR);
   }
   for (auto& t : m_impl->connections) {
     if (t.joinable()) t.join();
