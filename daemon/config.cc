@@ -332,7 +332,7 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
   if (const toml::table* t = r.table(root, "fetch")) {
     r.check_keys(*t, "fetch",
                  {"user_agent", "timeout", "connect_timeout", "max_body_size", "max_redirects",
-                  "per_host_connections", "host_delay", "allow_private_networks"});
+                  "per_host_connections", "host_delay", "allow_private_networks", "robots"});
     r.read_string(*t, "fetch", "user_agent", config.fetch.user_agent);
     r.read_duration(*t, "fetch", "timeout", config.fetch.timeout, milliseconds(100));
     r.read_duration(*t, "fetch", "connect_timeout", config.fetch.connect_timeout,
@@ -342,6 +342,7 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
     r.read_duration(*t, "fetch", "host_delay", config.fetch.host_delay, milliseconds(0));
     r.read_int(*t, "fetch", "per_host_connections", config.fetch.per_host_connections, 1, 64);
     r.read_bool(*t, "fetch", "allow_private_networks", config.fetch.allow_private_networks);
+    r.read_bool(*t, "fetch", "robots", config.fetch.robots);
   }
 
   // [matching]

@@ -37,6 +37,8 @@ struct FetchConfig {
   // Least time between two request starts to one host (article fetches). Default "1s".
   milliseconds host_delay{1000};
   bool allow_private_networks = false;  // SSRF guard for URLs found in feeds
+  // Fetch and obey robots.txt (with its Crawl-delay) before article fetches. Default true.
+  bool robots = true;
 };
 
 struct SourceConfig {

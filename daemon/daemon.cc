@@ -10,6 +10,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <cctype>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -27,6 +28,7 @@
 #include "daemon/topic_query.h"
 #include "fetchers/http_client.h"
 #include "fetchers/poll_schedule.h"
+#include "fetchers/robots.h"
 #include "parsers/extractor.h"
 #include "parsers/feed_parser.h"
 #include "storage/store.h"
@@ -71,6 +73,16 @@ Status append_line(const std::string& path, const std::string& line) {
   ::close(fd);
   if (!synced) return make_error(ErrorCode::io_error, path + ": fsync failed");
   return Status();
+}
+
+// "newswatch/0.1 (+https://...)" -> "newswatch": the name robots.txt groups are matched by.
+std::string product_token(const std::string& user_agent) {
+  std::size_t n = 0;
+  while (n < user_agent.size() && (std::isalnum(static_cast<unsigned char>(user_agent[n])) ||
+                                   user_agent[n] == '_' || user_agent[n] == '-')) {
+    ++n;
+  }
+  return n == 0 ? "newswatch" : user_agent.substr(0, n);
 }
 
 // Whether `page_title` is `title` plus a site name set off by a separator, as in
@@ -151,6 +163,9 @@ class Daemon {
     ho.user_agent = m_config.fetch.user_agent;
     ho.per_host_connections = m_config.fetch.per_host_connections;
     m_http = std::make_unique<fetchers::HttpClient>(m_io, ho);
+    fetchers::RobotsCacheOptions ro;
+    ro.product_token = product_token(m_config.fetch.user_agent);
+    m_robots = fetchers::RobotsCache(ro);
     m_matcher = std::make_shared<TopicMatcher>(m_config.topics, m_config.matching);
 
     register_metrics();
@@ -656,6 +671,21 @@ class Daemon {
          ++scanned) {
       const std::string host = host_of(it->entry.link);
       HostState& hs = m_hosts[host];
+      if (m_config.fetch.robots) {
+        const auto robots = m_robots.lookup(it->entry.link, SystemClock::instance().now());
+        if (robots.verdict == fetchers::RobotsCache::Verdict::unknown) {
+          fetch_robots(robots);  // the item waits in the queue for the answer
+          ++it;
+          continue;
+        }
+        if (robots.verdict == fetchers::RobotsCache::Verdict::disallowed) {
+          robots_refused(*it);
+          m_queued_urls.erase(it->entry.link);
+          it = m_article_queue.erase(it);
+          continue;
+        }
+        hs.crawl_delay = robots.crawl_delay.value_or(0ms);
+      }
       const auto ready = hs.last_start + host_delay(hs);
       if (hs.in_flight >= m_config.fetch.per_host_connections || ready > now) {
         if (hs.in_flight < m_config.fetch.per_host_connections) {
@@ -681,9 +711,51 @@ class Daemon {
   struct HostState {
     int in_flight = 0;
     std::chrono::steady_clock::time_point last_start{};
+    std::chrono::milliseconds crawl_delay{0};  // from robots.txt
   };
 
-  std::chrono::milliseconds host_delay(const HostState&) const { return m_config.fetch.host_delay; }
+  std::chrono::milliseconds host_delay(const HostState& hs) const {
+    return std::max(m_config.fetch.host_delay, hs.crawl_delay);
+  }
+
+  // Fetches robots.txt for an origin unless a fetch is under way; the answer (or the failure)
+  // goes into the cache and the queue is pumped again.
+  void fetch_robots(const fetchers::RobotsCache::Lookup& lookup) {
+    if (lookup.origin.empty() || !m_robots_pending.insert(lookup.origin).second) return;
+    fetchers::HttpRequest req;
+    req.url = lookup.robots_url;
+    req.timeout = m_config.fetch.timeout;
+    req.connect_timeout = m_config.fetch.connect_timeout;
+    req.max_body_size = 2u << 20;  // RFC 9309 asks crawlers to read at least 500 KiB
+    req.max_redirects = 5;
+    req.allow_private_networks = m_config.fetch.allow_private_networks;
+    const std::string origin = lookup.origin;
+    m_http->fetch(std::move(req), [this, origin](Result<fetchers::HttpResponse> r) {
+      m_robots_pending.erase(origin);
+      const int status = r ? static_cast<int>(r->status) : 0;
+      m_robots.store(origin, status, r ? std::string_view(r->body) : std::string_view(),
+                     SystemClock::instance().now());
+      logger("fetch")->debug("fetch.robots origin={} status={}{}", origin, status,
+                             r ? "" : " error=" + q(r.error().to_string()));
+      if (status == 0 || status >= 500) {
+        logger("fetch")->warn(
+            "fetch.robots_unreachable origin={} status={} (its articles wait 10 minutes)", origin,
+            status);
+      }
+      pump_articles();
+      maybe_finish_shutdown();
+    });
+  }
+
+  void robots_refused(const PendingArticle& item) {
+    counter("newswatch_robots_refused_total", "Article URLs skipped because robots.txt said no.")
+        .inc();
+    if (m_robots_logged.size() >= kMaxRememberedFailures) m_robots_logged.clear();
+    if (m_robots_logged.insert(item.entry.link).second) {
+      logger("fetch")->info("fetch.robots_disallowed source={} url={}", item.source,
+                            q(item.entry.link));
+    }
+  }
 
   static std::string host_of(const std::string& url) {
     const auto u = parse_url(url);
@@ -983,6 +1055,9 @@ class Daemon {
   std::deque<PendingArticle> m_article_queue;
   std::unordered_set<std::string> m_queued_urls;
   std::unordered_map<std::string, int> m_failed_urls;
+  fetchers::RobotsCache m_robots;
+  std::set<std::string> m_robots_pending;           // origins whose robots.txt is in flight
+  std::unordered_set<std::string> m_robots_logged;  // refused URLs already logged
   // ETag and Last-Modified of child sitemaps, by URL (in memory: a restart refetches them once).
   std::map<std::string, std::pair<std::string, std::string>> m_child_validators;
   std::set<std::string> m_delivering;

@@ -340,6 +340,43 @@ TEST_F(DaemonE2E, SitemapIndexLeadsToRecentArticlesOnly) {
   EXPECT_NE(log().find("fetch.sitemap_polled source=sitemap"), std::string::npos) << log();
 }
 
+TEST_F(DaemonE2E, RobotsTxtIsFetchedOnceAndObeyed) {
+  m_pages.add("/robots.txt",
+              "User-agent: *\nDisallow: /wetter/\n\nUser-agent: otherbot\nDisallow: /\n",
+              "text/plain");
+  auto daemon = start_daemon();
+  ASSERT_TRUE(wait_until([&] { return alerts_received().size() >= 2; }, 30s)) << log();
+  ASSERT_TRUE(
+      wait_until([&] { return log().find("fetch.robots_disallowed") != std::string::npos; }, 10s))
+      << log();
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(20s), 0) << log();
+
+  std::size_t robots = 0;
+  for (const auto& r : m_site->requests()) {
+    EXPECT_NE(r.target, "/wetter/wochenende.html") << "robots.txt disallows it";
+    robots += r.target == "/robots.txt";
+  }
+  EXPECT_EQ(robots, 1u) << "cached per origin";
+  EXPECT_GE(feed_polls(), 1u) << "configured feeds are not subject to robots.txt";
+  const auto listed = run_command({NEWSWATCH_BINARY, "list", "--config", m_config, "--json"});
+  EXPECT_EQ(std::count(listed.out.begin(), listed.out.end(), '\n'), 2) << listed.out;
+}
+
+TEST_F(DaemonE2E, RobotsTxtCanBeTurnedOff) {
+  m_pages.add("/robots.txt", "User-agent: *\nDisallow: /\n", "text/plain");
+  m_config = write_config("");
+  // [fetch] is already in the file: rewrite it with robots = false.
+  std::string text = testing::read_file(m_config);
+  text.replace(text.find("[fetch]\n"), 8, "[fetch]\nrobots = false\n");
+  write_file("newswatch.toml", text);
+  auto daemon = start_daemon();
+  ASSERT_TRUE(wait_until([&] { return alerts_received().size() >= 2; }, 30s)) << log();
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(20s), 0) << log();
+  for (const auto& r : m_site->requests()) EXPECT_NE(r.target, "/robots.txt");
+}
+
 TEST_F(DaemonE2E, ArticleFetchesToOneHostAreSpacedByHostDelay) {
   // The test config's [fetch] table sets no host_delay, so the default of 1 s applies.
   auto daemon = start_daemon();
@@ -348,7 +385,8 @@ TEST_F(DaemonE2E, ArticleFetchesToOneHostAreSpacedByHostDelay) {
   EXPECT_EQ(daemon->wait(20s), 0);
   std::vector<std::chrono::steady_clock::time_point> starts;
   for (const auto& r : m_site->requests()) {
-    if (r.target != "/feed.xml") starts.push_back(r.received);
+    // robots.txt (404 here) is read once per origin before the first article, unspaced.
+    if (r.target != "/feed.xml" && r.target != "/robots.txt") starts.push_back(r.received);
   }
   ASSERT_EQ(starts.size(), 3u);
   std::sort(starts.begin(), starts.end());
