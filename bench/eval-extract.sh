@@ -65,7 +65,7 @@ corpus, out = sys.argv[1], sys.argv[2]
 def norm(s):
     return re.sub(r'\s+', ' ', s or '').strip()
 
-def name(s):
+def person(s):
     # A byline's preposition ("By", "Von", "Par") is not part of the name.
     return re.sub(r'^(by|von|par|por|di|door|av)\s+', '', norm(s), flags=re.I)
 
@@ -93,7 +93,7 @@ for name in sorted(os.listdir(corpus)):
     got = json.load(open(got_path)) if os.path.exists(got_path) else {}
     checks = [('title', norm(expected.get('title')), norm(got.get('title')), True)]
     if norm(expected.get('byline')):
-        checks.append(('byline', name(expected.get('byline')), name(got.get('byline')), False))
+        checks.append(('byline', person(expected.get("byline")), person(got.get("byline")), False))
     if expected.get('publishedTime'):
         e, g = instant(expected['publishedTime']), instant(got.get('published'))
         checks.append(('published', str(e), str(g), False))
