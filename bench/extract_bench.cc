@@ -5,7 +5,6 @@
 //
 //   build/bench/extract_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
-#include <gumbo.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "parsers/extractor.h"
+#include "parsers/html_dom.h"
 
 namespace {
 
@@ -78,9 +78,7 @@ const Pages& pages() {
 }
 
 void gumbo_bare(const std::string& html) {
-  GumboOutput* out = gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size());
-  benchmark::DoNotOptimize(out->root);
-  gumbo_destroy_output(&kGumboDefaultOptions, out);
+  benchmark::DoNotOptimize(newswatch::parsers::gumbo_bare_parse(html));
 }
 
 void extract(const std::string& html) {
