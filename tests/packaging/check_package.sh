@@ -60,6 +60,16 @@ mode=$(dpkg-deb -c "$deb" | awk '$NF == "./usr/bin/newswatch" { print $1 }')
 [[ $mode == -rwxr-xr-x ]] || fail "/usr/bin/newswatch has mode $mode"
 pass "file layout"
 
+# `cmake --install --prefix /usr` places the same files as the package.
+DESTDIR="$tmp/destdir" cmake --install "$build" --prefix /usr >"$tmp/install.log" 2>&1 ||
+  { cat "$tmp/install.log"; fail "cmake --install"; }
+(cd "$tmp/destdir" && find . -type f | sed 's|^\.||' | sort) >"$tmp/installed"
+dpkg-deb -c "$deb" | awk '$1 ~ /^-/ { print $NF }' | sed 's|^\./|/|' | sort >"$tmp/packaged"
+diff "$tmp/installed" "$tmp/packaged" || fail "cmake --install and the package differ"
+grep -qx 'ExecStart=/usr/bin/newswatch run --config /etc/newswatch/newswatch.toml' \
+  "$tmp/destdir/usr/lib/systemd/system/newswatch.service" || fail "installed unit's ExecStart"
+pass "cmake --install --prefix /usr"
+
 root="$tmp/root"
 dpkg-deb -x "$deb" "$root"
 unit="$root/usr/lib/systemd/system/newswatch.service"
