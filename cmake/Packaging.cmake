@@ -12,6 +12,12 @@ set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/newswatch.toml DESTINATION /etc/newswatch)
 install(FILES ${PROJECT_SOURCE_DIR}/docs/newswatch.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES ${PROJECT_SOURCE_DIR}/docs/newswatch.toml.5 DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
+# Debian installs man pages gzipped (-n: no name or time stamp, so the package is reproducible).
+install(CODE "
+  set(mandir \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_MANDIR}\")
+  execute_process(COMMAND gzip -9nf \"\${mandir}/man1/newswatch.1\" \"\${mandir}/man5/newswatch.toml.5\"
+    COMMAND_ERROR_IS_FATAL ANY)
+")
 install(FILES ${PROJECT_SOURCE_DIR}/completion/newswatch.bash
   DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME newswatch)
 install(FILES ${PROJECT_SOURCE_DIR}/completion/_newswatch

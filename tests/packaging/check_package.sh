@@ -53,8 +53,8 @@ done
 # --- Files ------------------------------------------------------------------------------------
 dpkg-deb -c "$deb" | awk '{ print $NF }' | sed 's|^\./|/|' >"$tmp/files"
 for f in /usr/bin/newswatch /usr/lib/systemd/system/newswatch.service \
-  /etc/newswatch/newswatch.toml /usr/share/man/man1/newswatch.1 \
-  /usr/share/man/man5/newswatch.toml.5 /usr/share/bash-completion/completions/newswatch \
+  /etc/newswatch/newswatch.toml /usr/share/man/man1/newswatch.1.gz \
+  /usr/share/man/man5/newswatch.toml.5.gz /usr/share/bash-completion/completions/newswatch \
   /usr/share/zsh/vendor-completions/_newswatch /usr/share/doc/newswatch/README.md \
   /usr/share/doc/newswatch/config.md; do
   grep -qx -- "$f" "$tmp/files" || fail "package lacks $f"
@@ -187,9 +187,9 @@ else
 fi
 
 # --- Man pages --------------------------------------------------------------------------------
-for page in man1/newswatch.1 man5/newswatch.toml.5; do
+for page in man1/newswatch.1.gz man5/newswatch.toml.5.gz; do
   f="$root/usr/share/man/$page"
-  warnings=$(groff -man -ww -z "$f" 2>&1) || fail "$page: groff failed"
+  warnings=$(zcat "$f" | groff -man -ww -z 2>&1) || fail "$page: groff failed"
   [[ -z $warnings ]] || fail "$page: groff warnings: $warnings"
   if command -v man >/dev/null; then
     warnings=$(MANWIDTH=80 man --warnings -l "$f" 2>&1 >/dev/null) || fail "$page: man failed"
@@ -199,7 +199,7 @@ done
 # Every command the program lists has a section in newswatch(1).
 commands=$("$root/usr/bin/newswatch" --help | awk '/^commands:/ { c = 1; next } c && /^  [a-z]/ { print $1 }')
 [[ $(wc -l <<<"$commands") -ge 5 ]] || fail "newswatch --help lists too few commands: $commands"
-sed 's/\\-/-/g' "$root/usr/share/man/man1/newswatch.1" >"$tmp/man1.txt"
+zcat "$root/usr/share/man/man1/newswatch.1.gz" | sed 's/\\-/-/g' >"$tmp/man1.txt"
 for c in $commands; do
   grep -Eq "^\.SS \"$c( |\")" "$tmp/man1.txt" || fail "newswatch.1 has no section for command $c"
 done
@@ -208,7 +208,7 @@ done
 keys=$(grep -E '^\| `' "$src/docs/config.md" | cut -d'|' -f2 | grep -o '`[a-z_]*`' | tr -d '`' | sort -u)
 [[ $(wc -l <<<"$keys") -ge 20 ]] || fail "found too few keys in docs/config.md"
 for k in $keys; do
-  grep -Eq "^\.BR ($k|[a-z_]+ \", \" $k)( |$)" "$root/usr/share/man/man5/newswatch.toml.5" ||
+  grep -Eq "^\.BR ($k|[a-z_]+ \", \" $k)( |$)" <(zcat "$root/usr/share/man/man5/newswatch.toml.5.gz") ||
     fail "newswatch.toml.5 does not describe key $k"
 done
 pass "man pages"
