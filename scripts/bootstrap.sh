@@ -12,6 +12,7 @@ PACKAGES=(
   libstemmer-dev libutf8proc-dev libssl-dev libsystemd-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 python3-aiosmtpd
+  dpkg-dev file groff-base man-db  # the .deb (cpack, dpkg-shlibdeps) and its man pages
 )
 
 missing=()
