@@ -16,17 +16,18 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
-    {"run", cmd_run, "run --config FILE", "run the daemon in the foreground"},
-    {"check-config", cmd_check_config, "check-config --config FILE",
+    {"run", cmd_run, "run [--config FILE]", "run the daemon in the foreground"},
+    {"check-config", cmd_check_config, "check-config [--config FILE] [--quiet]",
      "validate a config file and print every error"},
-    {"list", cmd_list, "list --config FILE [--json] [--limit N]",
+    {"list", cmd_list, "list [--config FILE] [--json] [--limit N] [--offset N]",
      "list stored articles, newest first"},
     {"show", cmd_show, "show --config FILE [--json] ID", "show one stored article with its text"},
     {"sources", cmd_sources, "sources --config FILE [--json]",
      "health of every source: status, last success, next poll, items"},
     {"stats", cmd_stats, "stats --config FILE [--json]",
      "counts and sizes of the store, oldest and newest article"},
-    {"alerts", cmd_alerts, "alerts --config FILE [--json] [--pending|--dead|--delivered]",
+    {"alerts", cmd_alerts,
+     "alerts [--config FILE] [--json] [--limit N] [--pending|--dead|--delivered]",
      "alerts pending, delivered and dead-lettered"},
     {"topics", cmd_topics, "topics --config FILE [--json]",
      "per topic: stories matched (all, 24 h, 7 days), last match, alerts by state"},
@@ -46,7 +47,11 @@ void print_usage(std::FILE* out) {
                "newswatch: watch news sources for topics and alert once per story.\n\n"
                "usage: newswatch <command> [options]\n\ncommands:\n");
   for (const auto& c : kCommands) std::fprintf(out, "  %-14s %s\n", c.name, c.summary);
-  std::fprintf(out, "\n'newswatch <command> --help' shows a command's options.\n");
+  std::fprintf(
+      out,
+      "\n'newswatch <command> --help' shows a command's options; man newswatch has them all.\n"
+      "Commands that read the store find the config from --config, then $NEWSWATCH_CONFIG,\n"
+      "then /etc/newswatch/newswatch.toml. Exit codes: 0 ok, 1 failure, 2 usage or config.\n");
 }
 
 }  // namespace
@@ -62,14 +67,15 @@ int run_cli(int argc, char** argv) {
     return kExitOk;
   }
   if (name == "--version") {
-    std::printf("newswatch 0.1.0\n");
+    std::printf("newswatch %s\n", NEWSWATCH_VERSION);
     return kExitOk;
   }
   for (const auto& c : kCommands) {
     if (name != c.name) continue;
     Args args(argv + 2, argv + argc);
+    // `extract` prints its own, longer help (batch mode, exit codes).
     for (const auto& a : args) {
-      if (a == "--help" || a == "-h") {
+      if ((a == "--help" || a == "-h") && name != "extract") {
         std::printf("usage: newswatch %s\n\n%s\n", c.usage, c.summary);
         return kExitOk;
       }

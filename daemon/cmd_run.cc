@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "daemon/cli_args.h"
+#include "daemon/cli_store.h"
 #include "daemon/commands.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
@@ -14,18 +15,15 @@ int cmd_run(const Args& args) {
     std::fprintf(stderr, "newswatch run: %s\n", parsed.error().message.c_str());
     return kExitUsage;
   }
-  const auto path = parsed->get("--config");
-  if (!path) {
-    std::fprintf(stderr, "newswatch run: --config FILE is required\n");
-    return kExitUsage;
-  }
-  ConfigResult loaded = load_config(*path);
+  // Like every command: --config, then $NEWSWATCH_CONFIG, then /etc/newswatch/newswatch.toml.
+  const std::string path = config_path(*parsed);
+  ConfigResult loaded = load_config(path);
   if (!loaded.config) {
     for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
     return kExitUsage;
   }
   setup_logging(loaded.config->log.level);
-  return run_daemon(*path, std::move(*loaded.config));
+  return run_daemon(path, std::move(*loaded.config));
 }
 
 }  // namespace newswatch::daemon

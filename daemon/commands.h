@@ -1,5 +1,5 @@
 // Every `newswatch <command>`. Each takes the arguments after the command name and returns the
-// process exit code (docs/cli.md): 0 success, 1 runtime failure, 2 usage or config error.
+// process exit code (README, man newswatch): 0 success, 1 runtime failure, 2 usage or config error.
 #pragma once
 
 #include <string>
