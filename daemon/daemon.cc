@@ -31,6 +31,7 @@
 #include "fetchers/robots.h"
 #include "parsers/extractor.h"
 #include "parsers/feed_parser.h"
+#include "parsers/page_links.h"
 #include "storage/store.h"
 
 namespace newswatch::daemon {
@@ -519,12 +520,10 @@ class Daemon {
     src.state.etag = resp.etag;
     src.state.last_modified = resp.last_modified;
     ++m_cpu_tasks;
-    asio::post(m_pool, [this, name, resp = std::move(resp)]() mutable {
-      parsers::FeedParseOptions po;
-      po.url = resp.effective_url;
-      po.content_type = resp.content_type;
+    const SourceKind kind = src.config.kind;
+    asio::post(m_pool, [this, name, kind, resp = std::move(resp)]() mutable {
       const auto t0 = std::chrono::steady_clock::now();
-      auto feed = parsers::parse_feed(resp.body, po);
+      auto feed = parse_source(kind, resp);
       seconds("newswatch_parse_seconds", "Feed parse time.")
           .observe(std::chrono::steady_clock::now() - t0);
       asio::post(m_io, [this, name, feed = std::move(feed)]() mutable {
@@ -533,6 +532,29 @@ class Daemon {
         maybe_finish_shutdown();
       });
     });
+  }
+
+  // CPU pool: a feed or sitemap, or for `kind = "page"` (and HTML that is not a feed when the
+  // kind is left to detection) the article links of a section page.
+  static Result<Feed> parse_source(SourceKind kind, const fetchers::HttpResponse& resp) {
+    const parsers::PageLinkOptions page{resp.effective_url, resp.content_type};
+    auto links = [&]() -> Result<Feed> {
+      Feed feed = parsers::parse_page_links(resp.body, page);
+      if (feed.entries.empty()) {
+        return make_error(ErrorCode::parse_error, "no article links found on the page");
+      }
+      return feed;
+    };
+    if (kind == SourceKind::page) return links();
+    parsers::FeedParseOptions po;
+    po.url = resp.effective_url;
+    po.content_type = resp.content_type;
+    auto feed = parsers::parse_feed(resp.body, po);
+    if (!feed && kind == SourceKind::detect &&
+        resp.content_type.find("html") != std::string::npos) {
+      return links();
+    }
+    return feed;
   }
 
   void on_feed_parsed(const std::string& name, Result<Feed> feed) {

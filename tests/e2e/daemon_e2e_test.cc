@@ -377,6 +377,30 @@ TEST_F(DaemonE2E, RobotsTxtCanBeTurnedOff) {
   for (const auto& r : m_site->requests()) EXPECT_NE(r.target, "/robots.txt");
 }
 
+TEST_F(DaemonE2E, SectionPageSourceLeadsToItsArticles) {
+  m_pages.add("/politik/",
+              "<html><head><title>Politik</title></head><body><nav><a href=\"/wetter/"
+              "wochenende.html\">Das Wetter am Wochenende im Überblick</a></nav><main>"
+              "<article><h2><a href=\"/politik/nordkorea-rakete.html\">Nordkorea testet "
+              "Rakete</a></h2><p>Seoul meldet einen neuen Start.</p></article>"
+              "<article><h2><a href=\"/politik/gipfel.html\">Gipfel in Pjöngjang</a></h2>"
+              "</article></main></body></html>",
+              "text/html; charset=utf-8");
+  m_config = write_config("");
+  std::string text = testing::read_file(m_config);
+  text.replace(text.find("/feed.xml"), 9, "/politik/");
+  text.replace(text.find("kind = \"feed\""), 13, "kind = \"page\"");
+  write_file("newswatch.toml", text);
+  auto daemon = start_daemon();
+  ASSERT_TRUE(wait_until([&] { return alerts_received().size() >= 2; }, 30s)) << log();
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(20s), 0) << log();
+  for (const auto& r : m_site->requests()) {
+    EXPECT_NE(r.target, "/wetter/wochenende.html") << "navigation links are not articles";
+  }
+  EXPECT_NE(log().find("kind=page entries=2"), std::string::npos) << log();
+}
+
 TEST_F(DaemonE2E, ArticleFetchesToOneHostAreSpacedByHostDelay) {
   // The test config's [fetch] table sets no host_delay, so the default of 1 s applies.
   auto daemon = start_daemon();
