@@ -38,6 +38,8 @@ constexpr Command kCommands[] = {
      "run the whole pipeline against a local fixture site (no network needed)"},
     {"parse-feed", cmd_parse_feed, "parse-feed [--url URL] [--content-type TYPE] [FILE|-]",
      "parse a feed or sitemap and print it as JSON"},
+    {"discover", cmd_discover, "discover [--json] [--allow-private] URL",
+     "find a site's feeds and news sitemaps (announced, linked, robots.txt, usual paths)"},
     {"extract", cmd_extract, "extract [--url URL] [--format text|json] [FILE|-]",
      "extract the article from an HTML page"},
 };

@@ -19,6 +19,7 @@ int cmd_alerts(const Args& args);        // daemon/cmd_store.cc
 int cmd_demo(const Args& args);          // daemon/cmd_demo.cc
 int cmd_topics(const Args& args);        // daemon/cmd_topics.cc
 int cmd_match(const Args& args);         // daemon/cmd_match.cc
+int cmd_discover(const Args& args);      // daemon/cmd_discover.cc
 int cmd_parse_feed(const Args& args);    // daemon/cmd_parse_feed.cc
 int cmd_extract(const Args& args);       // daemon/cmd_extract.cc
 

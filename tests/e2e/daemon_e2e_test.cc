@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <map>
 
 #include <gtest/gtest.h>
 
@@ -399,6 +400,33 @@ TEST_F(DaemonE2E, SectionPageSourceLeadsToItsArticles) {
     EXPECT_NE(r.target, "/wetter/wochenende.html") << "navigation links are not articles";
   }
   EXPECT_NE(log().find("kind=page entries=2"), std::string::npos) << log();
+}
+
+TEST_F(DaemonE2E, DiscoverFindsAnnouncedFeedsAndRobotsSitemaps) {
+  m_pages.add("/",
+              "<html><head><link rel=\"alternate\" type=\"application/rss+xml\" "
+              "href=\"/feed.xml\"></head><body>Start</body></html>",
+              "text/html; charset=utf-8");
+  m_pages.add("/robots.txt", "User-agent: *\nSitemap: " + m_site->url("/news-map.xml") + "\n",
+              "text/plain");
+  m_pages.add("/news-map.xml",
+              "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><url><loc>" +
+                  m_site->url("/politik/gipfel.html") + "</loc></url></urlset>",
+              "application/xml");
+  const auto found =
+      run_command({NEWSWATCH_BINARY, "discover", "--json", "--allow-private", m_site->url("/")});
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  std::map<std::string, std::string> kinds;
+  std::istringstream lines(found.out);
+  for (std::string line; std::getline(lines, line);) {
+    const auto j = nlohmann::json::parse(line);
+    kinds[j["url"]] = j["kind"];
+  }
+  EXPECT_EQ(kinds[m_site->url("/feed.xml")], "rss") << found.out;
+  EXPECT_EQ(kinds[m_site->url("/news-map.xml")], "sitemap") << found.out;
+  // Without --allow-private, loopback is refused like any URL found on the web.
+  EXPECT_NE(run_command({NEWSWATCH_BINARY, "discover", m_site->url("/")}).exit_code, 0);
+  EXPECT_EQ(run_command({NEWSWATCH_BINARY, "discover"}).exit_code, 2);
 }
 
 TEST_F(DaemonE2E, ArticleFetchesToOneHostAreSpacedByHostDelay) {
