@@ -10,6 +10,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <mutex>
+#include <unordered_map>
+
+#include "storage/analyzer.h"
+#include "storage/fingerprint.h"
+#include "storage/url_canon.h"
 
 namespace newswatch::storage {
 namespace {
@@ -17,7 +22,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kFormatKey = "newswatch.format_version";
-constexpr const char* kFormatVersion = "1";
+constexpr const char* kFormatVersion = "2";
+constexpr const char* kSearchStatsKey = "newswatch.search_stats";
 
 // Column families, in the order handles are kept.
 enum Cf : size_t {
@@ -29,10 +35,21 @@ enum Cf : size_t {
   kSources,       // source name -> poll state
   kOutbox,        // topic\x1Fid\x1Fchannel -> pending alert
   kAlerts,        // same key -> delivered or dead alert
+  kPostings,      // index key \0 8-byte id -> posting (search)
+  kDocs,          // 8-byte id -> doc meta (search filters)
   kCfCount
 };
 constexpr const char* kCfNames[kCfCount] = {"default",      "articles", "timeline", "urls",
-                                            "fingerprints", "sources",  "outbox",   "alerts"};
+                                            "fingerprints", "sources",  "outbox",   "alerts",
+                                            "postings",     "docs"};
+
+// Fingerprint keys: 'x' + 8-byte exact text hash -> id; 'm' + 8-byte id -> MinHash::to_bytes().
+constexpr char kExactPrefix = 'x';
+constexpr char kMinHashPrefix = 'm';
+
+// Texts with fewer words get no near-duplicate check (unreliable, docs/dedup.md) and their exact
+// hash covers the title too, so two different stories with one stock sentence stay apart.
+constexpr std::uint32_t kMinNearWords = 30;
 
 Error from_rocks(const rocksdb::Status& s, const std::string& what) {
   const ErrorCode code = s.IsCorruption() ? ErrorCode::corruption
@@ -41,6 +58,39 @@ Error from_rocks(const rocksdb::Status& s, const std::string& what) {
                          : s.IsNoSpace()  ? ErrorCode::io_error
                                           : ErrorCode::io_error;
   return make_error(code, what + ": " + s.ToString());
+}
+
+std::string be64(std::uint64_t v) {
+  std::string key(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    key[static_cast<size_t>(i)] = static_cast<char>(v & 0xFF);
+    v >>= 8;
+  }
+  return key;
+}
+
+std::uint64_t read_be64(std::string_view b) {
+  std::uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < b.size(); ++i) v = (v << 8) | static_cast<unsigned char>(b[i]);
+  return v;
+}
+
+// Article ids are hex64 of a hash; other strings (never written by this build) are hashed.
+std::uint64_t id_number(std::string_view id) {
+  std::uint64_t v = 0;
+  if (id.size() != 16) return stable_hash64(id);
+  for (char c : id) {
+    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return stable_hash64(id);
+    v = (v << 4) | static_cast<std::uint64_t>(d);
+  }
+  return v;
+}
+
+// A dedup key whose path is only "/": a site's home page.
+bool is_root_key(std::string_view key) {
+  const size_t slash = key.find('/');
+  return slash != std::string_view::npos && slash + 1 == key.size();
 }
 
 std::string timeline_key(TimePoint t, std::string_view id) {
@@ -62,8 +112,13 @@ struct Store::Impl {
   StoreOptions options;
   std::string secondary_dir;
   rocksdb::WriteOptions write_options;
-  // Serialises put_article's check-then-write so two workers cannot store one URL twice.
+  // Serialises put_article's check-then-write so two workers cannot store one story twice; also
+  // guards near_index and the search counters below.
   std::mutex put_mutex;
+  Analyzer analyzer;
+  std::unique_ptr<NearDupIndex> near_index;  // primary only
+  std::uint64_t search_docs = 0;             // articles in the search index
+  std::uint64_t search_length = 0;           // their summed lengths in words
 
   ~Impl() {
     for (auto* h : cfs) {
@@ -85,6 +140,129 @@ struct Store::Impl {
     if (s.IsNotFound()) return std::optional<std::string>();
     if (!s.ok()) return from_rocks(s, "read");
     return std::optional<std::string>(std::move(value));
+  }
+
+  // (dedup key, display URL) of the fetched and canonical URL, canonical first. A canonical URL
+  // pointing at a site's home page from an article page is a common CMS bug, so it is ignored.
+  std::vector<std::pair<std::string, std::string>> url_keys(const Article& a) const {
+    std::vector<std::pair<std::string, std::string>> out;
+    const auto add = [&](const std::string& url) {
+      if (url.empty()) return;
+      std::string key = dedup_key(url);
+      for (const auto& [k, d] : out) {
+        if (k == key) return;
+      }
+      out.emplace_back(std::move(key), canonicalize_url(url));
+    };
+    add(a.canonical_url);
+    add(a.url);
+    if (out.size() == 2 && is_root_key(out[0].first) && !is_root_key(out[1].first)) {
+      out.erase(out.begin());
+    }
+    return out;
+  }
+
+  // The exact-copy hash of `a` (see kMinNearWords); 0 for an article without words.
+  static std::uint64_t exact_hash(const Article& a, const TextFingerprints& fp) {
+    if (fp.words >= kMinNearWords) return fp.exact;
+    return text_fingerprint(a.title + "\n" + a.text);
+  }
+
+  // Adds the fingerprint, postings and doc-meta entries of a new story to `batch` and counts it
+  // in the search statistics. REQUIRES: put_mutex held (or no other writer).
+  void add_index_entries(const Article& a, const TextFingerprints& fp, std::uint64_t exact,
+                         rocksdb::WriteBatch& batch) {
+    const std::string id8 = be64(id_number(a.id));
+    if (exact != 0) batch.Put(cf(kFingerprints), std::string(1, kExactPrefix) + be64(exact), a.id);
+    if (fp.words >= kMinNearWords && !fp.minhash.empty()) {
+      batch.Put(cf(kFingerprints), std::string(1, kMinHashPrefix) + id8, fp.minhash.to_bytes());
+    }
+    const DocTerms terms = index_terms(analyzer, a);
+    std::string key;
+    for (const auto& [term, tf] : terms.tf) {
+      key.assign(term);
+      key.push_back('\0');
+      key.append(id8);
+      batch.Put(cf(kPostings), key, encode_posting(Posting{tf.first, tf.second, terms.length}));
+    }
+    batch.Put(cf(kDocs), id8, encode_doc_meta(doc_meta_of(a)));
+    search_docs += 1;
+    search_length += terms.length;
+    batch.Put(cf(kDefault), kSearchStatsKey, search_stats_value());
+  }
+
+  std::string search_stats_value() const { return be64(search_docs) + be64(search_length); }
+
+  // Reads the search counters from the database (secondaries call this per query).
+  Status load_search_stats(std::uint64_t& docs, std::uint64_t& length) const {
+    auto raw = get(kDefault, kSearchStatsKey);
+    if (!raw) return raw.error();
+    docs = length = 0;
+    if (raw->has_value() && (*raw)->size() == 16) {
+      docs = read_be64(**raw);
+      length = read_be64(std::string_view(**raw).substr(8));
+    }
+    return Status();
+  }
+
+  // Fills the near-duplicate index from the stored MinHash signatures.
+  Status rebuild_near_index() {
+    near_index = std::make_unique<NearDupIndex>(NearDupOptions{
+        options.near_duplicate_threshold, std::max<size_t>(options.expected_articles, 1024), 64});
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), cf(kFingerprints)));
+    const std::string prefix(1, kMinHashPrefix);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      const auto key = it->key();
+      if (key.size() != 9) continue;
+      auto sig = MinHash::from_bytes(std::string_view(it->value().data(), it->value().size()));
+      if (!sig) {
+        return make_error(ErrorCode::corruption, "fingerprints: bad MinHash record");
+      }
+      near_index->insert(read_be64(std::string_view(key.data() + 1, 8)), *sig);
+    }
+    if (!it->status().ok()) return from_rocks(it->status(), "reading fingerprints");
+    return Status();
+  }
+
+  // Format 1 -> 2: URL keys become dedup keys; fingerprints, postings and doc meta are built for
+  // every stored article. Stored articles are all kept, even when they are copies of each other.
+  Status migrate_from_1() {
+    const auto clear = [&](Cf c) -> Status {
+      rocksdb::WriteBatch batch;
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf(c)));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(cf(c), it->key());
+      if (!it->status().ok()) return from_rocks(it->status(), "migration");
+      const auto s = db->Write(write_options, &batch);
+      if (!s.ok()) return from_rocks(s, "migration");
+      return Status();
+    };
+    for (Cf c : {kUrls, kFingerprints, kPostings, kDocs}) {
+      if (auto st = clear(c); !st.ok()) return st;
+    }
+    search_docs = search_length = 0;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf(kArticles)));
+    rocksdb::WriteBatch batch;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto a = decode_article(std::string_view(it->value().data(), it->value().size()));
+      if (!a) return a.error();
+      for (const auto& [key, display] : url_keys(*a)) batch.Put(cf(kUrls), key, a->id);
+      for (const auto& u : a->duplicate_urls) batch.Put(cf(kUrls), dedup_key(u), a->id);
+      const TextFingerprints fp = fingerprint_text(a->text);
+      add_index_entries(*a, fp, exact_hash(*a, fp), batch);
+      if (batch.Count() > 20000) {
+        const auto s = db->Write(write_options, &batch);
+        if (!s.ok()) return from_rocks(s, "migration");
+        batch.Clear();
+      }
+    }
+    if (!it->status().ok()) return from_rocks(it->status(), "migration");
+    batch.Put(cf(kDefault), kFormatKey, kFormatVersion);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    const auto s = db->Write(wo, &batch);
+    if (!s.ok()) return from_rocks(s, "migration");
+    return Status();
   }
 };
 
@@ -165,10 +343,23 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     const auto ws =
         impl->db->Put(rocksdb::WriteOptions(), impl->cf(kDefault), kFormatKey, kFormatVersion);
     if (!ws.ok()) return from_rocks(ws, "writing format version");
+  } else if (**version == "1" && options.access == StoreOptions::Access::read_write) {
+    if (auto st = impl->migrate_from_1(); !st.ok()) return st.error();
   } else if (**version != kFormatVersion) {
+    const bool old = **version == "1";
     return make_error(ErrorCode::invalid_argument,
                       options.path + ": database format version " + **version +
-                          " is not supported by this newswatch (supports " + kFormatVersion + ")");
+                          (old ? " must be migrated first: start the daemon once"
+                               : " is not supported by this newswatch (supports " +
+                                     std::string(kFormatVersion) + ")"));
+  }
+  if (options.access == StoreOptions::Access::read_write) {
+    if (auto st = impl->load_search_stats(impl->search_docs, impl->search_length); !st.ok()) {
+      return st.error();
+    }
+    if (options.near_duplicate_threshold > 0) {
+      if (auto st = impl->rebuild_near_index(); !st.ok()) return st.error();
+    }
   }
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
@@ -177,40 +368,190 @@ std::string Store::article_id_for(std::string_view canonical_url) {
   return hex64(stable_hash64(canonical_url));
 }
 
+const char* duplicate_kind_name(DuplicateKind kind) {
+  switch (kind) {
+    case DuplicateKind::none: return "none";
+    case DuplicateKind::url: return "url";
+    case DuplicateKind::exact: return "exact";
+    case DuplicateKind::near: return "near";
+  }
+  return "none";
+}
+
 Result<std::optional<std::string>> Store::find_url(std::string_view url) const {
-  return m_impl->get(kUrls, url);
+  return m_impl->get(kUrls, dedup_key(url));
 }
 
 Result<PutOutcome> Store::put_article(Article& article, std::vector<OutboxRecord> alerts) {
-  const std::string& primary = article.canonical_url.empty() ? article.url : article.canonical_url;
-  std::lock_guard lock(m_impl->put_mutex);
-  std::vector<std::string> urls = {primary};
-  if (!article.url.empty() && article.url != primary) urls.push_back(article.url);
-  for (const auto& u : urls) {
-    auto existing = find_url(u);
-    if (!existing) return existing.error();
-    if (existing->has_value()) return PutOutcome{false, **existing, 0};
+  Impl& impl = *m_impl;
+  if (!impl.secondary_dir.empty()) {
+    return make_error(ErrorCode::invalid_argument, "put_article on a read-only store");
   }
-  article.id = article_id_for(primary);
+  // Fingerprinting is the expensive part and needs no lock.
+  const TextFingerprints fp = fingerprint_text(article.text);
+  const std::uint64_t exact = Impl::exact_hash(article, fp);
+  const auto keys = impl.url_keys(article);
+  if (keys.empty()) return make_error(ErrorCode::invalid_argument, "article without a URL");
+
+  std::lock_guard lock(impl.put_mutex);
+  PutOutcome outcome;
+  std::vector<bool> known(keys.size(), false);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto existing = impl.get(kUrls, keys[i].first);
+    if (!existing) return existing.error();
+    if (existing->has_value()) {
+      known[i] = true;
+      if (outcome.id.empty()) {
+        outcome.id = **existing;
+        outcome.duplicate = DuplicateKind::url;
+      }
+    }
+  }
+  if (outcome.id.empty() && exact != 0) {
+    auto existing = impl.get(kFingerprints, std::string(1, kExactPrefix) + be64(exact));
+    if (!existing) return existing.error();
+    if (existing->has_value()) {
+      outcome.id = **existing;
+      outcome.duplicate = DuplicateKind::exact;
+    }
+  }
+  if (outcome.id.empty() && impl.near_index && fp.words >= kMinNearWords) {
+    if (auto match = impl.near_index->find_best(fp.minhash)) {
+      outcome.id = hex64(match->id);
+      outcome.duplicate = DuplicateKind::near;
+      outcome.similarity = match->similarity;
+    }
+  }
+
   rocksdb::WriteBatch batch;
-  batch.Put(m_impl->cf(kArticles), article.id, encode_article(article));
-  batch.Put(m_impl->cf(kTimeline), timeline_key(article.fetched, article.id), "");
-  for (const auto& u : urls) batch.Put(m_impl->cf(kUrls), u, article.id);
-  PutOutcome outcome{true, article.id, 0};
+  if (!outcome.id.empty()) {
+    // A copy: the original learns the new URLs; no story, no postings, no alerts.
+    article.duplicate_of = outcome.id;
+    auto original = get_article(outcome.id);
+    if (!original) return original.error();
+    bool changed = false;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (known[i]) continue;
+      batch.Put(impl.cf(kUrls), keys[i].first, outcome.id);
+      changed = true;
+      if (!original->has_value()) continue;
+      Article& o = **original;
+      const std::string& display = keys[i].second;
+      if (display != o.url && display != o.canonical_url &&
+          std::find(o.duplicate_urls.begin(), o.duplicate_urls.end(), display) ==
+              o.duplicate_urls.end()) {
+        o.duplicate_urls.push_back(display);
+      }
+    }
+    if (!changed) return outcome;
+    if (original->has_value()) {
+      batch.Put(impl.cf(kArticles), outcome.id, encode_article(**original));
+    }
+    const auto s = impl.db->Write(impl.write_options, &batch);
+    if (!s.ok()) return from_rocks(s, "recording duplicate of " + outcome.id);
+    return outcome;
+  }
+
+  article.id = article_id_for(keys.front().second);
+  article.duplicate_of.clear();
+  batch.Put(impl.cf(kArticles), article.id, encode_article(article));
+  batch.Put(impl.cf(kTimeline), timeline_key(article.fetched, article.id), "");
+  for (const auto& [key, display] : keys) batch.Put(impl.cf(kUrls), key, article.id);
+  const std::uint64_t docs_before = impl.search_docs, length_before = impl.search_length;
+  impl.add_index_entries(article, fp, exact, batch);
+  outcome = PutOutcome{true, article.id, DuplicateKind::none, 0, 0};
   for (auto& alert : alerts) {
     alert.article_id = article.id;
     const std::string key = alert.key();
-    auto pending = m_impl->get(kOutbox, key);
+    auto pending = impl.get(kOutbox, key);
     if (!pending) return pending.error();
-    auto done = m_impl->get(kAlerts, key);
+    auto done = impl.get(kAlerts, key);
     if (!done) return done.error();
     if (pending->has_value() || done->has_value()) continue;  // exactly once per story
-    batch.Put(m_impl->cf(kOutbox), key, encode_outbox(alert));
+    batch.Put(impl.cf(kOutbox), key, encode_outbox(alert));
     ++outcome.alerts_queued;
   }
-  const auto s = m_impl->db->Write(m_impl->write_options, &batch);
-  if (!s.ok()) return from_rocks(s, "storing article " + article.id);
+  const auto s = impl.db->Write(impl.write_options, &batch);
+  if (!s.ok()) {
+    impl.search_docs = docs_before;
+    impl.search_length = length_before;
+    return from_rocks(s, "storing article " + article.id);
+  }
+  if (impl.near_index && fp.words >= kMinNearWords) {
+    impl.near_index->insert(id_number(article.id), fp.minhash);
+  }
   return outcome;
+}
+
+Result<std::vector<SearchHit>> Store::search(const SearchQuery& query) const {
+  const Impl& impl = *m_impl;
+  auto parsed = parse_query(query.text, impl.analyzer);
+  if (!parsed) return parsed.error();
+  std::uint64_t docs = 0, total_length = 0;
+  if (auto st = impl.load_search_stats(docs, total_length); !st.ok()) return st.error();
+  const double avg_length =
+      docs == 0 ? 1.0 : static_cast<double>(total_length) / static_cast<double>(docs);
+
+  // Every term is required: score the first term's documents, then keep those the others share.
+  std::unordered_map<std::uint64_t, double> scores;
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(ro, impl.cf(kPostings)));
+  for (size_t t = 0; t < parsed->terms.size(); ++t) {
+    const QueryTerm& term = parsed->terms[t];
+    // A document may hold several of the term's keys (stems of several languages, prefix
+    // expansions): it counts once, with its best posting.
+    std::unordered_map<std::uint64_t, Posting> postings;
+    for (const auto& k : term.keys) {
+      const std::string seek = term.prefix ? k : k + '\0';
+      for (it->Seek(seek); it->Valid() && it->key().starts_with(seek); it->Next()) {
+        const auto key = it->key();
+        if (key.size() < 9 || key[key.size() - 9] != '\0') continue;
+        const std::uint64_t doc = read_be64(std::string_view(key.data() + key.size() - 8, 8));
+        if (t > 0 && !scores.count(doc)) continue;
+        auto p = decode_posting(std::string_view(it->value().data(), it->value().size()));
+        if (!p) return make_error(ErrorCode::corruption, "postings: bad record");
+        auto [pos, inserted] = postings.try_emplace(doc, *p);
+        const auto weight = [](const Posting& x) { return x.body_tf + k_title_boost * x.title_tf; };
+        if (!inserted && weight(*p) > weight(pos->second)) pos->second = *p;
+      }
+      if (!it->status().ok()) return from_rocks(it->status(), "reading postings");
+    }
+    // df counts only the documents seen; for t > 0 that is within the candidates, a lower bound
+    // that slightly raises the idf of later terms. Counting them all would cost a second scan.
+    const std::uint64_t df = postings.size();
+    std::unordered_map<std::uint64_t, double> next;
+    next.reserve(postings.size());
+    for (const auto& [doc, p] : postings) {
+      const double base = t == 0 ? 0.0 : scores[doc];
+      next.emplace(doc, base + bm25(p, df, docs, avg_length));
+    }
+    scores = std::move(next);
+    if (scores.empty()) break;
+  }
+
+  std::vector<std::pair<double, std::uint64_t>> ranked;
+  ranked.reserve(scores.size());
+  for (const auto& [doc, score] : scores) ranked.emplace_back(score, doc);
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+
+  std::vector<SearchHit> hits;
+  for (const auto& [score, doc] : ranked) {
+    if (hits.size() >= query.limit) break;
+    auto meta_raw = impl.get(kDocs, be64(doc));
+    if (!meta_raw) return meta_raw.error();
+    if (!meta_raw->has_value()) continue;
+    auto meta = decode_doc_meta(**meta_raw);
+    if (!meta) return make_error(ErrorCode::corruption, "docs: bad record");
+    if (!passes_filters(*meta, query)) continue;
+    auto article = get_article(hex64(doc));
+    if (!article) return article.error();
+    if (!article->has_value()) continue;
+    if (!phrases_match(impl.analyzer, **article, *parsed)) continue;
+    hits.push_back(make_hit(impl.analyzer, **article, *parsed, score));
+  }
+  return hits;
 }
 
 Result<std::optional<Article>> Store::get_article(std::string_view id) const {
@@ -334,6 +675,13 @@ Result<StoreStats> Store::stats() const {
   if (it->Valid()) st.oldest = time_of(it->key());
   it->SeekToLast();
   if (it->Valid()) st.newest = time_of(it->key());
+  {
+    std::lock_guard lock(m_impl->put_mutex);
+    if (m_impl->near_index) {
+      st.near_index_entries = m_impl->near_index->size();
+      st.near_index_bytes = m_impl->near_index->memory_bytes();
+    }
+  }
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(m_impl->options.path, ec)) {
     if (entry.is_regular_file(ec)) st.disk_bytes += entry.file_size(ec);

@@ -13,6 +13,7 @@
 #include "core/article.h"
 #include "core/result.h"
 #include "storage/records.h"
+#include "storage/search.h"
 
 namespace newswatch::storage {
 
@@ -27,12 +28,31 @@ struct StoreOptions {
   // fsync the WAL on every article write. Default off: acknowledged writes survive a process
   // crash (kill -9) either way; on makes them survive power loss too at a large ingest cost.
   bool sync = false;
+  // Estimated shingle Jaccard at or above which a text is a near copy of a stored one
+  // (docs/dedup.md). Default 0.35; 0 or less turns near-duplicate detection off.
+  double near_duplicate_threshold = 0.35;
+  // Sizes the in-memory near-duplicate index (about 90 bytes per stored article at this size;
+  // more articles still work, with longer chains). Default one million.
+  std::size_t expected_articles = 1000000;
 };
 
+// Why put_article did not store an article as a new story.
+enum class DuplicateKind {
+  none,   // stored as a new story
+  url,    // one of its URLs (fetched or canonical, by dedup key) is known
+  exact,  // same normalised text as a stored story
+  near,   // a near copy (MinHash similarity >= the threshold) of a stored story
+};
+
+// "none", "url", "exact", "near".
+const char* duplicate_kind_name(DuplicateKind kind);
+
 struct PutOutcome {
-  bool stored = false;            // false: an existing story already had this URL
-  std::string id;                 // the new article's id, or the existing story's
-  std::size_t alerts_queued = 0;  // outbox records written (already-known ones are skipped)
+  bool stored = false;  // false: a duplicate of an existing story (see duplicate)
+  std::string id;       // the new article's id, or the existing story's
+  DuplicateKind duplicate = DuplicateKind::none;
+  double similarity = 0;          // near: the estimated Jaccard similarity
+  std::size_t alerts_queued = 0;  // outbox records written (never for duplicates)
 };
 
 struct StoreStats {
@@ -41,6 +61,8 @@ struct StoreStats {
   std::uint64_t pending_alerts = 0;
   std::uint64_t sources = 0;
   std::uint64_t disk_bytes = 0;
+  std::uint64_t near_index_entries = 0;  // primary only
+  std::uint64_t near_index_bytes = 0;
   std::optional<TimePoint> oldest;
   std::optional<TimePoint> newest;
 };
@@ -59,13 +81,20 @@ class Store {
   // The id an article with this canonical URL gets: stable across runs.
   static std::string article_id_for(std::string_view canonical_url);
 
-  // Returns the id of the story stored under `url` (any URL it was seen at), or nullopt.
+  // Returns the id of the story stored under `url` or any variant with the same dedup key
+  // (storage::dedup_key: tracking parameters, http/https, www/m/amp hosts...), or nullopt.
   Result<std::optional<std::string>> find_url(std::string_view url) const;
 
-  // Stores `article` (its id is set from canonical_url, else url) with `alerts` (outbox records
-  // for it; article_id is filled in) in one batch. When any of its URLs is already known, nothing
-  // is written and the outcome names the existing story.
+  // Stores `article` with `alerts` (outbox records for it; article_id is filled in) in one batch,
+  // together with its URL keys, fingerprints and search postings; its id is set from the
+  // canonical form of canonical_url, else url. A duplicate (by URL, exact text, or near text, in
+  // that order) is not stored: the original gains the new URLs in duplicate_urls, no alert is
+  // queued, `article.duplicate_of` is set and the outcome names the original and the kind.
+  // Primary only.
   Result<PutOutcome> put_article(Article& article, std::vector<OutboxRecord> alerts);
+
+  // Ranked full-text search (storage/search.h); works on primary and secondary instances.
+  Result<std::vector<SearchHit>> search(const SearchQuery& query) const;
 
   Result<std::optional<Article>> get_article(std::string_view id) const;
 
