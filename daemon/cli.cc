@@ -6,6 +6,9 @@
 #include "daemon/commands.h"
 
 namespace newswatch::daemon {
+
+int cmd_search(const Args& args);  // daemon/cmd_search.cc
+
 namespace {
 
 struct Command {
@@ -28,6 +31,10 @@ constexpr Command kCommands[] = {
      "counts and sizes of the store, oldest and newest article"},
     {"alerts", cmd_alerts, "alerts --config FILE [--json] [--pending|--dead|--delivered]",
      "alerts pending, delivered and dead-lettered"},
+    {"search", cmd_search,
+     "search --config FILE [--source S] [--topic T] [--lang L] [--since 7d] [--until DATE] "
+     "[--limit N] [--json] QUERY",
+     "ranked full-text search: words, \"phrases\", prefix*"},
     {"parse-feed", cmd_parse_feed, "parse-feed [--url URL] [--content-type TYPE] [FILE|-]",
      "parse a feed or sitemap and print it as JSON"},
     {"extract", cmd_extract, "extract [--url URL] [--format text|json] [FILE|-]",

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,6 +98,10 @@ class Store {
   Result<std::vector<SearchHit>> search(const SearchQuery& query) const;
 
   Result<std::optional<Article>> get_article(std::string_view id) const;
+
+  // Calls `fn` for every stored article in id order until it returns false. Does not fill the
+  // block cache (export, full scans).
+  Status scan_articles(const std::function<bool(const Article&)>& fn) const;
 
   // Newest first (by fetch time), skipping `offset`.
   Result<std::vector<Article>> list_articles(std::size_t limit, std::size_t offset = 0) const;
