@@ -171,6 +171,25 @@ std::optional<Posting> decode_posting(std::string_view bytes) {
                  static_cast<std::uint32_t>(l)};
 }
 
+void append_block_entry(std::string& block, std::uint64_t doc, const Posting& p) {
+  for (int shift = 56; shift >= 0; shift -= 8) block.push_back(static_cast<char>(doc >> shift));
+  put_varint(block, p.title_tf);
+  put_varint(block, p.body_tf);
+  put_varint(block, p.length);
+}
+
+bool next_block_entry(std::string_view& block, std::uint64_t& doc, Posting& p) {
+  if (block.size() < 8) return false;
+  doc = 0;
+  for (size_t i = 0; i < 8; ++i) doc = (doc << 8) | static_cast<unsigned char>(block[i]);
+  block.remove_prefix(8);
+  std::uint64_t t = 0, b = 0, l = 0;
+  if (!get_varint(block, t) || !get_varint(block, b) || !get_varint(block, l)) return false;
+  p = Posting{static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(b),
+              static_cast<std::uint32_t>(l)};
+  return true;
+}
+
 double bm25(const Posting& p, std::uint64_t df, std::uint64_t docs, double avg_length) {
   constexpr double k1 = 1.2, b = 0.75;
   const double n = static_cast<double>(std::max(docs, df));

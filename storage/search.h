@@ -82,6 +82,11 @@ struct Posting {
 std::string encode_posting(const Posting& p);
 std::optional<Posting> decode_posting(std::string_view bytes);
 
+// Postings blocks: a sequence of (8-byte big-endian article number, posting) entries.
+void append_block_entry(std::string& block, std::uint64_t doc, const Posting& p);
+// Reads the next entry and advances `block`; false when it is malformed.
+bool next_block_entry(std::string_view& block, std::uint64_t& doc, Posting& p);
+
 // Title matches count this many times a body match.
 inline constexpr double k_title_boost = 3.0;
 

@@ -36,13 +36,19 @@ enum Cf : size_t {
   kSources,       // source name -> poll state
   kOutbox,        // topic\x1Fid\x1Fchannel -> pending alert
   kAlerts,        // same key -> delivered or dead alert
-  kPostings,      // index key \0 8-byte id -> posting (search)
+  kPostings,      // index key \0 8-byte block number -> postings block (search)
   kDocs,          // 8-byte id -> doc meta (search filters)
+  kUnindexed,     // 8-byte id -> "": stored, postings not yet written
   kCfCount
 };
 constexpr const char* kCfNames[kCfCount] = {"default",      "articles", "timeline", "urls",
                                             "fingerprints", "sources",  "outbox",   "alerts",
-                                            "postings",     "docs"};
+                                            "postings",     "docs",     "unindexed"};
+
+constexpr const char* kPostingsBlockKey = "newswatch.postings_block";
+// Buffered postings are written once this many articles or this much time has gathered.
+constexpr std::size_t kFlushArticles = 2000;
+constexpr auto kFlushAge = std::chrono::seconds(2);
 
 // Fingerprint keys: 'x' + 8-byte exact text hash -> id; 'm' + 8-byte id -> MinHash::to_bytes().
 constexpr char kExactPrefix = 'x';
@@ -120,8 +126,22 @@ struct Store::Impl {
   std::unique_ptr<NearDupIndex> near_index;  // primary only
   std::uint64_t search_docs = 0;             // articles in the search index
   std::uint64_t search_length = 0;           // their summed lengths in words
+  // Postings of stored articles not yet written, per index key: concatenated block entries.
+  // Writing one block per key and flush instead of one key per (term, article) makes ingest
+  // several times faster (docs/storage.md); the `unindexed` markers make it crash-safe.
+  std::unordered_map<std::string, std::string> pending_postings;
+  std::vector<std::string> pending_ids;  // 8-byte ids
+  std::chrono::steady_clock::time_point pending_since{};
+  std::uint64_t next_block = 0;
 
   ~Impl() {
+    if (db && secondary_dir.empty()) {
+      std::lock_guard lock(put_mutex);
+      (void)flush_postings();
+      // Writing the memtables out now makes the next start skip the WAL replay.
+      rocksdb::FlushOptions fo;
+      (void)db->Flush(fo, cfs);
+    }
     for (auto* h : cfs) {
       if (h && db) db->DestroyColumnFamilyHandle(h);
     }
@@ -178,26 +198,77 @@ struct Store::Impl {
     if (fp.words >= kMinNearWords && !fp.minhash.empty()) {
       batch.Put(cf(kFingerprints), std::string(1, kMinHashPrefix) + id8, fp.minhash.to_bytes());
     }
-    // In key order: the memtable's skiplist reuses its last insert position, so sorted inserts
-    // skip most of the search from the head (measured: bench/search_bench).
-    std::vector<const std::pair<const std::string, std::pair<std::uint32_t, std::uint32_t>>*>
-        sorted;
-    sorted.reserve(terms.tf.size());
-    for (const auto& entry : terms.tf) sorted.push_back(&entry);
-    std::sort(sorted.begin(), sorted.end(),
-              [](const auto* x, const auto* y) { return x->first < y->first; });
-    std::string key;
-    for (const auto* entry : sorted) {
-      key.assign(entry->first);
-      key.push_back('\0');
-      key.append(id8);
-      batch.Put(cf(kPostings), key,
-                encode_posting(Posting{entry->second.first, entry->second.second, terms.length}));
-    }
+    batch.Put(cf(kUnindexed), id8, "");
     batch.Put(cf(kDocs), id8, encode_doc_meta(doc_meta_of(a)));
     search_docs += 1;
     search_length += terms.length;
     batch.Put(cf(kDefault), kSearchStatsKey, search_stats_value());
+  }
+
+  // Adds the postings of a stored article to the buffer. REQUIRES: put_mutex held.
+  void buffer_postings(const std::string& id8, const DocTerms& terms) {
+    if (pending_ids.empty()) pending_since = std::chrono::steady_clock::now();
+    pending_ids.push_back(id8);
+    const std::uint64_t doc = read_be64(id8);
+    for (const auto& [term, tf] : terms.tf) {
+      append_block_entry(pending_postings[term], doc, Posting{tf.first, tf.second, terms.length});
+    }
+  }
+
+  bool flush_due() const {
+    return pending_ids.size() >= kFlushArticles ||
+           (!pending_ids.empty() && std::chrono::steady_clock::now() - pending_since >= kFlushAge);
+  }
+
+  // Writes the buffered postings as one block per key, clearing their unindexed markers in the
+  // same batch. REQUIRES: put_mutex held.
+  Status flush_postings() {
+    if (pending_ids.empty()) return Status();
+    rocksdb::WriteBatch batch;
+    const std::string block = be64(next_block);
+    std::string key;
+    // Sorted: the memtable's skiplist inserts sequential keys faster.
+    std::vector<const std::pair<const std::string, std::string>*> sorted;
+    sorted.reserve(pending_postings.size());
+    for (const auto& entry : pending_postings) sorted.push_back(&entry);
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto* x, const auto* y) { return x->first < y->first; });
+    for (const auto* entry : sorted) {
+      key.assign(entry->first);
+      key.push_back('\0');
+      key.append(block);
+      batch.Put(cf(kPostings), key, entry->second);
+    }
+    for (const auto& id8 : pending_ids) batch.Delete(cf(kUnindexed), id8);
+    batch.Put(cf(kDefault), kPostingsBlockKey, be64(next_block + 1));
+    const auto s = db->Write(write_options, &batch);
+    if (!s.ok()) return from_rocks(s, "writing search postings");
+    ++next_block;
+    pending_postings.clear();
+    pending_ids.clear();
+    return Status();
+  }
+
+  // At open: buffers the postings of articles stored before a crash, then writes them.
+  Status recover_unindexed() {
+    auto block = get(kDefault, kPostingsBlockKey);
+    if (!block) return block.error();
+    next_block = block->has_value() ? read_be64(**block) : 0;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf(kUnindexed)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::string id8 = it->key().ToString();
+      auto raw = get(kArticles, hex64(read_be64(id8)));
+      if (!raw) return raw.error();
+      if (!raw->has_value()) continue;
+      auto a = decode_article(**raw);
+      if (!a) return a.error();
+      buffer_postings(id8, index_terms(analyzer, *a));
+      if (pending_ids.size() >= kFlushArticles) {
+        if (auto st = flush_postings(); !st.ok()) return st;
+      }
+    }
+    if (!it->status().ok()) return from_rocks(it->status(), "reading unindexed articles");
+    return flush_postings();
   }
 
   std::string search_stats_value() const { return be64(search_docs) + be64(search_length); }
@@ -246,7 +317,7 @@ struct Store::Impl {
       if (!s.ok()) return from_rocks(s, "migration");
       return Status();
     };
-    for (Cf c : {kUrls, kFingerprints, kPostings, kDocs}) {
+    for (Cf c : {kUrls, kFingerprints, kPostings, kDocs, kUnindexed}) {
       if (auto st = clear(c); !st.ok()) return st;
     }
     search_docs = search_length = 0;
@@ -258,11 +329,14 @@ struct Store::Impl {
       for (const auto& [key, display] : url_keys(*a)) batch.Put(cf(kUrls), key, a->id);
       for (const auto& u : a->duplicate_urls) batch.Put(cf(kUrls), dedup_key(u), a->id);
       const TextFingerprints fp = fingerprint_text(a->text);
-      add_index_entries(*a, fp, exact_hash(*a, fp), index_terms(analyzer, *a), batch);
-      if (batch.Count() > 20000) {
+      const DocTerms terms = index_terms(analyzer, *a);
+      add_index_entries(*a, fp, exact_hash(*a, fp), terms, batch);
+      buffer_postings(be64(id_number(a->id)), terms);
+      if (pending_ids.size() >= kFlushArticles) {
         const auto s = db->Write(write_options, &batch);
         if (!s.ok()) return from_rocks(s, "migration");
         batch.Clear();
+        if (auto st = flush_postings(); !st.ok()) return st;
       }
     }
     if (!it->status().ok()) return from_rocks(it->status(), "migration");
@@ -271,7 +345,7 @@ struct Store::Impl {
     wo.sync = true;
     const auto s = db->Write(wo, &batch);
     if (!s.ok()) return from_rocks(s, "migration");
-    return Status();
+    return flush_postings();
   }
 };
 
@@ -314,8 +388,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   for (size_t i = 0; i < kCfCount; ++i) {
     rocksdb::ColumnFamilyOptions cf_options;
     cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-    // Postings: ~250 small inserts per article; a smaller skiplist keeps them cache-friendlier.
-    cf_options.write_buffer_size = i == kPostings ? 4u << 20 : 16u << 20;
+    cf_options.write_buffer_size = 16u << 20;
     // Article bodies compress well; zstd gives ~3x on text for little CPU.
     cf_options.compression = i == kArticles ? rocksdb::kZSTD : rocksdb::kLZ4Compression;
 
@@ -371,6 +444,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     if (options.near_duplicate_threshold > 0) {
       if (auto st = impl->rebuild_near_index(); !st.ok()) return st.error();
     }
+    if (auto st = impl->recover_unindexed(); !st.ok()) return st.error();
   }
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
@@ -493,10 +567,17 @@ Result<PutOutcome> Store::put_article(Article& article, std::vector<OutboxRecord
   if (impl.near_index && fp.words >= kMinNearWords) {
     impl.near_index->insert(id_number(article.id), fp.minhash);
   }
+  impl.buffer_postings(be64(id_number(article.id)), terms);
+  // The article is stored either way; a failed flush keeps the buffer and is retried.
+  if (impl.flush_due()) (void)impl.flush_postings();
   return outcome;
 }
 
 Result<std::vector<SearchHit>> Store::search(const SearchQuery& query) const {
+  if (m_impl->secondary_dir.empty()) {
+    std::lock_guard lock(m_impl->put_mutex);
+    if (auto st = m_impl->flush_postings(); !st.ok()) return st.error();
+  }
   const Impl& impl = *m_impl;
   auto parsed = parse_query(query.text, impl.analyzer);
   if (!parsed) return parsed.error();
@@ -519,13 +600,20 @@ Result<std::vector<SearchHit>> Store::search(const SearchQuery& query) const {
       for (it->Seek(seek); it->Valid() && it->key().starts_with(seek); it->Next()) {
         const auto key = it->key();
         if (key.size() < 9 || key[key.size() - 9] != '\0') continue;
-        const std::uint64_t doc = read_be64(std::string_view(key.data() + key.size() - 8, 8));
-        if (t > 0 && !scores.count(doc)) continue;
-        auto p = decode_posting(std::string_view(it->value().data(), it->value().size()));
-        if (!p) return make_error(ErrorCode::corruption, "postings: bad record");
-        auto [pos, inserted] = postings.try_emplace(doc, *p);
-        const auto weight = [](const Posting& x) { return x.body_tf + k_title_boost * x.title_tf; };
-        if (!inserted && weight(*p) > weight(pos->second)) pos->second = *p;
+        std::string_view entries(it->value().data(), it->value().size());
+        std::uint64_t doc = 0;
+        Posting p;
+        while (!entries.empty()) {
+          if (!next_block_entry(entries, doc, p)) {
+            return make_error(ErrorCode::corruption, "postings: bad block");
+          }
+          if (t > 0 && !scores.count(doc)) continue;
+          auto [pos, inserted] = postings.try_emplace(doc, p);
+          const auto weight = [](const Posting& x) {
+            return x.body_tf + k_title_boost * x.title_tf;
+          };
+          if (!inserted && weight(p) > weight(pos->second)) pos->second = p;
+        }
       }
       if (!it->status().ok()) return from_rocks(it->status(), "reading postings");
     }
@@ -666,6 +754,12 @@ Result<std::vector<OutboxRecord>> Store::alert_log(std::size_t limit) const {
   }
   if (!it->status().ok()) return from_rocks(it->status(), "reading alert log");
   return out;
+}
+
+Status Store::flush_index() {
+  if (!m_impl->secondary_dir.empty()) return Status();
+  std::lock_guard lock(m_impl->put_mutex);
+  return m_impl->flush_postings();
 }
 
 Status Store::catch_up() {

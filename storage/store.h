@@ -94,7 +94,14 @@ class Store {
   // Primary only.
   Result<PutOutcome> put_article(Article& article, std::vector<OutboxRecord> alerts);
 
-  // Ranked full-text search (storage/search.h); works on primary and secondary instances.
+  // Writes the search postings buffered since the last flush (put_article buffers them and
+  // writes them once 2000 articles or 2 seconds have gathered, at the next put). Secondaries see
+  // an article in search results only after this; the daemon calls it every second or two.
+  // Articles stored but not yet indexed are indexed again at open after a crash.
+  Status flush_index();
+
+  // Ranked full-text search (storage/search.h); works on primary and secondary instances. On
+  // the primary it flushes the postings buffer first.
   Result<std::vector<SearchHit>> search(const SearchQuery& query) const;
 
   Result<std::optional<Article>> get_article(std::string_view id) const;

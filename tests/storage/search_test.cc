@@ -224,6 +224,9 @@ TEST_F(SearchTest, SecondarySeesNewArticlesAfterCatchUp) {
   const std::string id = add("https://de.example/2", "Sturmflut an der Nordsee",
                              "Hamburg meldet eine schwere Sturmflut.", "de");
   ASSERT_TRUE((*reader)->catch_up().ok());
+  EXPECT_TRUE((*reader)->search(q)->empty()) << "postings are buffered until flush_index()";
+  ASSERT_TRUE(m_store->flush_index().ok());
+  ASSERT_TRUE((*reader)->catch_up().ok());
   auto hits = (*reader)->search(q);
   ASSERT_TRUE(hits.has_value());
   ASSERT_EQ(hits->size(), 1u);
