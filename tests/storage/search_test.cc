@@ -1,6 +1,8 @@
 // Store::search over a real RocksDB directory: stemming, ranking, phrases, prefixes, filters,
 // snippets, and a secondary instance reading the primary's index.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "storage/search.h"
 #include "storage/store.h"
@@ -231,6 +233,41 @@ TEST_F(SearchTest, SecondarySeesNewArticlesAfterCatchUp) {
   ASSERT_TRUE(hits.has_value());
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ((*hits)[0].id, id);
+}
+
+TEST_F(SearchTest, ArticlesOfAProcessKilledBeforeTheFlushAreIndexedAtOpen) {
+  m_store.reset();
+  const std::string path = (sandbox() / "db").string();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    StoreOptions options;
+    options.path = path;
+    auto store = Store::open(options);
+    if (!store) _exit(2);
+    Article a;
+    a.url = "https://de.example/killed";
+    a.title = "Deichbruch bei Husum";
+    a.text = "Der Deich hielt der Sturmflut nicht stand.";
+    a.language = "de";
+    auto outcome = (*store)->put_article(a, {});
+    // No destructor, no flush: like kill -9 right after the put was acknowledged.
+    _exit(outcome.has_value() && outcome->stored ? 0 : 3);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  StoreOptions options;
+  options.path = path;
+  auto store = Store::open(options);
+  ASSERT_TRUE(store.has_value()) << store.error().to_string();
+  SearchQuery q;
+  q.text = "Deichbruch";
+  auto hits = (*store)->search(q);
+  ASSERT_TRUE(hits.has_value());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].url, "https://de.example/killed");
 }
 
 TEST(SearchQueryParse, WordsPhrasesAndPrefixes) {
