@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
 #include <stdlib.h>
@@ -754,6 +755,85 @@ Result<std::vector<OutboxRecord>> Store::alert_log(std::size_t limit) const {
   }
   if (!it->status().ok()) return from_rocks(it->status(), "reading alert log");
   return out;
+}
+
+Result<std::uint64_t> Store::purge(TimePoint before) {
+  Impl& impl = *m_impl;
+  if (!impl.secondary_dir.empty()) {
+    return make_error(ErrorCode::invalid_argument, "purge on a read-only store");
+  }
+  std::lock_guard lock(impl.put_mutex);
+  // Buffered postings of purged articles would otherwise be written after their doc meta is gone.
+  if (auto st = impl.flush_postings(); !st.ok()) return st.error();
+  std::uint64_t purged = 0;
+  const std::string end = timeline_key(before, "");
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl.db->NewIterator(rocksdb::ReadOptions(), impl.cf(kTimeline)));
+  rocksdb::WriteBatch batch;
+  std::vector<std::pair<std::uint64_t, MinHash>> erased;
+  const auto write = [&]() -> Status {
+    batch.Put(impl.cf(kDefault), kSearchStatsKey, impl.search_stats_value());
+    const auto s = impl.db->Write(impl.write_options, &batch);
+    if (!s.ok()) return from_rocks(s, "purging articles");
+    batch.Clear();
+    for (const auto& [id, sig] : erased) {
+      if (impl.near_index) impl.near_index->erase(id, sig);
+    }
+    erased.clear();
+    return Status();
+  };
+  for (it->SeekToFirst(); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+    const auto key = it->key();
+    batch.Delete(impl.cf(kTimeline), key);
+    if (key.size() < 8) continue;
+    const std::string id(key.data() + 8, key.size() - 8);
+    auto raw = impl.get(kArticles, id);
+    if (!raw) return raw.error();
+    if (!raw->has_value()) continue;
+    auto a = decode_article(**raw);
+    if (!a) return a.error();
+    const std::string id8 = be64(id_number(id));
+    batch.Delete(impl.cf(kArticles), id);
+    for (const auto& [k, display] : impl.url_keys(*a)) batch.Delete(impl.cf(kUrls), k);
+    for (const auto& u : a->duplicate_urls) batch.Delete(impl.cf(kUrls), dedup_key(u));
+    const TextFingerprints fp = fingerprint_text(a->text);
+    if (const auto exact = Impl::exact_hash(*a, fp); exact != 0) {
+      batch.Delete(impl.cf(kFingerprints), std::string(1, kExactPrefix) + be64(exact));
+    }
+    const std::string mkey = std::string(1, kMinHashPrefix) + id8;
+    auto sig_raw = impl.get(kFingerprints, mkey);
+    if (!sig_raw) return sig_raw.error();
+    if (sig_raw->has_value()) {
+      if (auto sig = MinHash::from_bytes(**sig_raw)) erased.emplace_back(id_number(id), *sig);
+      batch.Delete(impl.cf(kFingerprints), mkey);
+    }
+    // Postings blocks keep the article's entries; search skips articles without doc meta.
+    batch.Delete(impl.cf(kDocs), id8);
+    const std::uint32_t length = index_terms(impl.analyzer, *a).length;
+    impl.search_docs -= std::min<std::uint64_t>(impl.search_docs, 1);
+    impl.search_length -= std::min<std::uint64_t>(impl.search_length, length);
+    ++purged;
+    if (batch.Count() > 10000) {
+      if (auto st = write(); !st.ok()) return st.error();
+    }
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "purging articles");
+  if (auto st = write(); !st.ok()) return st.error();
+  return purged;
+}
+
+Status Store::backup(const std::string& dir) const {
+  if (m_impl->secondary_dir.empty()) {
+    std::lock_guard lock(m_impl->put_mutex);
+    if (auto st = m_impl->flush_postings(); !st.ok()) return st;
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  auto s = rocksdb::Checkpoint::Create(m_impl->db.get(), &raw);
+  if (!s.ok()) return from_rocks(s, "backup");
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  s = checkpoint->CreateCheckpoint(dir);
+  if (!s.ok()) return from_rocks(s, "backup to " + dir);
+  return Status();
 }
 
 Status Store::flush_index() {

@@ -124,6 +124,16 @@ class Store {
   // Delivered and dead-lettered alerts, any order.
   Result<std::vector<OutboxRecord>> alert_log(std::size_t limit) const;
 
+  // Retention: deletes every story fetched before `before` with its URL keys, fingerprints and
+  // doc meta (search stops returning it at once; its postings entries stay in their blocks until
+  // a future compaction). Alerts and the delivery log are kept. Returns the number purged.
+  // Primary only.
+  Result<std::uint64_t> purge(TimePoint before);
+
+  // Writes a consistent copy of the database to `dir` (must not exist) as a RocksDB checkpoint:
+  // hard links to the table files plus a copy of the rest. Open the copy like any database.
+  Status backup(const std::string& dir) const;
+
   // Secondary instances only: read what the primary wrote since. No-op for the primary.
   Status catch_up();
 

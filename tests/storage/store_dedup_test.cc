@@ -234,5 +234,46 @@ TEST_F(StoreDedupTest, SecondaryCannotWrite) {
   EXPECT_EQ(outcome.error().code, ErrorCode::invalid_argument);
 }
 
+TEST_F(StoreDedupTest, PurgeRemovesOldStoriesFromEveryIndex) {
+  auto store = open_store();
+  Article old_story = article("https://example.com/old", kVisit);
+  old_story.fetched = TimePoint(std::chrono::seconds(1'700'000'000));
+  const std::string old_id = store_new(*store, old_story);
+  const std::string new_id = store_new(*store, article("https://example.com/new", kAnalysis));
+  auto purged = store->purge(TimePoint(std::chrono::seconds(1'750'000'000)));
+  ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
+  EXPECT_EQ(*purged, 1u);
+  EXPECT_FALSE(store->get_article(old_id)->has_value());
+  EXPECT_TRUE(store->get_article(new_id)->has_value());
+  EXPECT_FALSE(store->find_url("https://example.com/old")->has_value());
+  SearchQuery q;
+  q.text = "Liberation Tower";
+  EXPECT_TRUE(store->search(q)->empty());
+  q.text = "lopsided";
+  EXPECT_EQ(store->search(q)->size(), 1u);
+  EXPECT_EQ(store->stats()->articles, 1u);
+  // Its copies are new stories again: no URL, exact or near match is left behind.
+  store_new(*store, article("https://example.com/old", kVisit));
+}
+
+TEST_F(StoreDedupTest, BackupIsAnOpenableCopy) {
+  std::string id;
+  {
+    auto store = open_store();
+    id = store_new(*store, article("https://example.com/1", kVisit));
+    ASSERT_TRUE(store->backup((sandbox() / "backup").string()).ok());
+    EXPECT_FALSE(store->backup((sandbox() / "backup").string()).ok()) << "existing target";
+  }
+  StoreOptions options;
+  options.path = (sandbox() / "backup").string();
+  auto copy = Store::open(options);
+  ASSERT_TRUE(copy.has_value()) << copy.error().to_string();
+  EXPECT_TRUE((*copy)->get_article(id)->has_value());
+  SearchQuery q;
+  q.text = "Pyongyang";
+  EXPECT_EQ((*copy)->search(q)->size(), 1u);
+  expect_duplicate(**copy, article("https://copy.example/x", kVisit), id, DuplicateKind::exact);
+}
+
 }  // namespace
 }  // namespace newswatch::storage
