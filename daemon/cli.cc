@@ -8,6 +8,9 @@
 namespace newswatch::daemon {
 
 int cmd_search(const Args& args);  // daemon/cmd_search.cc
+int cmd_export(const Args& args);  // daemon/cmd_export.cc
+int cmd_import(const Args& args);  // daemon/cmd_export.cc
+int cmd_backup(const Args& args);  // daemon/cmd_export.cc
 
 namespace {
 
@@ -35,6 +38,12 @@ constexpr Command kCommands[] = {
      "search --config FILE [--source S] [--topic T] [--lang L] [--since 7d] [--until DATE] "
      "[--limit N] [--json] QUERY",
      "ranked full-text search: words, \"phrases\", prefix*"},
+    {"export", cmd_export, "export --config FILE [--format jsonl] > FILE",
+     "write every stored article as one JSON object per line"},
+    {"import", cmd_import, "import --config FILE [FILE|-]",
+     "store articles from JSON lines (daemon stopped); duplicates are skipped"},
+    {"backup", cmd_backup, "backup --config FILE DIR",
+     "copy the database to DIR (a RocksDB checkpoint), also while the daemon runs"},
     {"parse-feed", cmd_parse_feed, "parse-feed [--url URL] [--content-type TYPE] [FILE|-]",
      "parse a feed or sitemap and print it as JSON"},
     {"extract", cmd_extract, "extract [--url URL] [--format text|json] [FILE|-]",
