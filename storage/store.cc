@@ -170,11 +170,11 @@ struct Store::Impl {
     std::vector<std::pair<std::string, std::string>> out;
     const auto add = [&](const std::string& url) {
       if (url.empty()) return;
-      std::string key = dedup_key(url);
+      std::string key = dedup_key(url, options.canon);
       for (const auto& [k, d] : out) {
         if (k == key) return;
       }
-      out.emplace_back(std::move(key), canonicalize_url(url));
+      out.emplace_back(std::move(key), canonicalize_url(url, options.canon));
     };
     add(a.canonical_url);
     add(a.url);
@@ -328,7 +328,8 @@ struct Store::Impl {
       auto a = decode_article(std::string_view(it->value().data(), it->value().size()));
       if (!a) return a.error();
       for (const auto& [key, display] : url_keys(*a)) batch.Put(cf(kUrls), key, a->id);
-      for (const auto& u : a->duplicate_urls) batch.Put(cf(kUrls), dedup_key(u), a->id);
+      for (const auto& u : a->duplicate_urls)
+        batch.Put(cf(kUrls), dedup_key(u, options.canon), a->id);
       const TextFingerprints fp = fingerprint_text(a->text);
       const DocTerms terms = index_terms(analyzer, *a);
       add_index_entries(*a, fp, exact_hash(*a, fp), terms, batch);
@@ -465,7 +466,7 @@ const char* duplicate_kind_name(DuplicateKind kind) {
 }
 
 Result<std::optional<std::string>> Store::find_url(std::string_view url) const {
-  return m_impl->get(kUrls, dedup_key(url));
+  return m_impl->get(kUrls, dedup_key(url, m_impl->options.canon));
 }
 
 Result<PutOutcome> Store::put_article(Article& article, std::vector<OutboxRecord> alerts) {
@@ -795,7 +796,8 @@ Result<std::uint64_t> Store::purge(TimePoint before) {
     const std::string id8 = be64(id_number(id));
     batch.Delete(impl.cf(kArticles), id);
     for (const auto& [k, display] : impl.url_keys(*a)) batch.Delete(impl.cf(kUrls), k);
-    for (const auto& u : a->duplicate_urls) batch.Delete(impl.cf(kUrls), dedup_key(u));
+    for (const auto& u : a->duplicate_urls)
+      batch.Delete(impl.cf(kUrls), dedup_key(u, impl.options.canon));
     const TextFingerprints fp = fingerprint_text(a->text);
     if (const auto exact = Impl::exact_hash(*a, fp); exact != 0) {
       batch.Delete(impl.cf(kFingerprints), std::string(1, kExactPrefix) + be64(exact));

@@ -15,6 +15,7 @@
 #include "core/result.h"
 #include "storage/records.h"
 #include "storage/search.h"
+#include "storage/url_canon.h"
 
 namespace newswatch::storage {
 
@@ -35,6 +36,9 @@ struct StoreOptions {
   // Sizes the in-memory near-duplicate index (about 90 bytes per stored article at this size;
   // more articles still work, with longer chains). Default one million.
   std::size_t expected_articles = 1000000;
+  // Tracking parameters, host prefixes and AMP/print variants for URL dedup keys. Changing them
+  // leaves existing keys as they are; new URLs are keyed with the new rules.
+  CanonOptions canon;
 };
 
 // Why put_article did not store an article as a new story.

@@ -121,6 +121,19 @@ TEST_F(StoreDedupTest, UrlVariantsAreOneStory) {
   EXPECT_EQ(*store->find_url("HTTP://EXAMPLE.COM/world/putin-pyongyang?gclid=1"), id);
 }
 
+TEST_F(StoreDedupTest, ConfiguredTrackingParametersAreDropped) {
+  StoreOptions options;
+  options.path = (sandbox() / "db").string();
+  options.expected_articles = 4096;
+  options.canon.tracking_params.push_back("src");
+  auto store = Store::open(options);
+  ASSERT_TRUE(store.has_value()) << store.error().to_string();
+  const std::string id = store_new(**store, article("https://example.com/a?src=rss", kVisit));
+  expect_duplicate(**store, article("https://example.com/a?src=home", kSanctions), id,
+                   DuplicateKind::url);
+  store_new(**store, article("https://example.com/a?page=2", kAnalysis));
+}
+
 TEST_F(StoreDedupTest, PageCanonicalUrlJoinsTheStoryAndRecordsTheNewUrl) {
   auto store = open_store();
   const std::string id =
