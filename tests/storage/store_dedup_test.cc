@@ -2,6 +2,9 @@
 // distinct stories on one topic, against a real RocksDB directory.
 #include <gtest/gtest.h>
 
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
 #include <set>
 
 #include "storage/store.h"
@@ -286,6 +289,68 @@ TEST_F(StoreDedupTest, BackupIsAnOpenableCopy) {
   q.text = "Pyongyang";
   EXPECT_EQ((*copy)->search(q)->size(), 1u);
   expect_duplicate(**copy, article("https://copy.example/x", kVisit), id, DuplicateKind::exact);
+}
+
+// Turns a format-2 database into what format 1 left behind: raw URL keys, no fingerprints, no
+// search index, version "1".
+void downgrade_to_format_1(const std::string& path) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::WriteBatch batch;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == "urls" || names[i] == "fingerprints" || names[i] == "postings" ||
+        names[i] == "docs" || names[i] == "unindexed") {
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(handles[i], it->key());
+    }
+    if (names[i] == "urls") {
+      batch.Put(handles[i], "https://www.example.com/visit?utm_source=x",
+                Store::article_id_for("https://www.example.com/visit"));
+    }
+    if (names[i] == "default") {
+      batch.Put(handles[i], "newswatch.format_version", "1");
+      batch.Delete(handles[i], "newswatch.search_stats");
+    }
+  }
+  ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &batch).ok());
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+}
+
+TEST_F(StoreDedupTest, Format1DatabaseIsMigratedAtOpen) {
+  std::string id;
+  {
+    auto store = open_store();
+    id = store_new(*store, article("https://www.example.com/visit?utm_source=x", kVisit));
+  }
+  downgrade_to_format_1((sandbox() / "db").string());
+  StoreOptions read_only;
+  read_only.path = (sandbox() / "db").string();
+  read_only.access = StoreOptions::Access::read_only;
+  auto reader = Store::open(read_only);
+  ASSERT_FALSE(reader.has_value());
+  EXPECT_NE(reader.error().message.find("start the daemon once"), std::string::npos);
+
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(*store->find_url("http://example.com/visit"), id);
+  SearchQuery q;
+  q.text = "Liberation Tower";
+  auto hits = store->search(q);
+  ASSERT_TRUE(hits.has_value());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].id, id);
+  expect_duplicate(*store, article("https://copy.example/1", kVisit), id, DuplicateKind::exact);
+  std::string edited = kVisit;
+  edited.replace(edited.find("early on Wednesday"), 18, "on Wednesday morning");
+  expect_duplicate(*store, article("https://copy.example/2", edited), id, DuplicateKind::near);
+  reader = Store::open(read_only);
+  EXPECT_TRUE(reader.has_value());
 }
 
 }  // namespace
