@@ -6,6 +6,7 @@
 #include "daemon/commands.h"
 
 namespace newswatch::daemon {
+
 namespace {
 
 struct Command {
@@ -29,6 +30,10 @@ constexpr Command kCommands[] = {
     {"alerts", cmd_alerts,
      "alerts [--config FILE] [--json] [--limit N] [--pending|--dead|--delivered]",
      "alerts pending, delivered and dead-lettered"},
+    {"search", cmd_search,
+     "search --config FILE [--source S] [--topic T] [--lang L] [--since 7d] [--until DATE] "
+     "[--limit N] [--json] QUERY",
+     "ranked full-text search: words, \"phrases\", prefix*"},
     {"topics", cmd_topics, "topics --config FILE [--json]",
      "per topic: stories matched (all, 24 h, 7 days), last match, alerts by state"},
     {"match", cmd_match,
@@ -36,6 +41,12 @@ constexpr Command kCommands[] = {
      "show which stored articles a topic would match, matched words highlighted"},
     {"demo", cmd_demo, "demo [--dir DIR] [--timeout SECONDS]",
      "run the whole pipeline against a local fixture site (no network needed)"},
+    {"export", cmd_export, "export --config FILE [--format jsonl] > FILE",
+     "write every stored article as one JSON object per line"},
+    {"import", cmd_import, "import --config FILE [FILE|-]",
+     "store articles from JSON lines (daemon stopped); duplicates are skipped"},
+    {"backup", cmd_backup, "backup --config FILE DIR",
+     "copy the database to DIR (a RocksDB checkpoint), also while the daemon runs"},
     {"parse-feed", cmd_parse_feed, "parse-feed [--url URL] [--content-type TYPE] [FILE|-]",
      "parse a feed or sitemap and print it as JSON"},
     {"discover", cmd_discover, "discover [--json] [--allow-private] URL",

@@ -17,6 +17,10 @@ int cmd_sources(const Args& args);       // daemon/cmd_store.cc
 int cmd_stats(const Args& args);         // daemon/cmd_store.cc
 int cmd_alerts(const Args& args);        // daemon/cmd_store.cc
 int cmd_demo(const Args& args);          // daemon/cmd_demo.cc
+int cmd_search(const Args& args);        // daemon/cmd_search.cc
+int cmd_export(const Args& args);        // daemon/cmd_export.cc
+int cmd_import(const Args& args);        // daemon/cmd_export.cc
+int cmd_backup(const Args& args);        // daemon/cmd_export.cc
 int cmd_topics(const Args& args);        // daemon/cmd_topics.cc
 int cmd_match(const Args& args);         // daemon/cmd_match.cc
 int cmd_discover(const Args& args);      // daemon/cmd_discover.cc

@@ -3,13 +3,20 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
 #include <stdlib.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <mutex>
+#include <unordered_map>
+
+#include "storage/analyzer.h"
+#include "storage/fingerprint.h"
+#include "storage/url_canon.h"
 
 namespace newswatch::storage {
 namespace {
@@ -17,7 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kFormatKey = "newswatch.format_version";
-constexpr const char* kFormatVersion = "1";
+constexpr const char* kFormatVersion = "2";
+constexpr const char* kSearchStatsKey = "newswatch.search_stats";
 
 // Column families, in the order handles are kept.
 enum Cf : size_t {
@@ -29,10 +37,27 @@ enum Cf : size_t {
   kSources,       // source name -> poll state
   kOutbox,        // topic\x1Fid\x1Fchannel -> pending alert
   kAlerts,        // same key -> delivered or dead alert
+  kPostings,      // index key \0 8-byte block number -> postings block (search)
+  kDocs,          // 8-byte id -> doc meta (search filters)
+  kUnindexed,     // 8-byte id -> "": stored, postings not yet written
   kCfCount
 };
 constexpr const char* kCfNames[kCfCount] = {"default",      "articles", "timeline", "urls",
-                                            "fingerprints", "sources",  "outbox",   "alerts"};
+                                            "fingerprints", "sources",  "outbox",   "alerts",
+                                            "postings",     "docs",     "unindexed"};
+
+constexpr const char* kPostingsBlockKey = "newswatch.postings_block";
+// Buffered postings are written once this many articles or this much time has gathered.
+constexpr std::size_t kFlushArticles = 2000;
+constexpr auto kFlushAge = std::chrono::seconds(2);
+
+// Fingerprint keys: 'x' + 8-byte exact text hash -> id; 'm' + 8-byte id -> MinHash::to_bytes().
+constexpr char kExactPrefix = 'x';
+constexpr char kMinHashPrefix = 'm';
+
+// Texts with fewer words get no near-duplicate check (unreliable, docs/dedup.md) and their exact
+// hash covers the title too, so two different stories with one stock sentence stay apart.
+constexpr std::uint32_t kMinNearWords = 30;
 
 Error from_rocks(const rocksdb::Status& s, const std::string& what) {
   const ErrorCode code = s.IsCorruption() ? ErrorCode::corruption
@@ -41,6 +66,39 @@ Error from_rocks(const rocksdb::Status& s, const std::string& what) {
                          : s.IsNoSpace()  ? ErrorCode::io_error
                                           : ErrorCode::io_error;
   return make_error(code, what + ": " + s.ToString());
+}
+
+std::string be64(std::uint64_t v) {
+  std::string key(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    key[static_cast<size_t>(i)] = static_cast<char>(v & 0xFF);
+    v >>= 8;
+  }
+  return key;
+}
+
+std::uint64_t read_be64(std::string_view b) {
+  std::uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < b.size(); ++i) v = (v << 8) | static_cast<unsigned char>(b[i]);
+  return v;
+}
+
+// Article ids are hex64 of a hash; other strings (never written by this build) are hashed.
+std::uint64_t id_number(std::string_view id) {
+  std::uint64_t v = 0;
+  if (id.size() != 16) return stable_hash64(id);
+  for (char c : id) {
+    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return stable_hash64(id);
+    v = (v << 4) | static_cast<std::uint64_t>(d);
+  }
+  return v;
+}
+
+// A dedup key whose path is only "/": a site's home page.
+bool is_root_key(std::string_view key) {
+  const size_t slash = key.find('/');
+  return slash != std::string_view::npos && slash + 1 == key.size();
 }
 
 std::string timeline_key(TimePoint t, std::string_view id) {
@@ -62,10 +120,29 @@ struct Store::Impl {
   StoreOptions options;
   std::string secondary_dir;
   rocksdb::WriteOptions write_options;
-  // Serialises put_article's check-then-write so two workers cannot store one URL twice.
+  // Serialises put_article's check-then-write so two workers cannot store one story twice; also
+  // guards near_index and the search counters below.
   std::mutex put_mutex;
+  Analyzer analyzer;
+  std::unique_ptr<NearDupIndex> near_index;  // primary only
+  std::uint64_t search_docs = 0;             // articles in the search index
+  std::uint64_t search_length = 0;           // their summed lengths in words
+  // Postings of stored articles not yet written, per index key: concatenated block entries.
+  // Writing one block per key and flush instead of one key per (term, article) makes ingest
+  // several times faster (docs/storage.md); the `unindexed` markers make it crash-safe.
+  std::unordered_map<std::string, std::string> pending_postings;
+  std::vector<std::string> pending_ids;  // 8-byte ids
+  std::chrono::steady_clock::time_point pending_since{};
+  std::uint64_t next_block = 0;
 
   ~Impl() {
+    if (db && secondary_dir.empty()) {
+      std::lock_guard lock(put_mutex);
+      (void)flush_postings();
+      // Writing the memtables out now makes the next start skip the WAL replay.
+      rocksdb::FlushOptions fo;
+      (void)db->Flush(fo, cfs);
+    }
     for (auto* h : cfs) {
       if (h && db) db->DestroyColumnFamilyHandle(h);
     }
@@ -85,6 +162,192 @@ struct Store::Impl {
     if (s.IsNotFound()) return std::optional<std::string>();
     if (!s.ok()) return from_rocks(s, "read");
     return std::optional<std::string>(std::move(value));
+  }
+
+  // (dedup key, display URL) of the fetched and canonical URL, canonical first. A canonical URL
+  // pointing at a site's home page from an article page is a common CMS bug, so it is ignored.
+  std::vector<std::pair<std::string, std::string>> url_keys(const Article& a) const {
+    std::vector<std::pair<std::string, std::string>> out;
+    const auto add = [&](const std::string& url) {
+      if (url.empty()) return;
+      std::string key = dedup_key(url, options.canon);
+      for (const auto& [k, d] : out) {
+        if (k == key) return;
+      }
+      out.emplace_back(std::move(key), canonicalize_url(url, options.canon));
+    };
+    add(a.canonical_url);
+    add(a.url);
+    if (out.size() == 2 && is_root_key(out[0].first) && !is_root_key(out[1].first)) {
+      out.erase(out.begin());
+    }
+    return out;
+  }
+
+  // The exact-copy hash of `a` (see kMinNearWords); 0 for an article without words.
+  static std::uint64_t exact_hash(const Article& a, const TextFingerprints& fp) {
+    if (fp.words >= kMinNearWords) return fp.exact;
+    return text_fingerprint(a.title + "\n" + a.text);
+  }
+
+  // Adds the fingerprint, postings and doc-meta entries of a new story to `batch` and counts it
+  // in the search statistics. REQUIRES: put_mutex held (or no other writer).
+  void add_index_entries(const Article& a, const TextFingerprints& fp, std::uint64_t exact,
+                         const DocTerms& terms, rocksdb::WriteBatch& batch) {
+    const std::string id8 = be64(id_number(a.id));
+    if (exact != 0) batch.Put(cf(kFingerprints), std::string(1, kExactPrefix) + be64(exact), a.id);
+    if (fp.words >= kMinNearWords && !fp.minhash.empty()) {
+      batch.Put(cf(kFingerprints), std::string(1, kMinHashPrefix) + id8, fp.minhash.to_bytes());
+    }
+    batch.Put(cf(kUnindexed), id8, "");
+    batch.Put(cf(kDocs), id8, encode_doc_meta(doc_meta_of(a)));
+    search_docs += 1;
+    search_length += terms.length;
+    batch.Put(cf(kDefault), kSearchStatsKey, search_stats_value());
+  }
+
+  // Adds the postings of a stored article to the buffer. REQUIRES: put_mutex held.
+  void buffer_postings(const std::string& id8, const DocTerms& terms) {
+    if (pending_ids.empty()) pending_since = std::chrono::steady_clock::now();
+    pending_ids.push_back(id8);
+    const std::uint64_t doc = read_be64(id8);
+    for (const auto& [term, tf] : terms.tf) {
+      append_block_entry(pending_postings[term], doc, Posting{tf.first, tf.second, terms.length});
+    }
+  }
+
+  bool flush_due() const {
+    return pending_ids.size() >= kFlushArticles ||
+           (!pending_ids.empty() && std::chrono::steady_clock::now() - pending_since >= kFlushAge);
+  }
+
+  // Writes the buffered postings as one block per key, clearing their unindexed markers in the
+  // same batch. REQUIRES: put_mutex held.
+  Status flush_postings() {
+    if (pending_ids.empty()) return Status();
+    rocksdb::WriteBatch batch;
+    const std::string block = be64(next_block);
+    std::string key;
+    // Sorted: the memtable's skiplist inserts sequential keys faster.
+    std::vector<const std::pair<const std::string, std::string>*> sorted;
+    sorted.reserve(pending_postings.size());
+    for (const auto& entry : pending_postings) sorted.push_back(&entry);
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto* x, const auto* y) { return x->first < y->first; });
+    for (const auto* entry : sorted) {
+      key.assign(entry->first);
+      key.push_back('\0');
+      key.append(block);
+      batch.Put(cf(kPostings), key, entry->second);
+    }
+    for (const auto& id8 : pending_ids) batch.Delete(cf(kUnindexed), id8);
+    batch.Put(cf(kDefault), kPostingsBlockKey, be64(next_block + 1));
+    const auto s = db->Write(write_options, &batch);
+    if (!s.ok()) return from_rocks(s, "writing search postings");
+    ++next_block;
+    pending_postings.clear();
+    pending_ids.clear();
+    return Status();
+  }
+
+  // At open: buffers the postings of articles stored before a crash, then writes them.
+  Status recover_unindexed() {
+    auto block = get(kDefault, kPostingsBlockKey);
+    if (!block) return block.error();
+    next_block = block->has_value() ? read_be64(**block) : 0;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf(kUnindexed)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::string id8 = it->key().ToString();
+      auto raw = get(kArticles, hex64(read_be64(id8)));
+      if (!raw) return raw.error();
+      if (!raw->has_value()) continue;
+      auto a = decode_article(**raw);
+      if (!a) return a.error();
+      buffer_postings(id8, index_terms(analyzer, *a));
+      if (pending_ids.size() >= kFlushArticles) {
+        if (auto st = flush_postings(); !st.ok()) return st;
+      }
+    }
+    if (!it->status().ok()) return from_rocks(it->status(), "reading unindexed articles");
+    return flush_postings();
+  }
+
+  std::string search_stats_value() const { return be64(search_docs) + be64(search_length); }
+
+  // Reads the search counters from the database (secondaries call this per query).
+  Status load_search_stats(std::uint64_t& docs, std::uint64_t& length) const {
+    auto raw = get(kDefault, kSearchStatsKey);
+    if (!raw) return raw.error();
+    docs = length = 0;
+    if (raw->has_value() && (*raw)->size() == 16) {
+      docs = read_be64(**raw);
+      length = read_be64(std::string_view(**raw).substr(8));
+    }
+    return Status();
+  }
+
+  // Fills the near-duplicate index from the stored MinHash signatures.
+  Status rebuild_near_index() {
+    near_index = std::make_unique<NearDupIndex>(NearDupOptions{
+        options.near_duplicate_threshold, std::max<size_t>(options.expected_articles, 1024), 64});
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), cf(kFingerprints)));
+    const std::string prefix(1, kMinHashPrefix);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      const auto key = it->key();
+      if (key.size() != 9) continue;
+      auto sig = MinHash::from_bytes(std::string_view(it->value().data(), it->value().size()));
+      if (!sig) {
+        return make_error(ErrorCode::corruption, "fingerprints: bad MinHash record");
+      }
+      near_index->insert(read_be64(std::string_view(key.data() + 1, 8)), *sig);
+    }
+    if (!it->status().ok()) return from_rocks(it->status(), "reading fingerprints");
+    return Status();
+  }
+
+  // Format 1 -> 2: URL keys become dedup keys; fingerprints, postings and doc meta are built for
+  // every stored article. Stored articles are all kept, even when they are copies of each other.
+  Status migrate_from_1() {
+    const auto clear = [&](Cf c) -> Status {
+      rocksdb::WriteBatch batch;
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf(c)));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(cf(c), it->key());
+      if (!it->status().ok()) return from_rocks(it->status(), "migration");
+      const auto s = db->Write(write_options, &batch);
+      if (!s.ok()) return from_rocks(s, "migration");
+      return Status();
+    };
+    for (Cf c : {kUrls, kFingerprints, kPostings, kDocs, kUnindexed}) {
+      if (auto st = clear(c); !st.ok()) return st;
+    }
+    search_docs = search_length = 0;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf(kArticles)));
+    rocksdb::WriteBatch batch;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto a = decode_article(std::string_view(it->value().data(), it->value().size()));
+      if (!a) return a.error();
+      for (const auto& [key, display] : url_keys(*a)) batch.Put(cf(kUrls), key, a->id);
+      for (const auto& u : a->duplicate_urls)
+        batch.Put(cf(kUrls), dedup_key(u, options.canon), a->id);
+      const TextFingerprints fp = fingerprint_text(a->text);
+      const DocTerms terms = index_terms(analyzer, *a);
+      add_index_entries(*a, fp, exact_hash(*a, fp), terms, batch);
+      buffer_postings(be64(id_number(a->id)), terms);
+      if (pending_ids.size() >= kFlushArticles) {
+        const auto s = db->Write(write_options, &batch);
+        if (!s.ok()) return from_rocks(s, "migration");
+        batch.Clear();
+        if (auto st = flush_postings(); !st.ok()) return st;
+      }
+    }
+    if (!it->status().ok()) return from_rocks(it->status(), "migration");
+    batch.Put(cf(kDefault), kFormatKey, kFormatVersion);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    const auto s = db->Write(wo, &batch);
+    if (!s.ok()) return from_rocks(s, "migration");
+    return flush_postings();
   }
 };
 
@@ -130,6 +393,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     cf_options.write_buffer_size = 16u << 20;
     // Article bodies compress well; zstd gives ~3x on text for little CPU.
     cf_options.compression = i == kArticles ? rocksdb::kZSTD : rocksdb::kLZ4Compression;
+
     descriptors.emplace_back(kCfNames[i], cf_options);
   }
 
@@ -165,10 +429,24 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     const auto ws =
         impl->db->Put(rocksdb::WriteOptions(), impl->cf(kDefault), kFormatKey, kFormatVersion);
     if (!ws.ok()) return from_rocks(ws, "writing format version");
+  } else if (**version == "1" && options.access == StoreOptions::Access::read_write) {
+    if (auto st = impl->migrate_from_1(); !st.ok()) return st.error();
   } else if (**version != kFormatVersion) {
+    const bool old = **version == "1";
     return make_error(ErrorCode::invalid_argument,
                       options.path + ": database format version " + **version +
-                          " is not supported by this newswatch (supports " + kFormatVersion + ")");
+                          (old ? " must be migrated first: start the daemon once"
+                               : " is not supported by this newswatch (supports " +
+                                     std::string(kFormatVersion) + ")"));
+  }
+  if (options.access == StoreOptions::Access::read_write) {
+    if (auto st = impl->load_search_stats(impl->search_docs, impl->search_length); !st.ok()) {
+      return st.error();
+    }
+    if (options.near_duplicate_threshold > 0) {
+      if (auto st = impl->rebuild_near_index(); !st.ok()) return st.error();
+    }
+    if (auto st = impl->recover_unindexed(); !st.ok()) return st.error();
   }
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
@@ -177,40 +455,219 @@ std::string Store::article_id_for(std::string_view canonical_url) {
   return hex64(stable_hash64(canonical_url));
 }
 
+const char* duplicate_kind_name(DuplicateKind kind) {
+  switch (kind) {
+    case DuplicateKind::none: return "none";
+    case DuplicateKind::url: return "url";
+    case DuplicateKind::exact: return "exact";
+    case DuplicateKind::near: return "near";
+  }
+  return "none";
+}
+
 Result<std::optional<std::string>> Store::find_url(std::string_view url) const {
-  return m_impl->get(kUrls, url);
+  return m_impl->get(kUrls, dedup_key(url, m_impl->options.canon));
 }
 
 Result<PutOutcome> Store::put_article(Article& article, std::vector<OutboxRecord> alerts) {
-  const std::string& primary = article.canonical_url.empty() ? article.url : article.canonical_url;
-  std::lock_guard lock(m_impl->put_mutex);
-  std::vector<std::string> urls = {primary};
-  if (!article.url.empty() && article.url != primary) urls.push_back(article.url);
-  for (const auto& u : urls) {
-    auto existing = find_url(u);
-    if (!existing) return existing.error();
-    if (existing->has_value()) return PutOutcome{false, **existing, 0};
+  Impl& impl = *m_impl;
+  if (!impl.secondary_dir.empty()) {
+    return make_error(ErrorCode::invalid_argument, "put_article on a read-only store");
   }
-  article.id = article_id_for(primary);
+  // Fingerprinting and analysis are the expensive parts and need no lock. Duplicates waste the
+  // analysis; they are the minority.
+  const TextFingerprints fp = fingerprint_text(article.text);
+  const DocTerms terms = index_terms(impl.analyzer, article);
+  const std::uint64_t exact = Impl::exact_hash(article, fp);
+  const auto keys = impl.url_keys(article);
+  if (keys.empty()) return make_error(ErrorCode::invalid_argument, "article without a URL");
+
+  std::lock_guard lock(impl.put_mutex);
+  PutOutcome outcome;
+  std::vector<bool> known(keys.size(), false);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto existing = impl.get(kUrls, keys[i].first);
+    if (!existing) return existing.error();
+    if (existing->has_value()) {
+      known[i] = true;
+      if (outcome.id.empty()) {
+        outcome.id = **existing;
+        outcome.duplicate = DuplicateKind::url;
+      }
+    }
+  }
+  if (outcome.id.empty() && exact != 0) {
+    auto existing = impl.get(kFingerprints, std::string(1, kExactPrefix) + be64(exact));
+    if (!existing) return existing.error();
+    if (existing->has_value()) {
+      outcome.id = **existing;
+      outcome.duplicate = DuplicateKind::exact;
+    }
+  }
+  if (outcome.id.empty() && impl.near_index && fp.words >= kMinNearWords) {
+    if (auto match = impl.near_index->find_best(fp.minhash)) {
+      outcome.id = hex64(match->id);
+      outcome.duplicate = DuplicateKind::near;
+      outcome.similarity = match->similarity;
+    }
+  }
+
   rocksdb::WriteBatch batch;
-  batch.Put(m_impl->cf(kArticles), article.id, encode_article(article));
-  batch.Put(m_impl->cf(kTimeline), timeline_key(article.fetched, article.id), "");
-  for (const auto& u : urls) batch.Put(m_impl->cf(kUrls), u, article.id);
-  PutOutcome outcome{true, article.id, 0};
+  if (!outcome.id.empty()) {
+    // A copy: the original learns the new URLs; no story, no postings, no alerts.
+    article.duplicate_of = outcome.id;
+    auto original = get_article(outcome.id);
+    if (!original) return original.error();
+    bool changed = false;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (known[i]) continue;
+      batch.Put(impl.cf(kUrls), keys[i].first, outcome.id);
+      changed = true;
+      if (!original->has_value()) continue;
+      Article& o = **original;
+      const std::string& display = keys[i].second;
+      if (display != o.url && display != o.canonical_url &&
+          std::find(o.duplicate_urls.begin(), o.duplicate_urls.end(), display) ==
+              o.duplicate_urls.end()) {
+        o.duplicate_urls.push_back(display);
+      }
+    }
+    if (!changed) return outcome;
+    if (original->has_value()) {
+      batch.Put(impl.cf(kArticles), outcome.id, encode_article(**original));
+    }
+    const auto s = impl.db->Write(impl.write_options, &batch);
+    if (!s.ok()) return from_rocks(s, "recording duplicate of " + outcome.id);
+    return outcome;
+  }
+
+  article.id = article_id_for(keys.front().second);
+  article.duplicate_of.clear();
+  batch.Put(impl.cf(kArticles), article.id, encode_article(article));
+  batch.Put(impl.cf(kTimeline), timeline_key(article.fetched, article.id), "");
+  for (const auto& [key, display] : keys) batch.Put(impl.cf(kUrls), key, article.id);
+  const std::uint64_t docs_before = impl.search_docs, length_before = impl.search_length;
+  impl.add_index_entries(article, fp, exact, terms, batch);
+  outcome = PutOutcome{true, article.id, DuplicateKind::none, 0, 0};
   for (auto& alert : alerts) {
     alert.article_id = article.id;
     const std::string key = alert.key();
-    auto pending = m_impl->get(kOutbox, key);
+    auto pending = impl.get(kOutbox, key);
     if (!pending) return pending.error();
-    auto done = m_impl->get(kAlerts, key);
+    auto done = impl.get(kAlerts, key);
     if (!done) return done.error();
     if (pending->has_value() || done->has_value()) continue;  // exactly once per story
-    batch.Put(m_impl->cf(kOutbox), key, encode_outbox(alert));
+    batch.Put(impl.cf(kOutbox), key, encode_outbox(alert));
     ++outcome.alerts_queued;
   }
-  const auto s = m_impl->db->Write(m_impl->write_options, &batch);
-  if (!s.ok()) return from_rocks(s, "storing article " + article.id);
+  const auto s = impl.db->Write(impl.write_options, &batch);
+  if (!s.ok()) {
+    impl.search_docs = docs_before;
+    impl.search_length = length_before;
+    return from_rocks(s, "storing article " + article.id);
+  }
+  if (impl.near_index && fp.words >= kMinNearWords) {
+    impl.near_index->insert(id_number(article.id), fp.minhash);
+  }
+  impl.buffer_postings(be64(id_number(article.id)), terms);
+  // The article is stored either way; a failed flush keeps the buffer and is retried.
+  if (impl.flush_due()) (void)impl.flush_postings();
   return outcome;
+}
+
+Result<std::vector<SearchHit>> Store::search(const SearchQuery& query) const {
+  if (m_impl->secondary_dir.empty()) {
+    std::lock_guard lock(m_impl->put_mutex);
+    if (auto st = m_impl->flush_postings(); !st.ok()) return st.error();
+  }
+  const Impl& impl = *m_impl;
+  auto parsed = parse_query(query.text, impl.analyzer);
+  if (!parsed) return parsed.error();
+  std::uint64_t docs = 0, total_length = 0;
+  if (auto st = impl.load_search_stats(docs, total_length); !st.ok()) return st.error();
+  const double avg_length =
+      docs == 0 ? 1.0 : static_cast<double>(total_length) / static_cast<double>(docs);
+
+  // Every term is required: score the first term's documents, then keep those the others share.
+  std::unordered_map<std::uint64_t, double> scores;
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(ro, impl.cf(kPostings)));
+  for (size_t t = 0; t < parsed->terms.size(); ++t) {
+    const QueryTerm& term = parsed->terms[t];
+    // A document may hold several of the term's keys (stems of several languages, prefix
+    // expansions): it counts once, with its best posting.
+    std::unordered_map<std::uint64_t, Posting> postings;
+    for (const auto& k : term.keys) {
+      const std::string seek = term.prefix ? k : k + '\0';
+      for (it->Seek(seek); it->Valid() && it->key().starts_with(seek); it->Next()) {
+        const auto key = it->key();
+        if (key.size() < 9 || key[key.size() - 9] != '\0') continue;
+        std::string_view entries(it->value().data(), it->value().size());
+        std::uint64_t doc = 0;
+        Posting p;
+        while (!entries.empty()) {
+          if (!next_block_entry(entries, doc, p)) {
+            return make_error(ErrorCode::corruption, "postings: bad block");
+          }
+          if (t > 0 && !scores.count(doc)) continue;
+          auto [pos, inserted] = postings.try_emplace(doc, p);
+          const auto weight = [](const Posting& x) {
+            return x.body_tf + k_title_boost * x.title_tf;
+          };
+          if (!inserted && weight(p) > weight(pos->second)) pos->second = p;
+        }
+      }
+      if (!it->status().ok()) return from_rocks(it->status(), "reading postings");
+    }
+    // df counts only the documents seen; for t > 0 that is within the candidates, a lower bound
+    // that slightly raises the idf of later terms. Counting them all would cost a second scan.
+    const std::uint64_t df = postings.size();
+    std::unordered_map<std::uint64_t, double> next;
+    next.reserve(postings.size());
+    for (const auto& [doc, p] : postings) {
+      const double base = t == 0 ? 0.0 : scores[doc];
+      next.emplace(doc, base + bm25(p, df, docs, avg_length));
+    }
+    scores = std::move(next);
+    if (scores.empty()) break;
+  }
+
+  std::vector<std::pair<double, std::uint64_t>> ranked;
+  ranked.reserve(scores.size());
+  for (const auto& [doc, score] : scores) ranked.emplace_back(score, doc);
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+
+  std::vector<SearchHit> hits;
+  for (const auto& [score, doc] : ranked) {
+    if (hits.size() >= query.limit) break;
+    auto meta_raw = impl.get(kDocs, be64(doc));
+    if (!meta_raw) return meta_raw.error();
+    if (!meta_raw->has_value()) continue;
+    auto meta = decode_doc_meta(**meta_raw);
+    if (!meta) return make_error(ErrorCode::corruption, "docs: bad record");
+    if (!passes_filters(*meta, query)) continue;
+    auto article = get_article(hex64(doc));
+    if (!article) return article.error();
+    if (!article->has_value()) continue;
+    if (!phrases_match(impl.analyzer, **article, *parsed)) continue;
+    hits.push_back(make_hit(impl.analyzer, **article, *parsed, score));
+  }
+  return hits;
+}
+
+Status Store::scan_articles(const std::function<bool(const Article&)>& fn) const {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(m_impl->db->NewIterator(ro, m_impl->cf(kArticles)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto a = decode_article(std::string_view(it->value().data(), it->value().size()));
+    if (!a) return a.error();
+    if (!fn(*a)) return Status();
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "scanning articles");
+  return Status();
 }
 
 Result<std::optional<Article>> Store::get_article(std::string_view id) const {
@@ -301,6 +758,92 @@ Result<std::vector<OutboxRecord>> Store::alert_log(std::size_t limit) const {
   return out;
 }
 
+Result<std::uint64_t> Store::purge(TimePoint before) {
+  Impl& impl = *m_impl;
+  if (!impl.secondary_dir.empty()) {
+    return make_error(ErrorCode::invalid_argument, "purge on a read-only store");
+  }
+  std::lock_guard lock(impl.put_mutex);
+  // Buffered postings of purged articles would otherwise be written after their doc meta is gone.
+  if (auto st = impl.flush_postings(); !st.ok()) return st.error();
+  std::uint64_t purged = 0;
+  const std::string end = timeline_key(before, "");
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl.db->NewIterator(rocksdb::ReadOptions(), impl.cf(kTimeline)));
+  rocksdb::WriteBatch batch;
+  std::vector<std::pair<std::uint64_t, MinHash>> erased;
+  const auto write = [&]() -> Status {
+    batch.Put(impl.cf(kDefault), kSearchStatsKey, impl.search_stats_value());
+    const auto s = impl.db->Write(impl.write_options, &batch);
+    if (!s.ok()) return from_rocks(s, "purging articles");
+    batch.Clear();
+    for (const auto& [id, sig] : erased) {
+      if (impl.near_index) impl.near_index->erase(id, sig);
+    }
+    erased.clear();
+    return Status();
+  };
+  for (it->SeekToFirst(); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+    const auto key = it->key();
+    batch.Delete(impl.cf(kTimeline), key);
+    if (key.size() < 8) continue;
+    const std::string id(key.data() + 8, key.size() - 8);
+    auto raw = impl.get(kArticles, id);
+    if (!raw) return raw.error();
+    if (!raw->has_value()) continue;
+    auto a = decode_article(**raw);
+    if (!a) return a.error();
+    const std::string id8 = be64(id_number(id));
+    batch.Delete(impl.cf(kArticles), id);
+    for (const auto& [k, display] : impl.url_keys(*a)) batch.Delete(impl.cf(kUrls), k);
+    for (const auto& u : a->duplicate_urls)
+      batch.Delete(impl.cf(kUrls), dedup_key(u, impl.options.canon));
+    const TextFingerprints fp = fingerprint_text(a->text);
+    if (const auto exact = Impl::exact_hash(*a, fp); exact != 0) {
+      batch.Delete(impl.cf(kFingerprints), std::string(1, kExactPrefix) + be64(exact));
+    }
+    const std::string mkey = std::string(1, kMinHashPrefix) + id8;
+    auto sig_raw = impl.get(kFingerprints, mkey);
+    if (!sig_raw) return sig_raw.error();
+    if (sig_raw->has_value()) {
+      if (auto sig = MinHash::from_bytes(**sig_raw)) erased.emplace_back(id_number(id), *sig);
+      batch.Delete(impl.cf(kFingerprints), mkey);
+    }
+    // Postings blocks keep the article's entries; search skips articles without doc meta.
+    batch.Delete(impl.cf(kDocs), id8);
+    const std::uint32_t length = index_terms(impl.analyzer, *a).length;
+    impl.search_docs -= std::min<std::uint64_t>(impl.search_docs, 1);
+    impl.search_length -= std::min<std::uint64_t>(impl.search_length, length);
+    ++purged;
+    if (batch.Count() > 10000) {
+      if (auto st = write(); !st.ok()) return st.error();
+    }
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "purging articles");
+  if (auto st = write(); !st.ok()) return st.error();
+  return purged;
+}
+
+Status Store::backup(const std::string& dir) const {
+  if (m_impl->secondary_dir.empty()) {
+    std::lock_guard lock(m_impl->put_mutex);
+    if (auto st = m_impl->flush_postings(); !st.ok()) return st;
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  auto s = rocksdb::Checkpoint::Create(m_impl->db.get(), &raw);
+  if (!s.ok()) return from_rocks(s, "backup");
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  s = checkpoint->CreateCheckpoint(dir);
+  if (!s.ok()) return from_rocks(s, "backup to " + dir);
+  return Status();
+}
+
+Status Store::flush_index() {
+  if (!m_impl->secondary_dir.empty()) return Status();
+  std::lock_guard lock(m_impl->put_mutex);
+  return m_impl->flush_postings();
+}
+
 Status Store::catch_up() {
   if (m_impl->secondary_dir.empty()) return Status();
   const auto s = m_impl->db->TryCatchUpWithPrimary();
@@ -334,6 +877,13 @@ Result<StoreStats> Store::stats() const {
   if (it->Valid()) st.oldest = time_of(it->key());
   it->SeekToLast();
   if (it->Valid()) st.newest = time_of(it->key());
+  {
+    std::lock_guard lock(m_impl->put_mutex);
+    if (m_impl->near_index) {
+      st.near_index_entries = m_impl->near_index->size();
+      st.near_index_bytes = m_impl->near_index->memory_bytes();
+    }
+  }
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(m_impl->options.path, ec)) {
     if (entry.is_regular_file(ec)) st.disk_bytes += entry.file_size(ec);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,8 @@
 #include "core/article.h"
 #include "core/result.h"
 #include "storage/records.h"
+#include "storage/search.h"
+#include "storage/url_canon.h"
 
 namespace newswatch::storage {
 
@@ -27,12 +30,34 @@ struct StoreOptions {
   // fsync the WAL on every article write. Default off: acknowledged writes survive a process
   // crash (kill -9) either way; on makes them survive power loss too at a large ingest cost.
   bool sync = false;
+  // Estimated shingle Jaccard at or above which a text is a near copy of a stored one
+  // (docs/dedup.md). Default 0.35; 0 or less turns near-duplicate detection off.
+  double near_duplicate_threshold = 0.35;
+  // Sizes the in-memory near-duplicate index (about 90 bytes per stored article at this size;
+  // more articles still work, with longer chains). Default one million.
+  std::size_t expected_articles = 1000000;
+  // Tracking parameters, host prefixes and AMP/print variants for URL dedup keys. Changing them
+  // leaves existing keys as they are; new URLs are keyed with the new rules.
+  CanonOptions canon;
 };
 
+// Why put_article did not store an article as a new story.
+enum class DuplicateKind {
+  none,   // stored as a new story
+  url,    // one of its URLs (fetched or canonical, by dedup key) is known
+  exact,  // same normalised text as a stored story
+  near,   // a near copy (MinHash similarity >= the threshold) of a stored story
+};
+
+// "none", "url", "exact", "near".
+const char* duplicate_kind_name(DuplicateKind kind);
+
 struct PutOutcome {
-  bool stored = false;            // false: an existing story already had this URL
-  std::string id;                 // the new article's id, or the existing story's
-  std::size_t alerts_queued = 0;  // outbox records written (already-known ones are skipped)
+  bool stored = false;  // false: a duplicate of an existing story (see duplicate)
+  std::string id;       // the new article's id, or the existing story's
+  DuplicateKind duplicate = DuplicateKind::none;
+  double similarity = 0;          // near: the estimated Jaccard similarity
+  std::size_t alerts_queued = 0;  // outbox records written (never for duplicates)
 };
 
 struct StoreStats {
@@ -41,6 +66,8 @@ struct StoreStats {
   std::uint64_t pending_alerts = 0;
   std::uint64_t sources = 0;
   std::uint64_t disk_bytes = 0;
+  std::uint64_t near_index_entries = 0;  // primary only
+  std::uint64_t near_index_bytes = 0;
   std::optional<TimePoint> oldest;
   std::optional<TimePoint> newest;
 };
@@ -59,15 +86,33 @@ class Store {
   // The id an article with this canonical URL gets: stable across runs.
   static std::string article_id_for(std::string_view canonical_url);
 
-  // Returns the id of the story stored under `url` (any URL it was seen at), or nullopt.
+  // Returns the id of the story stored under `url` or any variant with the same dedup key
+  // (storage::dedup_key: tracking parameters, http/https, www/m/amp hosts...), or nullopt.
   Result<std::optional<std::string>> find_url(std::string_view url) const;
 
-  // Stores `article` (its id is set from canonical_url, else url) with `alerts` (outbox records
-  // for it; article_id is filled in) in one batch. When any of its URLs is already known, nothing
-  // is written and the outcome names the existing story.
+  // Stores `article` with `alerts` (outbox records for it; article_id is filled in) in one batch,
+  // together with its URL keys, fingerprints and search postings; its id is set from the
+  // canonical form of canonical_url, else url. A duplicate (by URL, exact text, or near text, in
+  // that order) is not stored: the original gains the new URLs in duplicate_urls, no alert is
+  // queued, `article.duplicate_of` is set and the outcome names the original and the kind.
+  // Primary only.
   Result<PutOutcome> put_article(Article& article, std::vector<OutboxRecord> alerts);
 
+  // Writes the search postings buffered since the last flush (put_article buffers them and
+  // writes them once 2000 articles or 2 seconds have gathered, at the next put). Secondaries see
+  // an article in search results only after this; the daemon calls it every second or two.
+  // Articles stored but not yet indexed are indexed again at open after a crash.
+  Status flush_index();
+
+  // Ranked full-text search (storage/search.h); works on primary and secondary instances. On
+  // the primary it flushes the postings buffer first.
+  Result<std::vector<SearchHit>> search(const SearchQuery& query) const;
+
   Result<std::optional<Article>> get_article(std::string_view id) const;
+
+  // Calls `fn` for every stored article in id order until it returns false. Does not fill the
+  // block cache (export, full scans).
+  Status scan_articles(const std::function<bool(const Article&)>& fn) const;
 
   // Newest first (by fetch time), skipping `offset`.
   Result<std::vector<Article>> list_articles(std::size_t limit, std::size_t offset = 0) const;
@@ -82,6 +127,16 @@ class Store {
   Status update_alert(const OutboxRecord& record);
   // Delivered and dead-lettered alerts, any order.
   Result<std::vector<OutboxRecord>> alert_log(std::size_t limit) const;
+
+  // Retention: deletes every story fetched before `before` with its URL keys, fingerprints and
+  // doc meta (search stops returning it at once; its postings entries stay in their blocks until
+  // a future compaction). Alerts and the delivery log are kept. Returns the number purged.
+  // Primary only.
+  Result<std::uint64_t> purge(TimePoint before);
+
+  // Writes a consistent copy of the database to `dir` (must not exist) as a RocksDB checkpoint:
+  // hard links to the table files plus a copy of the rest. Open the copy like any database.
+  Status backup(const std::string& dir) const;
 
   // Secondary instances only: read what the primary wrote since. No-op for the primary.
   Status catch_up();

@@ -1,0 +1,338 @@
+#include "storage/search.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace newswatch::storage {
+namespace {
+
+void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+bool get_varint(std::string_view& in, std::uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    const auto b = static_cast<unsigned char>(in.front());
+    in.remove_prefix(1);
+    v |= static_cast<std::uint64_t>(b & 0x7F) << shift;
+    if (!(b & 0x80)) return true;
+  }
+  return false;
+}
+
+void put_str(std::string& out, std::string_view s) {
+  put_varint(out, s.size());
+  out.append(s);
+}
+
+bool get_str(std::string_view& in, std::string& s) {
+  std::uint64_t n = 0;
+  if (!get_varint(in, n) || n > in.size()) return false;
+  s.assign(in.substr(0, n));
+  in.remove_prefix(n);
+  return true;
+}
+
+constexpr std::uint8_t k_doc_meta_version = 1;
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+
+// Which query terms each token of `analyzed` matches (bit i = term i; queries beyond 64 terms
+// only highlight their first 64).
+std::vector<std::uint64_t> token_matches(const AnalyzedText& analyzed, const ParsedQuery& query) {
+  std::vector<std::uint64_t> out(analyzed.tokens.size(), 0);
+  std::unordered_map<std::string, std::uint64_t> by_norm;
+  for (size_t i = 0; i < analyzed.tokens.size(); ++i) {
+    const Token& t = analyzed.tokens[i];
+    auto [it, inserted] = by_norm.try_emplace(t.norm, 0);
+    if (inserted) {
+      const auto keys = analyzed.keys.find(t.norm);
+      static const std::vector<std::string> none;
+      const auto& k = keys == analyzed.keys.end() ? none : keys->second;
+      for (size_t q = 0; q < query.terms.size() && q < 64; ++q) {
+        if (term_matches(query.terms[q], t.norm, k)) it->second |= std::uint64_t{1} << q;
+      }
+    }
+    out[i] = it->second;
+  }
+  return out;
+}
+
+bool phrase_in(const std::vector<std::uint64_t>& matches, const std::vector<std::size_t>& phrase) {
+  if (phrase.empty() || matches.size() < phrase.size()) return false;
+  for (size_t start = 0; start + phrase.size() <= matches.size(); ++start) {
+    bool all = true;
+    for (size_t j = 0; j < phrase.size() && all; ++j) {
+      all = phrase[j] < 64 && (matches[start + j] >> phrase[j] & 1) != 0;
+    }
+    if (all) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<ParsedQuery> parse_query(std::string_view text, const Analyzer& analyzer) {
+  ParsedQuery q;
+  auto add_words = [&](std::string_view part, bool phrase) {
+    std::vector<std::size_t> indices;
+    const auto tokens = tokenize(part);
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      QueryTerm term;
+      term.norm = tokens[i].norm;
+      // A '*' right after the word makes it a prefix.
+      const size_t end = tokens[i].end;
+      term.prefix = end < part.size() && part[end] == '*';
+      term.keys = analyzer.query_keys(term.norm);
+      if (term.prefix) {
+        term.keys.push_back(term.norm);
+        std::sort(term.keys.begin(), term.keys.end());
+        term.keys.erase(std::unique(term.keys.begin(), term.keys.end()), term.keys.end());
+      }
+      if (term.keys.empty()) term.keys.push_back(term.norm);
+      indices.push_back(q.terms.size());
+      q.terms.push_back(std::move(term));
+    }
+    if (phrase && indices.size() >= 2) q.phrases.push_back(std::move(indices));
+  };
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t quote = text.find('"', pos);
+    if (quote == std::string_view::npos) {
+      add_words(text.substr(pos), false);
+      break;
+    }
+    add_words(text.substr(pos, quote - pos), false);
+    const size_t close = text.find('"', quote + 1);
+    const size_t stop = close == std::string_view::npos ? text.size() : close;
+    add_words(text.substr(quote + 1, stop - quote - 1), true);
+    pos = stop == text.size() ? stop : stop + 1;
+  }
+  if (q.terms.empty()) return make_error(ErrorCode::invalid_argument, "the query has no words");
+  return q;
+}
+
+bool term_matches(const QueryTerm& term, std::string_view norm,
+                  const std::vector<std::string>& keys) {
+  if (term.prefix) {
+    if (starts_with(norm, term.norm)) return true;
+    for (const auto& p : term.keys) {
+      for (const auto& k : keys) {
+        if (starts_with(k, p)) return true;
+      }
+    }
+    return false;
+  }
+  if (norm == term.norm) return true;
+  for (const auto& k : keys) {
+    if (std::find(term.keys.begin(), term.keys.end(), k) != term.keys.end()) return true;
+  }
+  return false;
+}
+
+DocTerms index_terms(const Analyzer& analyzer, const Article& article) {
+  DocTerms out;
+  const auto add = [&](std::string_view text, bool title) {
+    const AnalyzedText analyzed = analyzer.analyze(text, article.language);
+    out.length += static_cast<std::uint32_t>(analyzed.tokens.size());
+    for (const Token& t : analyzed.tokens) {
+      const auto keys = analyzed.keys.find(t.norm);
+      if (keys == analyzed.keys.end()) continue;
+      for (const auto& k : keys->second) {
+        auto& tf = out.tf[k];
+        (title ? tf.first : tf.second) += 1;
+      }
+    }
+  };
+  add(article.title, true);
+  add(article.text, false);
+  return out;
+}
+
+std::string encode_posting(const Posting& p) {
+  std::string out;
+  put_varint(out, p.title_tf);
+  put_varint(out, p.body_tf);
+  put_varint(out, p.length);
+  return out;
+}
+
+std::optional<Posting> decode_posting(std::string_view bytes) {
+  std::uint64_t t = 0, b = 0, l = 0;
+  if (!get_varint(bytes, t) || !get_varint(bytes, b) || !get_varint(bytes, l)) return std::nullopt;
+  return Posting{static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(b),
+                 static_cast<std::uint32_t>(l)};
+}
+
+void append_block_entry(std::string& block, std::uint64_t doc, const Posting& p) {
+  for (int shift = 56; shift >= 0; shift -= 8) block.push_back(static_cast<char>(doc >> shift));
+  put_varint(block, p.title_tf);
+  put_varint(block, p.body_tf);
+  put_varint(block, p.length);
+}
+
+bool next_block_entry(std::string_view& block, std::uint64_t& doc, Posting& p) {
+  if (block.size() < 8) return false;
+  doc = 0;
+  for (size_t i = 0; i < 8; ++i) doc = (doc << 8) | static_cast<unsigned char>(block[i]);
+  block.remove_prefix(8);
+  std::uint64_t t = 0, b = 0, l = 0;
+  if (!get_varint(block, t) || !get_varint(block, b) || !get_varint(block, l)) return false;
+  p = Posting{static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(b),
+              static_cast<std::uint32_t>(l)};
+  return true;
+}
+
+double bm25(const Posting& p, std::uint64_t df, std::uint64_t docs, double avg_length) {
+  constexpr double k1 = 1.2, b = 0.75;
+  const double n = static_cast<double>(std::max(docs, df));
+  const double idf =
+      std::log(1.0 + (n - static_cast<double>(df) + 0.5) / (static_cast<double>(df) + 0.5));
+  const double tf = static_cast<double>(p.body_tf) + k_title_boost * p.title_tf;
+  const double norm = k1 * (1 - b + b * p.length / std::max(avg_length, 1.0));
+  return idf * tf * (k1 + 1) / (tf + norm);
+}
+
+std::string encode_doc_meta(const DocMeta& m) {
+  std::string out(1, static_cast<char>(k_doc_meta_version));
+  out.push_back(m.published ? 1 : 0);
+  const auto zig = [](std::int64_t v) {
+    return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+  };
+  if (m.published) put_varint(out, zig(m.published->time_since_epoch().count()));
+  put_varint(out, zig(m.fetched.time_since_epoch().count()));
+  put_str(out, m.source);
+  put_str(out, m.language);
+  put_varint(out, m.topics.size());
+  for (const auto& t : m.topics) put_str(out, t);
+  return out;
+}
+
+std::optional<DocMeta> decode_doc_meta(std::string_view in) {
+  if (in.size() < 2 || static_cast<std::uint8_t>(in[0]) != k_doc_meta_version) return std::nullopt;
+  const bool has_published = in[1] != 0;
+  in.remove_prefix(2);
+  const auto unzig = [](std::uint64_t u) {
+    return TimePoint(std::chrono::seconds(static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1))));
+  };
+  DocMeta m;
+  std::uint64_t v = 0;
+  if (has_published) {
+    if (!get_varint(in, v)) return std::nullopt;
+    m.published = unzig(v);
+  }
+  if (!get_varint(in, v)) return std::nullopt;
+  m.fetched = unzig(v);
+  if (!get_str(in, m.source) || !get_str(in, m.language)) return std::nullopt;
+  std::uint64_t topics = 0;
+  if (!get_varint(in, topics) || topics > in.size()) return std::nullopt;
+  for (std::uint64_t i = 0; i < topics; ++i) {
+    std::string t;
+    if (!get_str(in, t)) return std::nullopt;
+    m.topics.push_back(std::move(t));
+  }
+  return m;
+}
+
+DocMeta doc_meta_of(const Article& a) {
+  return DocMeta{a.published, a.fetched, a.source, a.language, a.topics};
+}
+
+bool passes_filters(const DocMeta& m, const SearchQuery& q) {
+  if (!q.source.empty() && m.source != q.source) return false;
+  if (!q.language.empty()) {
+    const std::string_view lang = std::string_view(m.language).substr(0, m.language.find('-'));
+    if (normalize(lang) != normalize(q.language)) return false;
+  }
+  if (!q.topic.empty() && std::find(m.topics.begin(), m.topics.end(), q.topic) == m.topics.end()) {
+    return false;
+  }
+  if (q.since && m.when() < *q.since) return false;
+  if (q.until && m.when() >= *q.until) return false;
+  return true;
+}
+
+bool phrases_match(const Analyzer& analyzer, const Article& article, const ParsedQuery& query) {
+  if (query.phrases.empty()) return true;
+  const auto title = token_matches(analyzer.analyze(article.title, article.language), query);
+  const auto body = token_matches(analyzer.analyze(article.text, article.language), query);
+  for (const auto& phrase : query.phrases) {
+    if (!phrase_in(title, phrase) && !phrase_in(body, phrase)) return false;
+  }
+  return true;
+}
+
+SearchHit make_hit(const Analyzer& analyzer, const Article& a, const ParsedQuery& query,
+                   double score, std::size_t words) {
+  SearchHit hit;
+  hit.id = a.id;
+  hit.score = score;
+  hit.title = a.title;
+  hit.url = a.url;
+  hit.source = a.source;
+  hit.language = a.language;
+  hit.published = a.published;
+  hit.fetched = a.fetched;
+
+  const AnalyzedText title = analyzer.analyze(a.title, a.language);
+  const auto title_matches = token_matches(title, query);
+  for (size_t i = 0; i < title.tokens.size(); ++i) {
+    if (title_matches[i])
+      hit.title_highlights.emplace_back(title.tokens[i].begin, title.tokens[i].end);
+  }
+
+  const AnalyzedText body = analyzer.analyze(a.text, a.language);
+  const auto matches = token_matches(body, query);
+  const size_t n = body.tokens.size();
+  if (n == 0) return hit;
+  words = std::max<std::size_t>(words, 1);
+  // The window of `words` tokens covering the most distinct terms, then the most matches.
+  size_t best_start = 0;
+  int best_distinct = -1, best_count = -1;
+  for (size_t start = 0; start < n; ++start) {
+    if (start > 0 && matches[start] == 0) continue;  // windows start at a match (or the text)
+    std::uint64_t seen = 0;
+    int count = 0;
+    for (size_t i = start; i < std::min(n, start + words); ++i) {
+      if (matches[i]) {
+        seen |= matches[i];
+        ++count;
+      }
+    }
+    const int distinct = __builtin_popcountll(seen);
+    if (distinct > best_distinct || (distinct == best_distinct && count > best_count)) {
+      best_distinct = distinct;
+      best_count = count;
+      best_start = start;
+    }
+  }
+  // Lead in by a few words so the first match is not the snippet's first word.
+  const size_t lead = std::min<size_t>(best_start, std::min<size_t>(5, words / 4));
+  const size_t first = best_start - lead;
+  const size_t last = std::min(n, first + words) - 1;
+  const std::uint32_t from = first == 0 ? 0 : body.tokens[first].begin;
+  const std::uint32_t to =
+      last + 1 == n ? static_cast<std::uint32_t>(a.text.size()) : body.tokens[last].end;
+  std::string snippet = first == 0 ? "" : "…";
+  const std::uint32_t shift = static_cast<std::uint32_t>(snippet.size());
+  std::string_view piece = std::string_view(a.text).substr(from, to - from);
+  for (char c : piece) snippet.push_back(c == '\n' ? ' ' : c);
+  for (size_t i = first; i <= last; ++i) {
+    if (matches[i]) {
+      hit.snippet_highlights.emplace_back(body.tokens[i].begin - from + shift,
+                                          body.tokens[i].end - from + shift);
+    }
+  }
+  if (last + 1 < n) snippet += "…";
+  hit.snippet = std::move(snippet);
+  return hit;
+}
+
+}  // namespace newswatch::storage

@@ -1,0 +1,357 @@
+// Duplicate detection inside Store::put_article: URL variants, exact copies, near copies, and
+// distinct stories on one topic, against a real RocksDB directory.
+#include <gtest/gtest.h>
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <set>
+
+#include "storage/store.h"
+#include "tests/support/sandbox.h"
+
+namespace newswatch::storage {
+namespace {
+
+// Three different stories on the same topic, written for these tests.
+const char* const kVisit =
+    "Russian President Vladimir Putin arrived in Pyongyang early on Wednesday for his first visit "
+    "to North Korea in twenty-four years. Kim Jong Un greeted him at the airport before dawn, and "
+    "the two leaders embraced on the tarmac as a military band played. State media said the "
+    "leaders would sign a comprehensive strategic partnership covering trade, security and "
+    "technology. Western governments fear the agreement could help Moscow obtain artillery shells "
+    "for the war in Ukraine while Pyongyang receives help with its satellite programme. The "
+    "Kremlin said the visit would last two days and include talks behind closed doors, a gala "
+    "concert and a ceremony at the Liberation Tower. Analysts in Seoul said the welcome was the "
+    "most lavish Kim has staged for any foreign guest since taking power in 2011.";
+
+const char* const kSanctions =
+    "South Korea summoned the Russian ambassador on Thursday after Moscow and Pyongyang signed a "
+    "mutual defence pact during a visit by Vladimir Putin to North Korea. The foreign ministry in "
+    "Seoul called the treaty a threat to regional stability and said it would review whether to "
+    "send weapons to Ukraine, a step it has so far refused. Officials in Washington said they "
+    "were studying the text and warned that any transfer of arms would breach United Nations "
+    "resolutions. Japan joined the criticism and said it was coordinating new sanctions with its "
+    "allies. Chinese diplomats declined to comment on the agreement but repeated that Beijing "
+    "wants calm on the peninsula. Markets in Seoul fell slightly after the announcement.";
+
+const char* const kAnalysis =
+    "What does Kim Jong Un gain from hosting Vladimir Putin? For North Korea the summit ends "
+    "years of isolation in which even Beijing kept its distance. Experts say Pyongyang wants "
+    "food, oil and above all advanced military technology for submarines and reconnaissance "
+    "satellites. Russia needs ammunition, and North Korean factories have shipped millions of "
+    "shells since last autumn according to intelligence estimates. The partnership also lets "
+    "both governments show their citizens that sanctions have failed to isolate them. Yet the "
+    "relationship remains lopsided, and history suggests Moscow will drop its new friend once "
+    "the fighting in Ukraine ends, a former diplomat who served in Pyongyang told reporters.";
+
+class StoreDedupTest : public testing::SandboxTest {
+ protected:
+  std::unique_ptr<Store> open_store() {
+    StoreOptions options;
+    options.path = (sandbox() / "db").string();
+    options.expected_articles = 4096;
+    auto store = Store::open(options);
+    EXPECT_TRUE(store.has_value()) << store.error().to_string();
+    return store ? std::move(*store) : nullptr;
+  }
+
+  static Article article(const std::string& url, const std::string& text,
+                         const std::string& source = "wire") {
+    Article a;
+    a.url = url;
+    a.canonical_url = url;
+    a.source = source;
+    a.title = "Putin in Pyongyang";
+    a.text = text;
+    a.fetched = TimePoint(std::chrono::seconds(1'780'000'000));
+    return a;
+  }
+
+  static OutboxRecord alert() {
+    OutboxRecord r;
+    r.topic = "korea";
+    r.channel = "hook";
+    return r;
+  }
+
+  // Stores `a` and expects a new story.
+  static std::string store_new(Store& store, Article a) {
+    auto outcome = store.put_article(a, {alert()});
+    EXPECT_TRUE(outcome.has_value()) << outcome.error().to_string();
+    if (!outcome) return {};
+    EXPECT_TRUE(outcome->stored) << a.url << " was a " << duplicate_kind_name(outcome->duplicate)
+                                 << " duplicate of " << outcome->id;
+    EXPECT_EQ(outcome->duplicate, DuplicateKind::none);
+    return outcome->id;
+  }
+
+  // Stores `a`, expects a duplicate of `original` of `kind`, and checks that no alert was queued.
+  static void expect_duplicate(Store& store, Article a, const std::string& original,
+                               DuplicateKind kind) {
+    const size_t pending_before = store.pending_alerts(100)->size();
+    auto outcome = store.put_article(a, {alert()});
+    ASSERT_TRUE(outcome.has_value()) << outcome.error().to_string();
+    EXPECT_FALSE(outcome->stored) << a.url;
+    EXPECT_EQ(outcome->id, original) << a.url;
+    EXPECT_EQ(outcome->duplicate, kind)
+        << a.url << " was " << duplicate_kind_name(outcome->duplicate);
+    EXPECT_EQ(outcome->alerts_queued, 0u);
+    EXPECT_EQ(a.duplicate_of, original);
+    EXPECT_EQ(store.pending_alerts(100)->size(), pending_before);
+  }
+};
+
+TEST_F(StoreDedupTest, UrlVariantsAreOneStory) {
+  auto store = open_store();
+  const std::string id =
+      store_new(*store, article("https://www.example.com/world/putin-pyongyang", kVisit));
+  for (const char* url : {
+           "https://www.example.com/world/putin-pyongyang?utm_source=twitter&utm_medium=social",
+           "http://www.example.com/world/putin-pyongyang",
+           "https://example.com/world/putin-pyongyang/",
+           "https://m.example.com/world/putin-pyongyang",
+           "https://amp.example.com/world/putin-pyongyang",
+           "https://www.example.com/world/putin-pyongyang/amp/",
+           "https://www.example.com/world/putin-pyongyang?fbclid=abc#comments",
+       }) {
+    // Different text, so only the URL can make it a duplicate.
+    Article copy = article(url, kSanctions);
+    copy.canonical_url.clear();
+    expect_duplicate(*store, copy, id, DuplicateKind::url);
+  }
+  EXPECT_EQ(store->stats()->articles, 1u);
+  EXPECT_EQ(*store->find_url("HTTP://EXAMPLE.COM/world/putin-pyongyang?gclid=1"), id);
+}
+
+TEST_F(StoreDedupTest, ConfiguredTrackingParametersAreDropped) {
+  StoreOptions options;
+  options.path = (sandbox() / "db").string();
+  options.expected_articles = 4096;
+  options.canon.tracking_params.push_back("src");
+  auto store = Store::open(options);
+  ASSERT_TRUE(store.has_value()) << store.error().to_string();
+  const std::string id = store_new(**store, article("https://example.com/a?src=rss", kVisit));
+  expect_duplicate(**store, article("https://example.com/a?src=home", kSanctions), id,
+                   DuplicateKind::url);
+  store_new(**store, article("https://example.com/a?page=2", kAnalysis));
+}
+
+TEST_F(StoreDedupTest, PageCanonicalUrlJoinsTheStoryAndRecordsTheNewUrl) {
+  auto store = open_store();
+  const std::string id =
+      store_new(*store, article("https://news.example.org/2026/06/19/putin-visit", kVisit));
+  Article mirror = article("https://partner.example.net/story/8812", kSanctions, "partner");
+  mirror.canonical_url = "https://news.example.org/2026/06/19/putin-visit";
+  expect_duplicate(*store, mirror, id, DuplicateKind::url);
+  auto original = store->get_article(id);
+  ASSERT_TRUE(original.has_value() && original->has_value());
+  EXPECT_EQ((*original)->duplicate_urls,
+            std::vector<std::string>{"https://partner.example.net/story/8812"});
+  // Now the mirror's own URL is known too.
+  EXPECT_EQ(*store->find_url("https://partner.example.net/story/8812"), id);
+}
+
+TEST_F(StoreDedupTest, CanonicalPointingAtTheHomePageIsIgnored) {
+  auto store = open_store();
+  Article a = article("https://blog.example.org/posts/visit", kVisit);
+  a.canonical_url = "https://blog.example.org/";
+  store_new(*store, a);
+  Article b = article("https://blog.example.org/posts/sanctions", kSanctions);
+  b.canonical_url = "https://blog.example.org/";
+  store_new(*store, b);
+}
+
+TEST_F(StoreDedupTest, ExactCopyWithOtherFormattingIsADuplicate) {
+  auto store = open_store();
+  const std::string id = store_new(*store, article("https://a.example/visit", kVisit));
+  std::string reformatted = kVisit;
+  for (auto& c : reformatted) {
+    if (c == ' ') c = '\n';
+  }
+  reformatted = "  " + reformatted + "  ";
+  expect_duplicate(*store, article("https://b.example/news/1", reformatted, "b"), id,
+                   DuplicateKind::exact);
+  auto original = store->get_article(id);
+  ASSERT_TRUE(original.has_value() && original->has_value());
+  EXPECT_EQ((*original)->duplicate_urls, std::vector<std::string>{"https://b.example/news/1"});
+}
+
+TEST_F(StoreDedupTest, SyndicatedCopyWithBoilerplateAndSmallEditIsANearDuplicate) {
+  auto store = open_store();
+  const std::string id = store_new(*store, article("https://wire.example/putin", kVisit));
+  std::string edited = kVisit;
+  edited.replace(edited.find("twenty-four"), 11, "24");
+  edited.replace(edited.find("most lavish"), 11, "grandest");
+  const std::string copy =
+      "PYONGYANG (Agency) — Listen to this article. " + edited +
+      "\n\nCopyright 2026 The Agency. All rights reserved. This material may not be published, "
+      "broadcast, rewritten or redistributed. Sign up for our morning newsletter.";
+  expect_duplicate(*store, article("https://paper.example/world/123", copy, "paper"), id,
+                   DuplicateKind::near);
+  // Truncated to its first two thirds, with another outlet's teaser.
+  const std::string shorter = std::string(kVisit).substr(0, std::string(kVisit).size() * 2 / 3) +
+                              " Read more: the best restaurants in town this summer.";
+  expect_duplicate(*store, article("https://other.example/a/9", shorter, "other"), id,
+                   DuplicateKind::near);
+  EXPECT_EQ(store->stats()->articles, 1u);
+}
+
+TEST_F(StoreDedupTest, DistinctArticlesOnTheSameTopicStayDistinct) {
+  auto store = open_store();
+  const std::string boiler =
+      " Listen to this article. Sign up for our morning newsletter. Copyright 2026 Example News.";
+  std::set<std::string> ids;
+  ids.insert(store_new(*store, article("https://example.com/1", kVisit + boiler)));
+  ids.insert(store_new(*store, article("https://example.com/2", kSanctions + boiler)));
+  ids.insert(store_new(*store, article("https://example.com/3", kAnalysis + boiler)));
+  EXPECT_EQ(ids.size(), 3u);
+  EXPECT_EQ(store->pending_alerts(100)->size(), 3u);
+}
+
+TEST_F(StoreDedupTest, ShortTextsNeedTheSameTitleToBeExactCopies) {
+  auto store = open_store();
+  Article a = article("https://tv.example/clip/1", "Video abspielen. Dauer 2 Minuten.");
+  a.title = "Bundestag beschließt Haushalt";
+  store_new(*store, a);
+  Article b = article("https://tv.example/clip/2", "Video abspielen. Dauer 2 Minuten.");
+  b.title = "Sturm über Hamburg";
+  store_new(*store, b);
+}
+
+TEST_F(StoreDedupTest, ReopenedStoreStillFindsAllKindsOfDuplicates) {
+  std::string id;
+  {
+    auto store = open_store();
+    id = store_new(*store, article("https://www.example.com/visit?utm_campaign=x", kVisit));
+  }
+  auto store = open_store();
+  expect_duplicate(*store, article("http://example.com/visit", kSanctions), id, DuplicateKind::url);
+  expect_duplicate(*store, article("https://copy.example/1", std::string(kVisit) + " "), id,
+                   DuplicateKind::exact);
+  std::string edited = kVisit;
+  edited.replace(edited.find("early on Wednesday"), 18, "on Wednesday morning");
+  expect_duplicate(*store, article("https://copy.example/2", "By Staff. " + edited), id,
+                   DuplicateKind::near);
+  store_new(*store, article("https://copy.example/3", kAnalysis));
+}
+
+TEST_F(StoreDedupTest, SecondaryCannotWrite) {
+  auto primary = open_store();
+  store_new(*primary, article("https://example.com/1", kVisit));
+  StoreOptions options;
+  options.path = (sandbox() / "db").string();
+  options.access = StoreOptions::Access::read_only;
+  auto reader = Store::open(options);
+  ASSERT_TRUE(reader.has_value()) << reader.error().to_string();
+  Article a = article("https://example.com/2", kAnalysis);
+  auto outcome = (*reader)->put_article(a, {});
+  ASSERT_FALSE(outcome.has_value());
+  EXPECT_EQ(outcome.error().code, ErrorCode::invalid_argument);
+}
+
+TEST_F(StoreDedupTest, PurgeRemovesOldStoriesFromEveryIndex) {
+  auto store = open_store();
+  Article old_story = article("https://example.com/old", kVisit);
+  old_story.fetched = TimePoint(std::chrono::seconds(1'700'000'000));
+  const std::string old_id = store_new(*store, old_story);
+  const std::string new_id = store_new(*store, article("https://example.com/new", kAnalysis));
+  auto purged = store->purge(TimePoint(std::chrono::seconds(1'750'000'000)));
+  ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
+  EXPECT_EQ(*purged, 1u);
+  EXPECT_FALSE(store->get_article(old_id)->has_value());
+  EXPECT_TRUE(store->get_article(new_id)->has_value());
+  EXPECT_FALSE(store->find_url("https://example.com/old")->has_value());
+  SearchQuery q;
+  q.text = "Liberation Tower";
+  EXPECT_TRUE(store->search(q)->empty());
+  q.text = "lopsided";
+  EXPECT_EQ(store->search(q)->size(), 1u);
+  EXPECT_EQ(store->stats()->articles, 1u);
+  // Its copies are new stories again: no URL, exact or near match is left behind.
+  store_new(*store, article("https://example.com/old", kVisit));
+}
+
+TEST_F(StoreDedupTest, BackupIsAnOpenableCopy) {
+  std::string id;
+  {
+    auto store = open_store();
+    id = store_new(*store, article("https://example.com/1", kVisit));
+    ASSERT_TRUE(store->backup((sandbox() / "backup").string()).ok());
+    EXPECT_FALSE(store->backup((sandbox() / "backup").string()).ok()) << "existing target";
+  }
+  StoreOptions options;
+  options.path = (sandbox() / "backup").string();
+  auto copy = Store::open(options);
+  ASSERT_TRUE(copy.has_value()) << copy.error().to_string();
+  EXPECT_TRUE((*copy)->get_article(id)->has_value());
+  SearchQuery q;
+  q.text = "Pyongyang";
+  EXPECT_EQ((*copy)->search(q)->size(), 1u);
+  expect_duplicate(**copy, article("https://copy.example/x", kVisit), id, DuplicateKind::exact);
+}
+
+// Turns a format-2 database into what format 1 left behind: raw URL keys, no fingerprints, no
+// search index, version "1".
+void downgrade_to_format_1(const std::string& path) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::WriteBatch batch;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == "urls" || names[i] == "fingerprints" || names[i] == "postings" ||
+        names[i] == "docs" || names[i] == "unindexed") {
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(handles[i], it->key());
+    }
+    if (names[i] == "urls") {
+      batch.Put(handles[i], "https://www.example.com/visit?utm_source=x",
+                Store::article_id_for("https://www.example.com/visit"));
+    }
+    if (names[i] == "default") {
+      batch.Put(handles[i], "newswatch.format_version", "1");
+      batch.Delete(handles[i], "newswatch.search_stats");
+    }
+  }
+  ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &batch).ok());
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+}
+
+TEST_F(StoreDedupTest, Format1DatabaseIsMigratedAtOpen) {
+  std::string id;
+  {
+    auto store = open_store();
+    id = store_new(*store, article("https://www.example.com/visit?utm_source=x", kVisit));
+  }
+  downgrade_to_format_1((sandbox() / "db").string());
+  StoreOptions read_only;
+  read_only.path = (sandbox() / "db").string();
+  read_only.access = StoreOptions::Access::read_only;
+  auto reader = Store::open(read_only);
+  ASSERT_FALSE(reader.has_value());
+  EXPECT_NE(reader.error().message.find("start the daemon once"), std::string::npos);
+
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(*store->find_url("http://example.com/visit"), id);
+  SearchQuery q;
+  q.text = "Liberation Tower";
+  auto hits = store->search(q);
+  ASSERT_TRUE(hits.has_value());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].id, id);
+  expect_duplicate(*store, article("https://copy.example/1", kVisit), id, DuplicateKind::exact);
+  std::string edited = kVisit;
+  edited.replace(edited.find("early on Wednesday"), 18, "on Wednesday morning");
+  expect_duplicate(*store, article("https://copy.example/2", edited), id, DuplicateKind::near);
+  reader = Store::open(read_only);
+  EXPECT_TRUE(reader.has_value());
+}
+
+}  // namespace
+}  // namespace newswatch::storage
