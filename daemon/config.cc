@@ -323,8 +323,22 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
   // [storage]
   config.storage.path = "newswatch-db";
   if (const toml::table* t = r.table(root, "storage")) {
-    r.check_keys(*t, "storage", {"path"});
+    r.check_keys(*t, "storage",
+                 {"path", "retention", "near_duplicate_threshold", "tracking_params",
+                  "tracking_prefixes", "sync"});
     r.read_string(*t, "storage", "path", config.storage.path);
+    r.read_duration(*t, "storage", "retention", config.storage.retention, milliseconds(0));
+    if (const toml::node* node = t->get("near_duplicate_threshold")) {
+      const auto v = node->value<double>();
+      if (!v || *v < 0 || *v > 1) {
+        r.error(node, "storage.near_duplicate_threshold", "expected a number from 0 to 1");
+      } else {
+        config.storage.near_duplicate_threshold = *v;
+      }
+    }
+    r.read_string_list(*t, "storage", "tracking_params", config.storage.tracking_params);
+    r.read_string_list(*t, "storage", "tracking_prefixes", config.storage.tracking_prefixes);
+    r.read_bool(*t, "storage", "sync", config.storage.sync);
   }
   config.storage.path = relative_to(name, config.storage.path);
 

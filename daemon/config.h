@@ -24,6 +24,17 @@ struct StorageConfig {
   // Database directory. Relative paths are resolved against the config file's directory.
   // Default "newswatch-db".
   std::string path;
+  // Stories fetched longer ago than this are deleted (hourly); 0 keeps everything. Default 0.
+  milliseconds retention{0};
+  // Shingle similarity from which a text is a near copy of a stored story; 0 turns
+  // near-duplicate detection off. Default 0.35 (measured, docs/dedup.md).
+  double near_duplicate_threshold = 0.35;
+  // Extra query parameters (exact names) and name prefixes dropped from URLs before dedup,
+  // added to the built-in list (utm_*, fbclid, gclid, mc_cid, ref, ...).
+  std::vector<std::string> tracking_params;
+  std::vector<std::string> tracking_prefixes;
+  // fsync every article write (survives power loss, costs ingest speed). Default false.
+  bool sync = false;
 };
 
 struct FetchConfig {

@@ -33,6 +33,7 @@
 #include "parsers/feed_parser.h"
 #include "parsers/page_links.h"
 #include "storage/store.h"
+#include "storage/url_canon.h"
 
 namespace newswatch::daemon {
 namespace asio = boost::asio;
@@ -134,6 +135,7 @@ struct SourceRuntime {
 struct PendingArticle {
   std::string source;
   FeedEntry entry;
+  std::string key;  // storage::dedup_key of the link: one queue slot per story URL
 };
 
 class Daemon {
@@ -147,12 +149,21 @@ class Daemon {
         m_drain_timer(m_io),
         m_watchdog_timer(m_io),
         m_pump_timer(m_io),
+        m_index_timer(m_io),
+        m_retention_timer(m_io),
         m_rng(std::random_device{}()) {}
 
   int run() {
     auto log = logger("daemon");
     storage::StoreOptions so;
     so.path = m_config.storage.path;
+    so.sync = m_config.storage.sync;
+    so.near_duplicate_threshold = m_config.storage.near_duplicate_threshold;
+    for (const auto& p : m_config.storage.tracking_params) so.canon.tracking_params.push_back(p);
+    for (const auto& p : m_config.storage.tracking_prefixes) {
+      so.canon.tracking_prefixes.push_back(p);
+    }
+    m_canon = so.canon;
     auto store = storage::Store::open(so);
     if (!store) {
       log->error("daemon.store_open_failed path={} error={}", q(so.path),
@@ -175,6 +186,8 @@ class Daemon {
     for (const auto& s : m_config.sources) add_source(s);
     schedule_delivery(0ms);
     start_watchdog();
+    schedule_index_flush();
+    schedule_retention(0ms);
     log->info("daemon.started config={} db={} sources={} topics={} channels={}", q(m_config_path),
               q(m_config.storage.path), m_config.sources.size(), m_config.topics.size(),
               m_config.channels.size());
@@ -212,6 +225,8 @@ class Daemon {
     m_delivery_timer.cancel();
     m_watchdog_timer.cancel();
     m_pump_timer.cancel();
+    m_index_timer.cancel();
+    m_retention_timer.cancel();
     m_article_queue.clear();  // not acknowledged: re-discovered from the feed after restart
     m_drain_timer.expires_after(kDrainTimeout);
     m_drain_timer.async_wait([this](const boost::system::error_code& ec) {
@@ -308,6 +323,55 @@ class Daemon {
       m_metrics_server.reset();
     }
     return true;
+  }
+
+  // New articles' search postings are buffered in the store; flushing them every 2 s makes them
+  // visible to `newswatch search` (a secondary) within seconds.
+  void schedule_index_flush() {
+    m_index_timer.expires_after(2s);
+    m_index_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || m_stopping) return;
+      ++m_cpu_tasks;
+      asio::post(m_pool, [this] {
+        auto st = m_store->flush_index();
+        asio::post(m_io, [this, st = std::move(st)] {
+          --m_cpu_tasks;
+          if (!st.ok()) {
+            logger("store")->error("store.index_flush_failed error={}", q(st.to_string()));
+          }
+          if (!m_stopping) schedule_index_flush();
+          maybe_finish_shutdown();
+        });
+      });
+    });
+  }
+
+  // storage.retention: deletes old stories at start and hourly, on the CPU pool.
+  void schedule_retention(std::chrono::milliseconds delay) {
+    m_retention_timer.expires_after(delay);
+    m_retention_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || m_stopping) return;
+      const auto retention = m_config.storage.retention;
+      if (retention > 0ms) {
+        ++m_cpu_tasks;
+        const TimePoint before = SystemClock::instance().now() -
+                                 std::chrono::duration_cast<std::chrono::seconds>(retention);
+        asio::post(m_pool, [this, before] {
+          auto purged = m_store->purge(before);
+          asio::post(m_io, [this, before, purged = std::move(purged)] {
+            --m_cpu_tasks;
+            if (!purged) {
+              logger("store")->error("store.purge_failed error={}", q(purged.error().to_string()));
+            } else if (*purged > 0) {
+              logger("store")->info("store.purged articles={} fetched_before={}", *purged,
+                                    format_iso8601(before));
+            }
+            maybe_finish_shutdown();
+          });
+        });
+      }
+      if (!m_stopping) schedule_retention(1h);
+    });
   }
 
   void start_watchdog() {
@@ -602,7 +666,8 @@ class Daemon {
         const auto t = entry.published ? entry.published : entry.updated;
         if (t && *t < cutoff) continue;
       }
-      if (m_queued_urls.count(entry.link) || failures(entry.link) >= kMaxArticleFailures) {
+      std::string key = storage::dedup_key(entry.link, m_canon);
+      if (m_queued_urls.count(key) || failures(entry.link) >= kMaxArticleFailures) {
         continue;
       }
       auto seen = m_store->find_url(entry.link);
@@ -611,8 +676,8 @@ class Daemon {
         logger("fetch")->warn("fetch.queue_full source={} dropped={}", name, entry.link);
         break;  // found again on the next poll
       }
-      m_queued_urls.insert(entry.link);
-      m_article_queue.push_back({name, std::move(entry)});
+      m_queued_urls.insert(key);
+      m_article_queue.push_back({name, std::move(entry), std::move(key)});
       ++fresh;
     }
     return fresh;
@@ -702,7 +767,7 @@ class Daemon {
         }
         if (robots.verdict == fetchers::RobotsCache::Verdict::disallowed) {
           robots_refused(*it);
-          m_queued_urls.erase(it->entry.link);
+          m_queued_urls.erase(it->key);
           it = m_article_queue.erase(it);
           continue;
         }
@@ -804,7 +869,7 @@ class Daemon {
   }
 
   void article_failed(const PendingArticle& item, const std::string& error) {
-    m_queued_urls.erase(item.entry.link);
+    m_queued_urls.erase(item.key);
     // Bounded memory over months of running: forgetting old failures only allows a retry.
     if (m_failed_urls.size() >= kMaxRememberedFailures) m_failed_urls.clear();
     const int n = ++m_failed_urls[item.entry.link];
@@ -837,7 +902,7 @@ class Daemon {
       auto outcome = process_article(item, resp, *matcher, routes);
       asio::post(m_io, [this, item = std::move(item), outcome = std::move(outcome)]() mutable {
         --m_cpu_tasks;
-        m_queued_urls.erase(item.entry.link);
+        m_queued_urls.erase(item.key);
         if (!outcome) {
           article_failed(item, outcome.error().to_string());
         } else if (outcome->stored) {
@@ -912,8 +977,12 @@ class Daemon {
       logger("store")->info("store.article_stored id={} source={} url={} topics={} title={}", a.id,
                             a.source, q(a.url), topics.empty() ? "-" : topics, q(a.title));
     } else {
-      counter("newswatch_duplicates_total", "Fetched articles that were already stored.").inc();
-      logger("store")->debug("store.duplicate_url url={} existing={}", q(a.url), outcome->id);
+      const char* kind = storage::duplicate_kind_name(outcome->duplicate);
+      counter("newswatch_duplicates_total", "Fetched articles that were copies of a stored story.",
+              {{"kind", kind}})
+          .inc();
+      logger("store")->info("store.duplicate kind={} url={} original={} similarity={:.2f}", kind,
+                            q(a.url), outcome->id, outcome->similarity);
     }
     return outcome;
   }
@@ -1068,6 +1137,8 @@ class Daemon {
   asio::steady_timer m_drain_timer;
   asio::steady_timer m_watchdog_timer;
   asio::steady_timer m_pump_timer;
+  asio::steady_timer m_index_timer;
+  asio::steady_timer m_retention_timer;
   std::map<std::string, HostState> m_hosts;
   std::mt19937_64 m_rng;
   std::unique_ptr<storage::Store> m_store;
@@ -1075,7 +1146,8 @@ class Daemon {
   std::shared_ptr<TopicMatcher> m_matcher;
   std::map<std::string, SourceRuntime> m_sources;
   std::deque<PendingArticle> m_article_queue;
-  std::unordered_set<std::string> m_queued_urls;
+  std::unordered_set<std::string> m_queued_urls;  // dedup keys of queued or in-flight links
+  storage::CanonOptions m_canon;                  // the store's URL rules, for queue keys
   std::unordered_map<std::string, int> m_failed_urls;
   fetchers::RobotsCache m_robots;
   std::set<std::string> m_robots_pending;           // origins whose robots.txt is in flight

@@ -202,6 +202,24 @@ TEST(Config, MatchingAndMetricsSections) {
             std::string::npos);
 }
 
+TEST(Config, StorageKeys) {
+  ConfigResult r = parse_config(
+      "[storage]\npath = \"db\"\nretention = \"90d\"\nnear_duplicate_threshold = 0.5\n"
+      "tracking_params = [\"src\"]\ntracking_prefixes = [\"pk_\"]\nsync = true\n",
+      "x.toml");
+  ASSERT_TRUE(r.config);
+  EXPECT_EQ(r.config->storage.retention, std::chrono::hours(24 * 90));
+  EXPECT_DOUBLE_EQ(r.config->storage.near_duplicate_threshold, 0.5);
+  EXPECT_EQ(r.config->storage.tracking_params, (std::vector<std::string>{"src"}));
+  EXPECT_EQ(r.config->storage.tracking_prefixes, (std::vector<std::string>{"pk_"}));
+  EXPECT_TRUE(r.config->storage.sync);
+  EXPECT_NE(errors_of("[storage]\nnear_duplicate_threshold = 2.5\n")
+                .find("storage.near_duplicate_threshold: expected a number from 0 to 1"),
+            std::string::npos);
+  EXPECT_NE(errors_of("[storage]\nretention = \"forever\"\n").find("storage.retention:"),
+            std::string::npos);
+}
+
 TEST(TopicMatcherBridge, StemsSynonymsAndHighlights) {
   std::vector<TopicConfig> topics = {{"korea", "Pyongyang AND Sanktion", {}, 1},
                                      {"sport", "title:Fußball", {}, 2}};

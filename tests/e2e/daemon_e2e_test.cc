@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -427,6 +428,62 @@ TEST_F(DaemonE2E, DiscoverFindsAnnouncedFeedsAndRobotsSitemaps) {
   // Without --allow-private, loopback is refused like any URL found on the web.
   EXPECT_NE(run_command({NEWSWATCH_BINARY, "discover", m_site->url("/")}).exit_code, 0);
   EXPECT_EQ(run_command({NEWSWATCH_BINARY, "discover"}).exit_code, 2);
+}
+
+TEST_F(DaemonE2E, SyndicatedCopiesAndTrackingUrlsAlertOncePerStory) {
+  const std::string body =
+      "<p>Nordkorea hat nach Angaben des Generalstabs in Seoul am Morgen erneut eine ballistische "
+      "Rakete in Richtung Japanisches Meer abgefeuert.</p><p>Die Rakete sei von einem Gebiet "
+      "nahe der Hauptstadt Pjöngjang gestartet worden und habe rund 600 Kilometer zurückgelegt, "
+      "teilte das Militär mit.</p><p>Japan verurteilte den Start als klaren Verstoß gegen "
+      "Resolutionen des Sicherheitsrats der Vereinten Nationen und berief eine Sitzung ein.</p>";
+  m_pages.add("/agentur/rakete-original.html", article_page("Rakete über dem Meer", body),
+              "text/html; charset=utf-8");
+  // The same wire story on a partner site's page: other chrome, an extra credit line.
+  m_pages.add("/partner/rakete-kopie.html",
+              "<html lang=\"de\"><head><title>Partnerblatt</title></head><body><div "
+              "class=\"menu\"><a href=\"/\">Home</a></div><article><h1>Rakete über dem "
+              "Meer</h1>" +
+                  body + "<p>Mit Material der Nachrichtenagenturen.</p></article></body></html>",
+              "text/html; charset=utf-8");
+  const std::string base = m_site->url("");
+  m_pages.add("/feed.xml",
+              "<rss version=\"2.0\"><channel><title>T</title>"
+              "<item><title>Rakete</title><link>" +
+                  base + "/agentur/rakete-original.html</link></item>" +
+                  "<item><title>Rakete (Partner)</title><link>" + base +
+                  "/partner/rakete-kopie.html</link></item>" +
+                  "<item><title>Rakete (Tracking)</title><link>" + base +
+                  "/agentur/rakete-original.html?utm_source=rss&amp;fbclid=abc</link></item>"
+                  "</channel></rss>",
+              "application/rss+xml");
+  auto daemon = start_daemon();
+  ASSERT_TRUE(wait_until([&] { return alerts_received().size() >= 1; }, 30s)) << log();
+  ASSERT_TRUE(
+      wait_until([&] { return log().find("store.duplicate kind=near") != std::string::npos; }, 20s))
+      << log();
+  std::this_thread::sleep_for(1500ms);  // room for a wrong second alert to show up
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(20s), 0) << log();
+  EXPECT_EQ(alerts_received().size(), 1u) << log();
+  std::size_t tracked_fetches = 0;
+  for (const auto& r : m_site->requests())
+    tracked_fetches += r.target.find("utm_source") != std::string::npos;
+  EXPECT_EQ(tracked_fetches, 0u) << "a tracking variant of a stored URL is not fetched again";
+  const auto listed = run_command({NEWSWATCH_BINARY, "list", "--config", m_config, "--json"});
+  EXPECT_EQ(std::count(listed.out.begin(), listed.out.end(), '\n'), 1) << listed.out;
+  const auto row = nlohmann::json::parse(listed.out.substr(0, listed.out.find('\n')));
+  const auto shown = run_command(
+      {NEWSWATCH_BINARY, "show", "--config", m_config, "--json", row["id"].get<std::string>()});
+  const auto article = nlohmann::json::parse(shown.out);
+  ASSERT_EQ(article["duplicate_urls"].size(), 1u) << shown.out;
+  EXPECT_EQ(article["duplicate_urls"][0], base + "/partner/rakete-kopie.html");
+
+  // The search index sees the stored story (flushed by the daemon within seconds).
+  const auto found =
+      run_command({NEWSWATCH_BINARY, "search", "--config", m_config, "--json", "Raketen Japan"});
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_NE(found.out.find(row["id"].get<std::string>()), std::string::npos) << found.out;
 }
 
 TEST_F(DaemonE2E, ArticleFetchesToOneHostAreSpacedByHostDelay) {
