@@ -7,6 +7,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,12 +22,25 @@ struct WebhookMessage {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// What the receiver expects: newswatch's own JSON, or the payload of a chat or push service.
+enum class WebhookFormat {
+  json,     // the document below
+  slack,    // {"text": ...} with *bold* matches and a <url|title> link (Slack, Mattermost)
+  discord,  // {"content": ...} with **bold** matches, at most 2000 characters
+  ntfy,     // plain text body; Title, Click and Tags headers (ntfy.sh and compatible)
+};
+
+// "json", "slack", "discord", "ntfy"; nullopt for other names.
+std::optional<WebhookFormat> parse_webhook_format(std::string_view name);
+
 // The JSON POST body and headers for one alert: {"topic", "idempotency_key", "article": {"id",
 // "url", "title", "published", "source", "language", "snippet", "duplicate_urls"}}. Headers carry
 // Content-Type, X-Newswatch-Idempotency-Key and, when `secret` is non-empty,
 // X-Newswatch-Signature: sha256=<hex HMAC-SHA256 of the body>.
+// With another `format`, the body is that service's payload; the headers stay the same.
 WebhookMessage build_webhook(const storage::OutboxRecord& alert, const Article& article,
-                             const std::string& snippet, const std::string& secret);
+                             const std::string& snippet, const std::string& secret,
+                             WebhookFormat format = WebhookFormat::json);
 
 // Lower-case hex HMAC-SHA256 of `body` under `key`.
 std::string hmac_sha256_hex(const std::string& key, const std::string& body);

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "alerts/delivery.h"
 #include "core/time.h"
 #include "core/url.h"
 #include "daemon/metrics.h"
@@ -500,7 +501,12 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
         }
       }
       if (c.type == ChannelType::webhook) {
-        r.check_keys(t, p, {"name", "type", "url", "secret"});
+        r.check_keys(t, p, {"name", "type", "url", "secret", "format"});
+        if (r.read_string(t, p, "format", c.format) && !alerts::parse_webhook_format(c.format)) {
+          r.error(
+              t.get("format"), p + ".format",
+              "unknown webhook format \"" + c.format + "\" (allowed: json, slack, discord, ntfy)");
+        }
         if (r.read_string(t, p, "url", c.url, true) && !valid_http_url(c.url)) {
           r.error(t.get("url"), p + ".url", "\"" + c.url + "\" is not an http(s) URL");
         }

@@ -69,6 +69,7 @@ struct ChannelConfig {
   // webhook
   std::string url;
   std::string secret;
+  std::string format = "json";  // json, slack, discord, ntfy (alerts::WebhookFormat)
   // file: alerts appended as JSON lines (the webhook body), absolute after loading
   std::string path;
   // email

@@ -1057,7 +1057,9 @@ class Daemon {
                         });
       return;
     }
-    const auto message = alerts::build_webhook(rec, a, snippet, ch->secret);
+    const auto message = alerts::build_webhook(
+        rec, a, snippet, ch->secret,
+        alerts::parse_webhook_format(ch->format).value_or(alerts::WebhookFormat::json));
     if (ch->type == ChannelType::file) {
       auto written = append_line(ch->path, message.body);
       fetchers::HttpResponse resp;
