@@ -99,6 +99,7 @@ std::string encode_header_words(const std::string& text) {
     while (end < text.size() && end > i && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
       --end;
     }
+    if (end == i) end = std::min(text.size(), i + kMaxBytes);  // no lead byte: invalid UTF-8
     if (!out.empty()) out += "\r\n ";
     out += "=?UTF-8?B?" + base64_encode(text.substr(i, end - i), 0) + "?=";
     i = end;
