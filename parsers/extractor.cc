@@ -22,7 +22,7 @@ bool is_blank(std::string_view s) {
 // C0 controls in quantity (a compressed body). A stray NUL in a page is the server's mistake,
 // not a sign of binary data; the HTML parser drops it.
 bool looks_binary(std::string_view bytes) {
-  static constexpr std::string_view k_magic[] = {"%PDF-", "\x89PNG", "GIF8", "\xff\xd8\xff",
+  static constexpr std::string_view k_magic[] = {"%PDF-",      "\x89PNG",  "GIF8", "\xff\xd8\xff",
                                                  "PK\x03\x04", "\x1f\x8b", "RIFF"};
   for (std::string_view m : k_magic) {
     if (bytes.substr(0, m.size()) == m) return true;
