@@ -182,7 +182,8 @@ TEST_F(CrashConsistency, SigkillAtRandomMomentsLosesNothingAndDuplicatesNothing)
   }
   for (int run = 0; run <= kills; ++run) {
     const std::string text = testing::read_file(log_path(run));
-    EXPECT_EQ(text.find("daemon.store_open_failed"), std::string::npos) << "run " << run << ":\n" << text;
+    EXPECT_EQ(text.find("daemon.store_open_failed"), std::string::npos) << "run " << run << ":\n"
+                                                                        << text;
   }
 
   // Every story stored once, intact and readable.
