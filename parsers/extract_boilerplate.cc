@@ -232,7 +232,107 @@ bool looks_like_credit(string_view text, const std::string& folded) {
   return false;
 }
 
+// Words of the calls to action that close many articles: follow us, get the app, subscribe to
+// the newsletter, donate, comment, share. Matched anywhere in a short block.
+constexpr string_view k_call_to_action[] = {
+    "newsletter",
+    "subscri",
+    "abonn",
+    "suscr",
+    "follow",
+    "folgen sie",
+    "folge uns",
+    "twitter",
+    "facebook",
+    "instagram",
+    "telegram",
+    "youtube",
+    "whatsapp",
+    "download",
+    "herunterladen",
+    "sign up",
+    "sign-up",
+    "anmelden",
+    "log in",
+    "einloggen",
+    "eingeloggt",
+    "donat",
+    "spende",
+    "unterst\xC3\xBCtz",
+    "support us",
+    "letter to the editor",
+    "leserbrief",
+    "s\xC3\xADguenos",
+    "all rights reserved",
+    "alle rechte",
+    "copyright",
+    "lizenz",
+    "licence",
+    "license",
+    "verpassen",
+    "never miss",
+    "don't miss",
+    "miss the",
+    "enjoyed",
+    "gef\xC3\xA4llt",
+    "teilen",
+    "share",
+    "kommentar",
+    "comment",
+    "podcast",
+    "shop",
+    "mitglied",
+    "member",
+    "miembro",
+    "e-mail",
+    "email",
+};
+// Whole words only: "app" in "apps", not in "happy".
+constexpr string_view k_call_to_action_words[] = {"app", "apps", "abo"};
+
+bool is_word_byte(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+bool contains_word(string_view text, string_view word) {
+  for (std::size_t at = text.find(word); at != string_view::npos; at = text.find(word, at + 1)) {
+    const bool left = at == 0 || !is_word_byte(static_cast<unsigned char>(text[at - 1]));
+    const std::size_t end = at + word.size();
+    const bool right = end == text.size() || !is_word_byte(static_cast<unsigned char>(text[end]));
+    if (left && right) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+bool is_call_to_action(string_view text) {
+  const std::string f = fold_case(text);
+  for (string_view w : k_call_to_action) {
+    if (f.find(w) != std::string::npos) return true;
+  }
+  for (string_view w : k_call_to_action_words) {
+    if (contains_word(f, w)) return true;
+  }
+  return false;
+}
+
+bool ends_sentence(string_view text) {
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  if (text.empty()) return false;
+  const char last = text.back();
+  if (last == '.' || last == '!' || last == '?' || last == '"' || last == ')' || last == ']') {
+    return true;
+  }
+  // "…", "“", "”", "»", "«" and the full stop of CJK scripts.
+  for (string_view mark : {"\xE2\x80\xA6", "\xE2\x80\x9C", "\xE2\x80\x9D", "\xC2\xBB", "\xC2\xAB",
+                           "\xE3\x80\x82", "\xEF\xBC\x81", "\xEF\xBC\x9F"}) {
+    if (text.size() >= mark.size() && text.substr(text.size() - mark.size()) == mark) return true;
+  }
+  return false;
+}
+
+std::size_t code_point_count(string_view text) { return code_points(text); }
 
 std::string fold_case(string_view text) {
   std::string out;

@@ -309,8 +309,20 @@ constexpr float k_expand_max_link_density = 0.2f;
 // Longest inline text right before the <h1> that is dropped as a kicker label.
 constexpr std::size_t k_kicker_max_bytes = 60;
 
+// How far before the body the headline may sit for the text between them to count as the
+// standfirst (nodes), the fewest characters and words of a standfirst block, and most blocks.
+constexpr NodeId k_lead_max_distance = 400;
+constexpr std::uint32_t k_lead_min_chars = 50;
+constexpr std::uint32_t k_lead_min_words = 7;
+constexpr std::size_t k_lead_max_blocks = 2;
+
 // Article text needed before a "Related"/"Comments" heading may end the article.
 constexpr std::size_t k_tail_min_chars = 150;
+
+// Shortest trailing block kept without a sentence's end, and longest trailing block dropped
+// as a call to action (prune_tail).
+constexpr std::size_t k_tail_label_max_chars = 60;
+constexpr std::size_t k_tail_call_max_chars = 200;
 
 // An attempt's result below this many characters triggers the next, more lenient attempt.
 constexpr std::size_t k_enough_chars = 500;
@@ -351,6 +363,7 @@ class ContentFinder {
     m_pass = pass;
     m_heading.clear();
     m_emitted_chars = 0;
+    m_lead_chars = 0;
     mark_removed();
     compute_stats();
     score_paragraphs();
@@ -361,11 +374,13 @@ class ContentFinder {
     out.root = top;
     if (top == k_no_node) return out;
     collect_blocks(top, out);
+    prune_tail(out.blocks);
     for (const TextBlock& b : out.blocks) {
       out.body_chars += b.text.size();
       if (b.kind == BlockKind::paragraph && b.text.size() >= 150) ++out.long_paragraphs;
     }
     out.heading = m_heading;
+    out.lead_chars = m_lead_chars;
     return out;
   }
 
@@ -706,7 +721,122 @@ class ContentFinder {
     } else {
       roots.push_back(top);
     }
+    if (top != m_doc.body()) {
+      for (NodeId lead : find_leads(roots.front())) {
+        std::string cur;
+        bool space = true;
+        append_folded(m_doc.text_content(lead), cur, space);
+        const std::size_t before = m_emitted_chars;
+        flush(cur, BlockKind::paragraph, 0, out);
+        m_lead_chars += m_emitted_chars - before;
+      }
+    }
     for (NodeId r : roots) emit(r, out);
+  }
+
+  // True when `k` or an ancestor is dropped for a reason other than being a <header>: an
+  // article's header holds its standfirst.
+  bool dropped_beyond_header(NodeId k) const {
+    for (NodeId a = k; a != k_no_node; a = m_doc.node(a).parent) {
+      if (m_hard_drop[a] && m_doc.tag(a) != Tag::header) return true;
+      if (m_pass.strip_unlikely && m_name_drop[a]) return true;
+    }
+    return false;
+  }
+
+  bool has_block_below(NodeId k) const {
+    for (NodeId d = k + 1; d < m_doc.node(k).subtree_end; ++d) {
+      if (is_block_tag(m_doc.tag(d))) return true;
+    }
+    return false;
+  }
+
+  // The standfirst: prose between the headline and the body's first container that sits
+  // outside that container (in the article's <header>, an intro box, an <h2> subheadline).
+  std::vector<NodeId> find_leads(NodeId first) const {
+    std::vector<NodeId> leads;
+    const NodeId floor = first > k_lead_max_distance ? first - k_lead_max_distance : 0;
+    NodeId h1 = k_no_node;
+    for (NodeId k = first; k-- > floor;) {
+      if (m_doc.tag(k) == Tag::h1) {
+        h1 = k;
+        break;
+      }
+    }
+    if (h1 == k_no_node || is_ancestor(h1, first) || dropped_beyond_header(h1)) return leads;
+    // The <h1> must be the article's headline, not a logo.
+    if (!m_options.title.empty()) {
+      const std::string headline = m_doc.text_content(h1);
+      if (headline.size() < 10 || (m_options.title.find(headline) == std::string::npos &&
+                                   headline.find(m_options.title) == std::string::npos)) {
+        return leads;
+      }
+    }
+    for (NodeId k = m_doc.node(h1).subtree_end; k < first && leads.size() < k_lead_max_blocks;) {
+      const Tag t = m_doc.tag(k);
+      const bool candidate = t == Tag::p || t == Tag::div || t == Tag::h2 || t == Tag::h3 ||
+                             t == Tag::section || t == Tag::span;
+      if (!candidate || has_block_below(k)) {
+        ++k;
+        continue;
+      }
+      const NodeId end = m_doc.node(k).subtree_end;
+      if (is_ancestor(k, first) || dropped_beyond_header(k)) {
+        k = is_ancestor(k, first) ? k + 1 : end;
+        continue;
+      }
+      std::uint32_t chars = 0;
+      std::uint32_t links = 0;
+      std::uint32_t words = 0;
+      for (NodeId d = k; d < end; ++d) {
+        if (!m_doc.is_text(d)) continue;
+        std::uint32_t commas = 0;
+        const string_view text = m_doc.text(d);
+        const std::uint32_t n = count_chars(text, commas);
+        chars += n;
+        bool in_link = false;
+        for (NodeId a = m_doc.node(d).parent; a != k_no_node && a >= k; a = m_doc.node(a).parent) {
+          if (m_doc.tag(a) == Tag::a) in_link = true;
+        }
+        if (in_link) links += n;
+        bool space = true;
+        for (char c : text) {
+          if (is_space(c)) {
+            space = true;
+          } else if (space) {
+            ++words;
+            space = false;
+          }
+        }
+      }
+      if (chars >= k_lead_min_chars && words >= k_lead_min_words && links * 5 < chars) {
+        leads.push_back(k);
+      }
+      k = end;
+    }
+    return leads;
+  }
+
+  // What closes the body but is not the article: a heading with nothing after it, a short
+  // label ("Autoren:", "Mehr Interessantes"), a call to follow, subscribe or donate.
+  // At most a quarter of the text goes, so that a page made of such blocks stays whole.
+  void prune_tail(std::vector<TextBlock>& blocks) const {
+    std::size_t total = 0;
+    for (const TextBlock& b : blocks) total += b.text.size();
+    std::size_t cut = 0;
+    while (blocks.size() > 1) {
+      const TextBlock& b = blocks.back();
+      cut += b.text.size();
+      if (cut * 4 > total) break;
+      const std::size_t n = code_point_count(b.text);
+      const bool label = n < k_tail_label_max_chars && !ends_sentence(b.text) &&
+                         b.text.find(',') == std::string::npos;
+      const bool call = n < k_tail_call_max_chars && is_call_to_action(b.text);
+      if (!(b.kind == BlockKind::heading || label || call)) break;
+      if (m_options.trace != nullptr)
+        *m_options.trace += "tail cut: " + b.text.substr(0, 80) + "\n";
+      blocks.pop_back();
+    }
   }
 
   // Readability's conditional cleaning: a container inside the article that is really a link
@@ -748,7 +878,11 @@ class ContentFinder {
       std::uint32_t commas = 0;
       const std::uint32_t chars = count_chars(cur, commas);
       const bool linky = chars > 0 && link_chars * 10 > chars * 6;
-      if (!linky && !is_boilerplate_block(cur)) {
+      const bool boilerplate = !linky && is_boilerplate_block(cur);
+      if (m_options.trace != nullptr && (linky || boilerplate)) {
+        *m_options.trace += (linky ? "cut links: " : "cut label: ") + cur.substr(0, 80) + "\n";
+      }
+      if (!linky && !boilerplate) {
         if (!(kind == BlockKind::heading && cur == m_options.title)) {
           out.blocks.push_back({kind, cur});
           m_emitted_chars += cur.size();
@@ -822,6 +956,9 @@ class ContentFinder {
       }
       const DomNode& n = m_doc.node(k);
       if (m_removed[k] || (k != root && n.tag != Tag::text && skip_container(k))) {
+        if (m_options.trace != nullptr && !m_removed[k]) {
+          *m_options.trace += "skip " + describe(k) + "\n";
+        }
         k = n.subtree_end;
         continue;
       }
@@ -839,6 +976,7 @@ class ContentFinder {
       if (is_heading(n.tag) && k != root && m_emitted_chars + cur.size() >= k_tail_min_chars &&
           starts_tail_section(m_doc.text_content(k))) {
         // The rest of this heading's container is related links or comments.
+        if (m_options.trace != nullptr) *m_options.trace += "tail " + describe(k) + "\n";
         k = m_doc.node(n.parent).subtree_end;
         continue;
       }
@@ -880,6 +1018,7 @@ class ContentFinder {
   float m_top_score = 0;
   std::string m_heading;
   std::size_t m_emitted_chars = 0;
+  std::size_t m_lead_chars = 0;  // of which standfirst (find_leads)
 };
 
 }  // namespace
