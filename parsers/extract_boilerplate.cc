@@ -207,6 +207,22 @@ constexpr string_view k_label_prefixes[] = {
     "alle angaben ohne gew\xC3\xA4hr",
 };
 
+// Marks of a picture caption or credit anywhere in a short block.
+constexpr string_view k_caption_marks[] = {
+    "\xC2\xA9", "foto:",  "fotos:", "photo:", "photos:", "credit:",  "credits:",
+    "bild:",    "image:", "(foto ", "(bild ", "(photo ", "(credit ",
+};
+// Caption labels that open a block.
+constexpr string_view k_caption_prefixes[] = {
+    "abbildung",
+    "abb.",
+    "vergr\xC3\xB6\xC3\x9F"
+    "ern",
+    "enlarge",
+    "fig.",
+    "figure ",
+};
+
 bool starts_with(string_view s, string_view p) { return s.substr(0, p.size()) == p; }
 
 std::size_t code_points(string_view s) {
@@ -394,6 +410,16 @@ bool is_boilerplate_block(string_view text) {
     }
   }
   if (looks_like_credit(text, f)) return true;
+  // A caption or its credit: "Lee Elder ... | © Augusta National", "(Foto: Getty)",
+  // "Abbildung 4: ...".
+  if (n < 200) {
+    for (string_view mark : k_caption_marks) {
+      if (f.find(mark) != std::string::npos) return true;
+    }
+    for (string_view p : k_caption_prefixes) {
+      if (starts_with(f, p)) return true;
+    }
+  }
   // A date line on its own ("27.01.2022", "Mittwoch, 5. Januar 2022 - 10:15").
   if (n <= 40 && parse_feed_date(text)) return true;
   return false;
