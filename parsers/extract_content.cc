@@ -324,6 +324,9 @@ constexpr std::size_t k_tail_min_chars = 150;
 constexpr std::size_t k_tail_label_max_chars = 60;
 constexpr std::size_t k_tail_call_max_chars = 200;
 
+// Longest table cell joined with its row's other cells into one line.
+constexpr std::uint32_t k_table_cell_max_chars = 150;
+
 // An attempt's result below this many characters triggers the next, more lenient attempt.
 constexpr std::size_t k_enough_chars = 500;
 
@@ -845,13 +848,16 @@ class ContentFinder {
     if (!m_pass.clean_conditionally) return false;
     const Tag t = m_doc.tag(k);
     if (!(t == Tag::div || t == Tag::section || t == Tag::ul || t == Tag::ol || t == Tag::table ||
-          t == Tag::dl || t == Tag::article || t == Tag::aside || t == Tag::fieldset)) {
+          t == Tag::dl || t == Tag::article || t == Tag::aside || t == Tag::fieldset ||
+          t == Tag::td || t == Tag::th)) {
       return false;
     }
     const NodeStats& s = m_stats[k];
     const int weight = m_weight[k];
     if (weight < 0) return true;
     if (s.commas >= 10) return false;
+    // A layout table's column of links; other cells hold content.
+    if (t == Tag::td || t == Tag::th) return s.commas < 3 && link_density(k) > 0.5f;
     const bool is_list =
         t == Tag::ul || t == Tag::ol ||
         (s.chars > 0 && static_cast<float>(s.li_chars) / static_cast<float>(s.chars) > 0.9f);
@@ -883,7 +889,10 @@ class ContentFinder {
         *m_options.trace += (linky ? "cut links: " : "cut label: ") + cur.substr(0, 80) + "\n";
       }
       if (!linky && !boilerplate) {
-        if (!(kind == BlockKind::heading && cur == m_options.title)) {
+        // The headline is not body text, whether it is marked up as a heading or not.
+        const bool headline =
+            cur == m_options.title && (kind == BlockKind::heading || out.blocks.empty());
+        if (!headline) {
           out.blocks.push_back({kind, cur});
           m_emitted_chars += cur.size();
         }
@@ -945,6 +954,7 @@ class ContentFinder {
     std::vector<NodeId> block_ends;
     NodeId link_end = 0;
     bool space = true;
+    bool after_br = false;  // a <br> and nothing visible since
     const NodeId end = m_doc.node(root).subtree_end;
     for (NodeId k = root; k < end;) {
       while (!block_ends.empty() && k >= block_ends.back()) {
@@ -965,6 +975,7 @@ class ContentFinder {
       if (n.tag == Tag::text) {
         const std::size_t before = cur.size();
         append_folded(m_doc.text(k), cur, space);
+        if (!space || cur.size() > before + 1) after_br = false;
         if (k < link_end) {
           std::uint32_t commas = 0;
           link_chars += count_chars(string_view(cur).substr(before), commas);
@@ -981,11 +992,25 @@ class ContentFinder {
         continue;
       }
       if (n.tag == Tag::br) {
+        if (after_br) {
+          // Text split by blank lines (<br><br>) is paragraphs.
+          flush(cur, kind, link_chars, out);
+          link_chars = 0;
+          after_br = false;
+        } else {
+          after_br = true;
+        }
         if (!space) cur.push_back(' ');
         space = true;
       } else if (n.tag == Tag::a) {
         link_end = std::max(link_end, n.subtree_end);
+      } else if ((n.tag == Tag::td || n.tag == Tag::th) && kind == BlockKind::table_row &&
+                 !m_stats[k].has_block && m_stats[k].chars <= k_table_cell_max_chars) {
+        // A data row's cells make one line; a layout table's cells stay blocks.
+        if (!space) cur.push_back(' ');
+        space = true;
       } else if (is_block_tag(n.tag)) {
+        after_br = false;
         // A short label run into the headline (a kicker such as "Verkehrswende") is not text.
         if (n.tag == Tag::h1 && cur.size() <= k_kicker_max_bytes) cur.clear();
         flush(cur, kind, link_chars, out);

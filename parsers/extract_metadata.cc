@@ -517,10 +517,25 @@ namespace {
 // Letters and digits only, ASCII lower-cased: "Aerobuzz.de" -> "aerobuzzde".
 std::string name_key_of(string_view s) {
   std::string out;
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
+  for (std::size_t k = 0; k < s.size(); ++k) {
+    const auto c = static_cast<unsigned char>(s[k]);
     if (c >= 'A' && c <= 'Z') {
       out.push_back(static_cast<char>(c + 32));
+    } else if (c == 0xC3 && k + 1 < s.size()) {
+      // German letters as host names spell them: "Grünau" -> "gruenau".
+      const auto d = static_cast<unsigned char>(s[++k]) | 0x20;
+      if (d == 0xA4) {
+        out += "ae";
+      } else if (d == 0xB6) {
+        out += "oe";
+      } else if (d == 0xBC) {
+        out += "ue";
+      } else if (d == 0x9F || d == 0xBF) {
+        out += "ss";
+      } else {
+        out.push_back(static_cast<char>(c));
+        out.push_back(s[k]);
+      }
     } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80) {
       out.push_back(static_cast<char>(c));
     }
@@ -581,10 +596,10 @@ std::string strip_site_name(string_view title, string_view site_name, string_vie
   if (names_site(last, site_name, host)) {
     rest = title.substr(0, cuts.back().first);
   } else {
-    // A leading site name goes only when a real headline follows ("Site » Blog Archive" stays).
+    // A leading site name goes only when more than one word follows.
     const string_view first = title.substr(0, cuts.front().first);
     const string_view after = title.substr(cuts.front().second);
-    if (word_count(after) >= 3 && names_site(first, site_name, host)) rest = after;
+    if (word_count(after) >= 2 && names_site(first, site_name, host)) rest = after;
   }
   // What is left must still read like a title.
   if (word_count(rest) < 2 && rest.size() < 12) return std::string(title);
