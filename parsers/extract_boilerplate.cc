@@ -183,6 +183,10 @@ constexpr string_view k_label_prefixes[] = {
     "categories:",
     "category:",
     "posted in",
+    "posted by",
+    "written by",
+    "geschrieben von",
+    "verfasst von",
     "filed under",
     "ver\xC3\xB6"
     "ffentlicht in",

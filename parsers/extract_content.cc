@@ -27,7 +27,8 @@ constexpr string_view k_drop_contains[] = {
     "anzeige",      "werbung",   "kommentar",    "empfehlung",     "weiterlesen", "mehrzumthema",
     "authorbox",    "authorbio", "aboutauthor",  "signup",         "followus",    "masthead",
     "relatedposts", "moreposts", "screenreader", "visuallyhidden", "sronly",      "readmore",
-    "readalso",     "lesenauch", "postnav",      "cookiebanner"};
+    "readalso",     "lesenauch", "postnav",      "cookiebanner",   "affiliate",   "disclosure",
+    "disclaimer"};
 constexpr string_view k_drop_exact[] = {
     "ad",      "ads",       "adv",       "adslot",    "nav",    "menu",    "share",
     "shares",  "tags",      "tagcloud",  "keywords",  "rating", "modal",   "overlay",
@@ -315,6 +316,8 @@ constexpr NodeId k_lead_max_distance = 400;
 constexpr std::uint32_t k_lead_min_chars = 50;
 constexpr std::uint32_t k_lead_min_words = 7;
 constexpr std::size_t k_lead_max_blocks = 2;
+// A standfirst this long is prose even without a full stop at its end.
+constexpr std::uint32_t k_lead_prose_chars = 150;
 
 // Article text needed before a "Related"/"Comments" heading may end the article.
 constexpr std::size_t k_tail_min_chars = 150;
@@ -812,7 +815,9 @@ class ContentFinder {
           }
         }
       }
-      if (chars >= k_lead_min_chars && words >= k_lead_min_words && links * 5 < chars) {
+      // A standfirst is prose: a sentence, or a subheadline.
+      if (chars >= k_lead_min_chars && words >= k_lead_min_words && links * 5 < chars &&
+          (is_heading(t) || chars >= k_lead_prose_chars || ends_sentence(m_doc.text_content(k)))) {
         leads.push_back(k);
       }
       k = end;
