@@ -213,8 +213,9 @@ constexpr string_view k_label_prefixes[] = {
 
 // Marks of a picture caption or credit anywhere in a short block.
 constexpr string_view k_caption_marks[] = {
-    "\xC2\xA9", "foto:",  "fotos:", "photo:", "photos:", "credit:",  "credits:",
-    "bild:",    "image:", "(foto ", "(bild ", "(photo ", "(credit ",
+    "\xC2\xA9", "foto:",   "fotos:",   "photo:",  "photos:",  "credit:",   "credits:", "bild:",
+    "image:",   "(foto ",  "(bild ",   "(photo ", "(credit ", "imagen:",   "kuva:",    "quelle:",
+    "fuente:",  "fotolia", "(reuters", "(afp",    "(dpa",     "(ap photo",
 };
 // Caption labels that open a block.
 constexpr string_view k_caption_prefixes[] = {

@@ -303,6 +303,9 @@ struct Pass {
 constexpr std::array<Pass, 4> k_passes = {
     {{true, true, true}, {false, true, true}, {false, false, true}, {false, false, false}}};
 
+// Score share of the best candidate at which another counts as a part of a split article.
+constexpr float k_split_share = 0.6f;
+
 // How far and into what the top candidate may grow (see ContentFinder::expand).
 constexpr int k_expand_levels = 5;
 constexpr float k_expand_max_link_density = 0.2f;
@@ -407,15 +410,20 @@ class ContentFinder {
     m_hard_drop.assign(m_n, false);
     m_name_drop.assign(m_n, false);
     m_class_weight.assign(m_n, 0);
+    std::vector<bool> in_article(m_n, false);
     for (NodeId k = 0; k < m_n; ++k) {
       const DomNode& n = m_doc.node(k);
+      if (n.parent != k_no_node) {
+        in_article[k] = in_article[n.parent] || m_doc.tag(n.parent) == Tag::article;
+      }
       if (n.tag == Tag::text) continue;
       const std::string names = class_and_id(k);
       m_class_weight[k] = names.size() > 1 ? class_weight(names) : 0;
       if (m_protected[k]) continue;
+      // A page's <header> is chrome; an <article>'s holds its headline and standfirst.
       bool drop = always_dropped(n.tag) || is_hidden(m_doc, k) ||
-                  is_boilerplate_role(role_of(m_doc, k)) || n.tag == Tag::header ||
-                  n.tag == Tag::form;
+                  is_boilerplate_role(role_of(m_doc, k)) ||
+                  (n.tag == Tag::header && !in_article[k]) || n.tag == Tag::form;
       m_hard_drop[k] = drop;
       if (!drop && names.size() > 1) m_name_drop[k] = is_boilerplate_name(names);
     }
@@ -590,18 +598,19 @@ class ContentFinder {
       return body;
     }
     NodeId best = top[0];
-    // Several near-equal candidates under one ancestor: the article is split, take the
-    // ancestor.
+    // Several near-equal candidates under one ancestor: the article is split (a page
+    // builder's text widgets, columns), take the ancestor. Readability asks for three at 75%;
+    // three at 60% (the best and two more) keeps more multi-block pages whole.
     std::vector<NodeId> alternatives;
     for (std::size_t i = 1; i < top.size(); ++i) {
-      if (m_score[top[i]] >= 0.75f * m_score[best]) alternatives.push_back(top[i]);
+      if (m_score[top[i]] >= k_split_share * m_score[best]) alternatives.push_back(top[i]);
     }
-    if (alternatives.size() >= 3) {
+    if (alternatives.size() >= 2) {
       for (NodeId a = m_doc.node(best).parent; a != k_no_node && a != body;
            a = m_doc.node(a).parent) {
         int containing = 0;
         for (NodeId alt : alternatives) containing += is_ancestor(a, alt) ? 1 : 0;
-        if (containing >= 3) {
+        if (containing >= 2) {
           best = a;
           break;
         }
@@ -859,7 +868,8 @@ class ContentFinder {
     }
     const NodeStats& s = m_stats[k];
     const int weight = m_weight[k];
-    if (weight < 0) return true;
+    // A box whose name leans to boilerplate ("teaser", "box") but that holds prose stays.
+    if (weight < 0) return !(s.chars >= 250 && s.commas >= 3 && link_density(k) < 0.1f);
     if (s.commas >= 10) return false;
     // A layout table's column of links; other cells hold content.
     if (t == Tag::td || t == Tag::th) return s.commas < 3 && link_density(k) > 0.5f;
