@@ -307,7 +307,7 @@ constexpr std::array<Pass, 4> k_passes = {
 constexpr float k_split_share = 0.6f;
 
 // How far and into what the top candidate may grow (see ContentFinder::expand).
-constexpr int k_expand_levels = 5;
+constexpr int k_expand_levels = 8;
 constexpr float k_expand_max_link_density = 0.2f;
 
 // Longest inline text right before the <h1> that is dropped as a kicker label.
