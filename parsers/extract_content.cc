@@ -333,6 +333,10 @@ constexpr std::size_t k_tail_call_max_chars = 200;
 // Longest table cell joined with its row's other cells into one line.
 constexpr std::uint32_t k_table_cell_max_chars = 150;
 
+// Most text of a container with more images than paragraphs that is still dropped as a
+// gallery; with more text it is prose with pictures.
+constexpr std::uint32_t k_gallery_max_chars = 500;
+
 // An attempt's result below this many characters triggers the next, more lenient attempt.
 constexpr std::size_t k_enough_chars = 500;
 
@@ -884,7 +888,7 @@ class ContentFinder {
         s.chars == 0 ? 0.0f : static_cast<float>(s.heading_chars) / static_cast<float>(s.chars);
     bool remove =
         (img > 1 && static_cast<float>(p) / static_cast<float>(img) < 0.5f && t != Tag::ul &&
-         t != Tag::ol) ||
+         t != Tag::ol && s.chars < k_gallery_max_chars) ||
         (!is_list && li > p) || (s.input_count > p / 3) ||
         (!is_list && heading_density < 0.9f && s.chars < 25 && (img == 0 || img > 2) && ld > 0) ||
         (!is_list && weight < 25 && ld > 0.2f) || (weight >= 25 && ld > 0.5f) ||
