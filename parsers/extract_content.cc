@@ -607,7 +607,11 @@ class ContentFinder {
     // three at 60% (the best and two more) keeps more multi-block pages whole.
     std::vector<NodeId> alternatives;
     for (std::size_t i = 1; i < top.size(); ++i) {
-      if (m_score[top[i]] >= k_split_share * m_score[best]) alternatives.push_back(top[i]);
+      // Ancestors and descendants of the best are the same part, not another one.
+      if (m_score[top[i]] >= k_split_share * m_score[best] && !is_ancestor(top[i], best) &&
+          !is_ancestor(best, top[i])) {
+        alternatives.push_back(top[i]);
+      }
     }
     if (alternatives.size() >= 2) {
       for (NodeId a = m_doc.node(best).parent; a != k_no_node && a != body;
