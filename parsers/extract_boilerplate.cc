@@ -199,6 +199,11 @@ constexpr string_view k_label_prefixes[] = {
     "category:",
     "posted in",
     "posted by",
+    "this entry was posted",
+    "this entry was filed",
+    "der beitrag wurde am",
+    "dieser beitrag wurde am",
+    "dieser eintrag wurde",
     "written by",
     "geschrieben von",
     "verfasst von",
@@ -310,6 +315,9 @@ constexpr string_view k_call_to_action[] = {
     "licence",
     "license",
     "verpassen",
+    "vers\xC3\xA4umen",
+    "subskryp",
+    "weitere infos unter",
     "never miss",
     "don't miss",
     "miss the",
@@ -359,12 +367,15 @@ bool is_call_to_action(string_view text) {
 bool ends_sentence(string_view text) {
   while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
   if (text.empty()) return false;
+  // A teaser cut short ("Lade weitere Inhalte ...") has not ended a sentence.
+  if (text.size() >= 3 && text.substr(text.size() - 3) == "...") return false;
+  if (text.size() >= 3 && text.substr(text.size() - 3) == "\xE2\x80\xA6") return false;
   const char last = text.back();
   if (last == '.' || last == '!' || last == '?' || last == '"' || last == ')' || last == ']') {
     return true;
   }
-  // "…", "“", "”", "»", "«" and the full stop of CJK scripts.
-  for (string_view mark : {"\xE2\x80\xA6", "\xE2\x80\x9C", "\xE2\x80\x9D", "\xC2\xBB", "\xC2\xAB",
+  // "“", "”", "»", "«" and the full stops of CJK scripts.
+  for (string_view mark : {"\xE2\x80\x9C", "\xE2\x80\x9D", "\xC2\xBB", "\xC2\xAB",
                            "\xE3\x80\x82", "\xEF\xBC\x81", "\xEF\xBC\x9F"}) {
     if (text.size() >= mark.size() && text.substr(text.size() - mark.size()) == mark) return true;
   }
