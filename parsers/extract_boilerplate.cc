@@ -226,6 +226,13 @@ constexpr string_view k_label_prefixes[] = {
     "was this article",
     "(noch keine bewertung",
     "rate this",
+    "lesezeit",
+    "lesedauer",
+    "reading time",
+    "czas czytania",
+    "tiempo de lectura",
+    "temps de lecture",
+    "\xD0\xB2\xD1\x80\xD0\xB5\xD0\xBC\xD1\x8F \xD1\x87\xD1\x82\xD0\xB5\xD0\xBD\xD0\xB8\xD1\x8F",  // время чтения
     "inhaltsverzeichnis",
     "table of contents",
     "alle angaben ohne gew\xC3\xA4hr",
@@ -454,6 +461,23 @@ bool is_boilerplate_block(string_view text) {
     }
     for (string_view p : k_caption_prefixes) {
       if (starts_with(f, p)) return true;
+    }
+  }
+  // A reading time: "11 minut czytania", "4 min read", "21 minutes - 4312 words".
+  if (n <= 40) {
+    std::size_t k = 0;
+    while (k < f.size() && f[k] >= '0' && f[k] <= '9') ++k;
+    if (k > 0 && k < 3) {
+      const string_view rest = string_view(f).substr(k);
+      const string_view unit = rest.substr(rest.empty() || rest[0] != ' ' ? 0 : 1);
+      const bool minutes =
+          starts_with(unit, "min") || starts_with(unit, "\xD0\xBC\xD0\xB8\xD0\xBD");
+      bool reading = unit.size() <= 3;  // "4 min"
+      for (string_view w : {"read", "lese", "lectur", "czyt", "word", "w\xC3\xB6rter",
+                            "\xD1\x87\xD1\x82\xD0\xB5\xD0\xBD"}) {
+        reading = reading || unit.find(w) != string_view::npos;
+      }
+      if (minutes && reading) return true;
     }
   }
   // A date line on its own ("27.01.2022", "Mittwoch, 5. Januar 2022 - 10:15").
