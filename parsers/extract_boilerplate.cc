@@ -442,10 +442,14 @@ bool is_boilerplate_block(string_view text) {
   const std::size_t n = code_points(text);
   if (n > 120) return false;
   const std::string f = fold_case(text);
-  if (n <= 60) {
-    for (string_view p : k_tail_headings) {
-      if (starts_with(f, p)) return true;
-    }
+  for (string_view p : k_tail_headings) {
+    if (!starts_with(f, p)) continue;
+    if (n <= 60) return true;
+    // "Lesen Sie auch: <a teaser's headline>", "LE PUEDE INTERESAR: ...".
+    std::size_t k = p.size();
+    while (k < f.size() && f[k] != ':' && f[k] != ' ' && k < p.size() + 3) ++k;
+    while (k < f.size() && f[k] == ' ') ++k;
+    if (k < f.size() && f[k] == ':' && n <= 120) return true;
   }
   if (n <= 80) {
     for (string_view p : k_label_prefixes) {
