@@ -255,6 +255,23 @@ constexpr string_view k_caption_prefixes[] = {
     "figure ",
 };
 
+// Bytes of leading decoration: spaces, dashes, stars, brackets, bullets.
+std::size_t decoration_length(string_view s) {
+  std::size_t k = 0;
+  while (k < s.size()) {
+    const char c = s[k];
+    if (c == ' ' || c == '-' || c == '*' || c == '(' || c == '[' || c == '|' || c == '>') {
+      ++k;
+    } else if (s.substr(k, 3) == "\xE2\x80\x93" || s.substr(k, 3) == "\xE2\x80\x94" ||
+               s.substr(k, 3) == "\xE2\x80\xA2") {  // – — •
+      k += 3;
+    } else {
+      break;
+    }
+  }
+  return k;
+}
+
 bool starts_with(string_view s, string_view p) { return s.substr(0, p.size()) == p; }
 
 std::size_t code_points(string_view s) {
@@ -441,7 +458,9 @@ bool starts_tail_section(string_view heading) {
 bool is_boilerplate_block(string_view text) {
   const std::size_t n = code_points(text);
   if (n > 120) return false;
-  const std::string f = fold_case(text);
+  // Labels are matched after the dashes, stars and brackets that decorate them
+  // ("- Advertisement -", "*Werbung", "(Alle Angaben ohne Gewähr)").
+  const std::string f = fold_case(text.substr(decoration_length(text)));
   for (string_view p : k_tail_headings) {
     if (!starts_with(f, p)) continue;
     if (n <= 60) return true;
