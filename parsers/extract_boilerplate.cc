@@ -112,130 +112,133 @@ constexpr string_view k_tail_headings[] = {
 };
 
 // Labels and UI strings that make up a whole short block. Matched as prefixes.
-constexpr string_view k_label_prefixes[] = {
-    "teilen",
-    "share",
-    "diesen artikel teilen",
-    "artikel teilen",
-    "beitrag teilen",
-    "teile diesen",
-    "teilen sie",
-    "gef\xC3\xA4llt mir",
-    "gef\xC3\xA4llt dir",
-    "like this",
-    "wird geladen",
-    "loading",
-    "drucken",
-    "print",
-    "e-mail",
-    "tweet",
-    "facebook",
-    "whatsapp",
-    "pinterest",
-    "werbung",
-    "anzeige",
-    "- anzeige",
-    "-anzeige",
-    "advertisement",
-    "advertising",
-    "sponsored",
-    "reklama",
-    "\xD1\x80\xD0\xB5\xD0\xBA\xD0\xBB\xD0\xB0\xD0\xBC\xD0\xB0",  // реклама
-    "publicidad",
-    "publicit\xC3\xA9",
-    "kommentieren",
-    "kommentare",
-    "keine kommentare",
-    "comments are closed",
-    "no comments",
-    "subscribe",
-    "abonnieren",
-    "jetzt abonnieren",
-    "newsletter",
-    "sign up",
-    "melden sie sich",
-    "weiterlesen",
-    "mehr lesen",
-    "mehr erfahren",
-    "learn more",
-    "continue reading",
-    "zum artikel",
-    "\xD1\x87\xD0\xB8\xD1\x82\xD0\xB0\xD1\x82\xD1\x8C "
-    "\xD0\xB4\xD0\xB0\xD0\xBB\xD0\xB5\xD0\xB5",  // читать далее
-    "\xD0\xBF\xD0\xBE\xD0\xB4\xD1\x80\xD0\xBE\xD0\xB1\xD0\xBD\xD0\xB5\xD0\xB5",  // подробнее
-    "zur\xC3\xBC"
-    "ck",
-    "back to",
-    "nach oben",
-    "to top",
-    "foto:",
-    "fotos:",
-    "foto ",
-    "bild:",
-    "bilder:",
-    "photo:",
-    "photos:",
-    "image:",
-    "credit:",
-    "credits:",
-    "cr\xC3\xA9"
-    "dits",
-    "titelbild:",
-    "beitragsbild",
-    "quelle:",
-    "quellen:",
-    "quellenangaben",
-    "\xC2\xA9",
-    "(c) ",
-    "copyright",
-    "\xD1\x84\xD0\xBE\xD1\x82\xD0\xBE:",                                  // фото:
-    "\xD0\xB8\xD1\x81\xD1\x82\xD0\xBE\xD1\x87\xD0\xBD\xD0\xB8\xD0\xBA:",  // источник:
-    "tags:",
-    "schlagw\xC3\xB6rter",
-    "schlagworte",
-    "themen:",
-    "kategorie",
-    "categories:",
-    "category:",
-    "posted in",
-    "posted by",
-    "this entry was posted",
-    "this entry was filed",
-    "der beitrag wurde am",
-    "dieser beitrag wurde am",
-    "dieser eintrag wurde",
-    "written by",
-    "geschrieben von",
-    "verfasst von",
-    "filed under",
-    "ver\xC3\xB6"
-    "ffentlicht in",
-    "abgelegt unter",
-    "aktualisiert",
-    "updated",
-    "ver\xC3\xB6"
-    "ffentlicht am",
-    "ver\xC3\xB6"
-    "ffentlicht:",
-    "published",
-    "erstellt am",
-    "stand:",
-    "war der artikel",
-    "war dieser artikel",
-    "wie hat ihnen",
-    "was this article",
-    "(noch keine bewertung",
-    "rate this",
-    "lesezeit",
-    "lesedauer",
-    "reading time",
-    "czas czytania",
-    "tiempo de lectura",
-    "temps de lecture",
-    "\xD0\xB2\xD1\x80\xD0\xB5\xD0\xBC\xD1\x8F \xD1\x87\xD1\x82\xD0\xB5\xD0\xBD\xD0\xB8\xD1\x8F",  // время чтения
-    "inhaltsverzeichnis",
-    "table of contents",
-    "alle angaben ohne gew\xC3\xA4hr",
+constexpr string_view
+    k_label_prefixes[] =
+        {
+            "teilen",
+            "share",
+            "diesen artikel teilen",
+            "artikel teilen",
+            "beitrag teilen",
+            "teile diesen",
+            "teilen sie",
+            "gef\xC3\xA4llt mir",
+            "gef\xC3\xA4llt dir",
+            "like this",
+            "wird geladen",
+            "loading",
+            "drucken",
+            "print",
+            "e-mail",
+            "tweet",
+            "facebook",
+            "whatsapp",
+            "pinterest",
+            "werbung",
+            "anzeige",
+            "- anzeige",
+            "-anzeige",
+            "advertisement",
+            "advertising",
+            "sponsored",
+            "reklama",
+            "\xD1\x80\xD0\xB5\xD0\xBA\xD0\xBB\xD0\xB0\xD0\xBC\xD0\xB0",  // реклама
+            "publicidad",
+            "publicit\xC3\xA9",
+            "kommentieren",
+            "kommentare",
+            "keine kommentare",
+            "comments are closed",
+            "no comments",
+            "subscribe",
+            "abonnieren",
+            "jetzt abonnieren",
+            "newsletter",
+            "sign up",
+            "melden sie sich",
+            "weiterlesen",
+            "mehr lesen",
+            "mehr erfahren",
+            "learn more",
+            "continue reading",
+            "zum artikel",
+            "\xD1\x87\xD0\xB8\xD1\x82\xD0\xB0\xD1\x82\xD1\x8C "
+            "\xD0\xB4\xD0\xB0\xD0\xBB\xD0\xB5\xD0\xB5",  // читать далее
+            "\xD0\xBF\xD0\xBE\xD0\xB4\xD1\x80\xD0\xBE\xD0\xB1\xD0\xBD\xD0\xB5\xD0\xB5",  // подробнее
+            "zur\xC3\xBC"
+            "ck",
+            "back to",
+            "nach oben",
+            "to top",
+            "foto:",
+            "fotos:",
+            "foto ",
+            "bild:",
+            "bilder:",
+            "photo:",
+            "photos:",
+            "image:",
+            "credit:",
+            "credits:",
+            "cr\xC3\xA9"
+            "dits",
+            "titelbild:",
+            "beitragsbild",
+            "quelle:",
+            "quellen:",
+            "quellenangaben",
+            "\xC2\xA9",
+            "(c) ",
+            "copyright",
+            "\xD1\x84\xD0\xBE\xD1\x82\xD0\xBE:",                                  // фото:
+            "\xD0\xB8\xD1\x81\xD1\x82\xD0\xBE\xD1\x87\xD0\xBD\xD0\xB8\xD0\xBA:",  // источник:
+            "tags:",
+            "schlagw\xC3\xB6rter",
+            "schlagworte",
+            "themen:",
+            "kategorie",
+            "categories:",
+            "category:",
+            "posted in",
+            "posted by",
+            "this entry was posted",
+            "this entry was filed",
+            "der beitrag wurde am",
+            "dieser beitrag wurde am",
+            "dieser eintrag wurde",
+            "written by",
+            "geschrieben von",
+            "verfasst von",
+            "filed under",
+            "ver\xC3\xB6"
+            "ffentlicht in",
+            "abgelegt unter",
+            "aktualisiert",
+            "updated",
+            "ver\xC3\xB6"
+            "ffentlicht am",
+            "ver\xC3\xB6"
+            "ffentlicht:",
+            "published",
+            "erstellt am",
+            "stand:",
+            "war der artikel",
+            "war dieser artikel",
+            "wie hat ihnen",
+            "was this article",
+            "(noch keine bewertung",
+            "rate this",
+            "lesezeit",
+            "lesedauer",
+            "reading time",
+            "czas czytania",
+            "tiempo de lectura",
+            "temps de lecture",
+            "\xD0\xB2\xD1\x80\xD0\xB5\xD0\xBC\xD1\x8F "
+            "\xD1\x87\xD1\x82\xD0\xB5\xD0\xBD\xD0\xB8\xD1\x8F",  // время чтения
+            "inhaltsverzeichnis",
+            "table of contents",
+            "alle angaben ohne gew\xC3\xA4hr",
 };
 
 // Marks of a picture caption or credit anywhere in a short block.
@@ -270,6 +273,20 @@ std::size_t decoration_length(string_view s) {
     }
   }
   return k;
+}
+
+// "bvinews.com", "www.example.de": letters, digits, dots and hyphens with a dot before a
+// two-letter-or-longer alphabetic ending.
+bool looks_like_host(string_view s) {
+  const std::size_t dot = s.rfind('.');
+  if (dot == string_view::npos || dot == 0 || s.size() - dot - 1 < 2) return false;
+  for (std::size_t k = 0; k < s.size(); ++k) {
+    const char c = s[k];
+    const bool letter = c >= 'a' && c <= 'z';
+    if (k > dot && !letter) return false;
+    if (!(letter || (c >= '0' && c <= '9') || c == '.' || c == '-')) return false;
+  }
+  return true;
 }
 
 bool starts_with(string_view s, string_view p) { return s.substr(0, p.size()) == p; }
@@ -401,8 +418,8 @@ bool ends_sentence(string_view text) {
     return true;
   }
   // "“", "”", "»", "«" and the full stops of CJK scripts.
-  for (string_view mark : {"\xE2\x80\x9C", "\xE2\x80\x9D", "\xC2\xBB", "\xC2\xAB",
-                           "\xE3\x80\x82", "\xEF\xBC\x81", "\xEF\xBC\x9F"}) {
+  for (string_view mark : {"\xE2\x80\x9C", "\xE2\x80\x9D", "\xC2\xBB", "\xC2\xAB", "\xE3\x80\x82",
+                           "\xEF\xBC\x81", "\xEF\xBC\x9F"}) {
     if (text.size() >= mark.size() && text.substr(text.size() - mark.size()) == mark) return true;
   }
   return false;
@@ -486,6 +503,8 @@ bool is_boilerplate_block(string_view text) {
       if (starts_with(f, p)) return true;
     }
   }
+  // A source credit that is only a host name ("BVINEWS.COM", "www.example.de").
+  if (n <= 40 && looks_like_host(f)) return true;
   // A reading time: "11 minut czytania", "4 min read", "21 minutes - 4312 words".
   if (n <= 40) {
     std::size_t k = 0;
