@@ -502,6 +502,10 @@ bool is_boilerplate_block(string_view text) {
       if (starts_with(f, p)) return true;
     }
   }
+  // Author initials and agencies: "aja/PAP", "(dpa/lby)", "red/AFP".
+  if (n <= 20 && text.find('/') != string_view::npos && text.find(' ') == string_view::npos) {
+    return true;
+  }
   // A source credit that is only a host name ("BVINEWS.COM", "www.example.de").
   if (n <= 40 && looks_like_host(f)) return true;
   // A reading time: "11 minut czytania", "4 min read", "21 minutes - 4312 words".

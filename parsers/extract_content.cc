@@ -1026,7 +1026,12 @@ class ContentFinder {
         if (!space) cur.push_back(' ');
         space = true;
       } else if (n.tag == Tag::a) {
-        link_end = std::max(link_end, n.subtree_end);
+        // A written-out address is a reference the text cites, not navigation.
+        const NodeId first = n.first_child;
+        const string_view shown =
+            first != k_no_node && m_doc.is_text(first) ? m_doc.text(first) : string_view();
+        const bool address = shown.substr(0, 4) == "http" || shown.substr(0, 4) == "www.";
+        if (!address) link_end = std::max(link_end, n.subtree_end);
       } else if ((n.tag == Tag::td || n.tag == Tag::th) && kind == BlockKind::table_row &&
                  !m_stats[k].has_block && m_stats[k].chars <= k_table_cell_max_chars) {
         // A data row's cells make one line; a layout table's cells stay blocks.
