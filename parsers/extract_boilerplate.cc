@@ -111,6 +111,14 @@ constexpr string_view k_tail_headings[] = {
     "m\xC3\xA1s sobre",
 };
 
+// Lines that open a longer block of post metadata or citation advice, whatever follows.
+constexpr string_view k_long_label_prefixes[] = {
+    "suggested citation",   "zitiervorschlag",      "empfohlene zitierweise",
+    "cite this article",    "how to cite this",     "this entry was posted",
+    "this entry was filed", "der beitrag wurde am", "dieser beitrag wurde am",
+};
+constexpr std::size_t k_long_label_max_chars = 400;
+
 // Labels and UI strings that make up a whole short block. Matched as prefixes.
 constexpr string_view k_label_prefixes[] = {
     "teilen",
@@ -199,10 +207,6 @@ constexpr string_view k_label_prefixes[] = {
     "category:",
     "posted in",
     "posted by",
-    "this entry was posted",
-    "this entry was filed",
-    "der beitrag wurde am",
-    "dieser beitrag wurde am",
     "dieser eintrag wurde",
     "written by",
     "geschrieben von",
@@ -473,6 +477,12 @@ bool starts_tail_section(string_view heading) {
 
 bool is_boilerplate_block(string_view text) {
   const std::size_t n = code_points(text);
+  if (n <= k_long_label_max_chars) {
+    const std::string f = fold_case(text.substr(0, 64));
+    for (string_view p : k_long_label_prefixes) {
+      if (starts_with(f, p)) return true;
+    }
+  }
   if (n > 120) return false;
   // Labels are matched after the dashes, stars and brackets that decorate them
   // ("- Advertisement -", "*Werbung", "(Alle Angaben ohne Gewähr)").
