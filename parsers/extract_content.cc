@@ -866,21 +866,28 @@ class ContentFinder {
 
   // Readability's conditional cleaning: a container inside the article that is really a link
   // list, a teaser box, an image gallery or a form.
-  bool skip_container(NodeId k) const {
-    if (!m_pass.clean_conditionally) return false;
+  bool skip_container(NodeId k) const { return skip_reason(k) != nullptr; }
+
+  // Why skip_container drops `k`, or nullptr.
+  const char* skip_reason(NodeId k) const {
+    if (!m_pass.clean_conditionally) return nullptr;
     const Tag t = m_doc.tag(k);
     if (!(t == Tag::div || t == Tag::section || t == Tag::ul || t == Tag::ol || t == Tag::table ||
           t == Tag::dl || t == Tag::article || t == Tag::aside || t == Tag::fieldset ||
           t == Tag::td || t == Tag::th)) {
-      return false;
+      return nullptr;
     }
     const NodeStats& s = m_stats[k];
     const int weight = m_weight[k];
     // A box whose name leans to boilerplate ("teaser", "box") but that holds prose stays.
-    if (weight < 0) return !(s.chars >= 250 && s.commas >= 3 && link_density(k) < 0.1f);
-    if (s.commas >= 10) return false;
+    if (weight < 0) {
+      return s.chars >= 250 && s.commas >= 3 && link_density(k) < 0.1f ? nullptr : "name";
+    }
+    if (s.commas >= 10) return nullptr;
     // A layout table's column of links; other cells hold content.
-    if (t == Tag::td || t == Tag::th) return s.commas < 3 && link_density(k) > 0.5f;
+    if (t == Tag::td || t == Tag::th) {
+      return s.commas < 3 && link_density(k) > 0.5f ? "link column" : nullptr;
+    }
     const bool is_list =
         t == Tag::ul || t == Tag::ol ||
         (s.chars > 0 && static_cast<float>(s.li_chars) / static_cast<float>(s.chars) > 0.9f);
@@ -890,15 +897,26 @@ class ContentFinder {
     const int li = static_cast<int>(s.li_count) - 100;
     const float heading_density =
         s.chars == 0 ? 0.0f : static_cast<float>(s.heading_chars) / static_cast<float>(s.chars);
-    bool remove =
-        (img > 1 && static_cast<float>(p) / static_cast<float>(img) < 0.5f && t != Tag::ul &&
-         t != Tag::ol && s.chars < k_gallery_max_chars) ||
-        (!is_list && li > p) || (s.input_count > p / 3) ||
-        (!is_list && heading_density < 0.9f && s.chars < 25 && (img == 0 || img > 2) && ld > 0) ||
-        (!is_list && weight < 25 && ld > 0.2f) || (weight >= 25 && ld > 0.5f) ||
-        (s.embed_count == 1 && s.chars < 75) || s.embed_count > 1;
-    if (remove && is_list && img > 0 && img == static_cast<int>(s.li_count)) remove = false;
-    return remove;
+    const char* why = nullptr;
+    if (img > 1 && static_cast<float>(p) / static_cast<float>(img) < 0.5f && t != Tag::ul &&
+        t != Tag::ol && s.chars < k_gallery_max_chars) {
+      why = "gallery";
+    } else if (!is_list && li > p) {
+      why = "list items";
+    } else if (s.input_count > p / 3) {
+      why = "form";
+    } else if (!is_list && heading_density < 0.9f && s.chars < 25 && (img == 0 || img > 2) &&
+               ld > 0) {
+      why = "short link";
+    } else if (!is_list && weight < 25 && ld > 0.2f) {
+      why = "links";
+    } else if (weight >= 25 && ld > 0.5f) {
+      why = "links (content name)";
+    } else if ((s.embed_count == 1 && s.chars < 75) || s.embed_count > 1) {
+      why = "embeds";
+    }
+    if (why != nullptr && is_list && img > 0 && img == static_cast<int>(s.li_count)) why = nullptr;
+    return why;
   }
 
   void flush(std::string& cur, BlockKind kind, std::uint32_t link_chars, Content& out) {
@@ -990,7 +1008,7 @@ class ContentFinder {
       const DomNode& n = m_doc.node(k);
       if (m_removed[k] || (k != root && n.tag != Tag::text && skip_container(k))) {
         if (m_options.trace != nullptr && !m_removed[k]) {
-          *m_options.trace += "skip " + describe(k) + "\n";
+          *m_options.trace += "skip " + describe(k) + " (" + skip_reason(k) + ")\n";
         }
         k = n.subtree_end;
         continue;
