@@ -37,9 +37,9 @@ constexpr double k_min_case_f1 = 0.90;
 constexpr double k_min_pooled_f1 = 0.97;
 
 // The public corpus gate: snippet F1 on trafilatura-eval as score-snippets.py computes it.
-// Measured 0.933 when the gate was set (bench/eval-extract.sh); the margin absorbs harmless
+// Measured 0.941 when the gate was set (bench/eval-extract.sh); the margin absorbs harmless
 // shifts, a real regression falls below it.
-constexpr double k_min_corpus_f1 = 0.925;
+constexpr double k_min_corpus_f1 = 0.935;
 
 std::string render(const Article& a) { return a.title + "\n\n" + a.text + "\n"; }
 
