@@ -26,9 +26,8 @@ constexpr string_view k_drop_contains[] = {
     "popup",        "skiplink",  "skipto",       "toolbar",        "subscribe",   "abonnier",
     "anzeige",      "werbung",   "kommentar",    "empfehlung",     "weiterlesen", "mehrzumthema",
     "authorbox",    "authorbio", "aboutauthor",  "signup",         "followus",    "masthead",
-    "relatedposts", "moreposts", "screenreader", "visuallyhidden", "sronly",      "readmore",
-    "readalso",     "lesenauch", "postnav",      "cookiebanner",   "affiliate",   "disclosure",
-    "disclaimer"};
+    "relatedposts", "moreposts", "screenreader", "visuallyhidden", "sronly",      "readalso",
+    "lesenauch",    "postnav",   "cookiebanner", "affiliate",      "disclosure",  "disclaimer"};
 constexpr string_view k_drop_exact[] = {
     "ad",      "ads",       "adv",       "adslot",    "nav",    "menu",    "share",
     "shares",  "tags",      "tagcloud",  "keywords",  "rating", "modal",   "overlay",
