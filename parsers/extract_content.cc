@@ -367,7 +367,10 @@ class ContentFinder {
   std::string class_and_id(NodeId id) const {
     std::string s(m_doc.attr(id, "class"));
     s.push_back(' ');
-    s.append(m_doc.attr(id, "id"));
+    // An id of five or more words is a heading's anchor ("sharing-with-a-single-developer"),
+    // which names the section's topic, not its role.
+    const string_view anchor = m_doc.attr(id, "id");
+    if (std::count(anchor.begin(), anchor.end(), '-') < 4) s.append(anchor);
     return s;
   }
 
