@@ -48,7 +48,7 @@ class Discovery {
       fetch(robots.robots_url, [this](Result<fetchers::HttpResponse> rr) {
         if (!rr || rr->status != 200) return;
         const auto rules = fetchers::RobotsRules::parse(rr->body, "newswatch");
-        const std::vector<std::string> sitemaps = rules.sitemaps();
+        const std::vector<std::string>& sitemaps = rules.sitemaps();
         for (const auto& s : sitemaps) probe(s, "robots");
       });
     });

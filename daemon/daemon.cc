@@ -721,7 +721,7 @@ class Daemon {
                              children.size(), kMaxChildSitemaps);
     }
     for (std::size_t i = 0; i < children.size() && i < kMaxChildSitemaps; ++i) {
-      const std::string url = children[i];
+      const std::string& url = children[i];
       fetchers::HttpRequest req;
       req.url = url;
       const auto& validators = m_child_validators[url];

@@ -64,10 +64,8 @@ constexpr string_view k_tail_headings[] = {
     "schreibe einen kommentar",
     "hinterlasse einen kommentar",
     "kommentar verfassen",
-    "\xC3\xBC"
-    "ber den autor",
-    "\xC3\xBC"
-    "ber die autorin",
+    "\u00fcber den autor",
+    "\u00fcber die autorin",
     "zur person",
     "\xD1\x87\xD0\xB8\xD1\x82\xD0\xB0\xD0\xB9\xD1\x82\xD0\xB5 "
     "\xD1\x82\xD0\xB0\xD0\xBA\xD0\xB6\xD0\xB5",  // читайте также

@@ -394,7 +394,7 @@ NodeId find_first(const HtmlDocument& doc, Tag tag, NodeId from = 0) {
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 std::string resolve(string_view base, string_view ref) {
-  const std::string r = squash(ref);
+  std::string r = squash(ref);
   if (r.empty()) return r;
   if (base.empty()) return r;
   return resolve_url_string(base, r);
@@ -647,7 +647,7 @@ std::string byline_from_body(const HtmlDocument& doc) {
         trailing = 0;
       }
     }
-    const std::string text = squash(doc.text_content(name_node));
+    std::string text = squash(doc.text_content(name_node));
     if (!text.empty() && raw < 100) return text;
   }
   return {};
