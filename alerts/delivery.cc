@@ -17,7 +17,7 @@ std::string hmac_sha256_hex(const std::string& key, const std::string& body) {
        reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &len);
   static const char* digits = "0123456789abcdef";
   std::string out;
-  out.reserve(len * 2);
+  out.reserve(std::size_t{len} * 2);
   for (unsigned int i = 0; i < len; ++i) {
     out += digits[mac[i] >> 4];
     out += digits[mac[i] & 0xF];

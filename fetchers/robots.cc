@@ -8,7 +8,7 @@
 namespace newswatch::fetchers {
 namespace {
 
-constexpr std::size_t k_max_parse_bytes = 500 * 1024;
+constexpr std::size_t k_max_parse_bytes = std::size_t{500} * 1024;
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
