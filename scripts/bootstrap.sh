@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config git clang-format
-  clang libclang-rt-dev  # libFuzzer harnesses (scripts/fuzz.sh)
+  clang libclang-rt-dev clang-tidy  # libFuzzer harnesses (scripts/fuzz.sh), scripts/check-tidy.sh
   libcurl4-openssl-dev libboost-dev libboost-system-dev
   librocksdb-dev libzstd-dev liblz4-dev zlib1g-dev libbz2-dev libsnappy-dev
   libgumbo-dev libxml2-dev libspdlog-dev libfmt-dev
