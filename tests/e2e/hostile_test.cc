@@ -428,3 +428,49 @@ TEST_F(HostileWeb, GoodSourcesStayOnScheduleWhileBadOnesAreLoggedAndBackedOff) {
 
 }  // namespace
 }  // namespace newswatch
+
+namespace newswatch {
+namespace {
+
+// With fetch.allow_private_networks off (the default), article links that point into loopback
+// or private networks are refused before any connection is made, with a clear log line; the
+// configured feed itself is still fetched.
+TEST_F(HostileWeb, ArticleLinksIntoPrivateNetworksAreRefused) {
+  RawHttpServer internal("127.0.0.40", [](RawConnection& c) {
+    answer(c, "text/html", page("Intern", "<p>Nordkorea intern.</p>"));
+  });
+  const std::string feed =
+      rss("ssrf", item("Nordkorea intern", internal.url("/admin.html")) +
+                      item("Nordkorea Metadaten", "http://169.254.169.254/latest/meta-data/"));
+  m_good->stop();
+  TestHttpServer site([&](const TestRequest&) {
+    return TestResponse{200, {{"Content-Type", "application/rss+xml"}}, feed};
+  });
+  const auto config_path =
+      write_file("newswatch.toml",
+                 "[storage]\npath = \"db\"\n[fetch]\nrobots = false\n"
+                 "[metrics]\nlisten = \"\"\n[[sources]]\nname = \"ssrf\"\nurl = \"" +
+                     site.url("/feed.xml") + "\"\nkind = \"feed\"\ninterval = \"1s\"\n");
+  const auto log_path = sandbox() / "daemon.log";
+  ChildProcess daemon({NEWSWATCH_BINARY, "run", "--config", config_path.string()},
+                      log_path.string());
+  const auto log = [&] { return testing::read_file(log_path); };
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const std::string t = log();
+        return t.find("url=" + internal.url("/admin.html")) != std::string::npos &&
+               t.find("url=http://169.254.169.254/") != std::string::npos;
+      },
+      20s))
+      << log();
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait(20s), 0) << log();
+  EXPECT_EQ(internal.hits("/admin.html"), 0) << "the guard must act before connecting";
+  const std::string text = log();
+  const auto at = text.find("fetch.article_failed source=ssrf url=" + internal.url("/admin.html"));
+  ASSERT_NE(at, std::string::npos) << text;
+  EXPECT_NE(text.substr(at, text.find('\n', at) - at).find("refused"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace newswatch
