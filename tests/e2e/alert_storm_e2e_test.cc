@@ -1,11 +1,15 @@
 // No alert storms, end to end: the real daemon with a topic rate limit, a digest, copies from a
 // second source and a dead-lettered alert requeued by `newswatch alerts --retry`, against a news
 // site and a webhook receiver on 127.0.0.1.
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -228,26 +232,122 @@ TEST_F(AlertStormE2E, ACopyFromAnotherSourceIsNotedOnThePendingAlert) {
   EXPECT_EQ(shown.out.find("source:    " + also), std::string::npos) << shown.out;
 }
 
-TEST_F(AlertStormE2E, DeadAlertsAreRequeuedWhileTheDaemonRuns) {
-  add_feed("news", 1);
+TEST_F(AlertStormE2E, DeadAlertsAreRequeuedDirectlyOrThroughTheRunningDaemon) {
+  add_feed("news", 2);
   write_config(source("news"), "");
   m_hook_status = 400;  // permanent: dead-lettered at once
   auto daemon = start_daemon();
-  ASSERT_TRUE(wait_until([&] { return cli_alerts("--dead").size() == 1; }, 30s)) << log();
+  ASSERT_TRUE(wait_until([&] { return cli_alerts("--dead").size() == 2; }, 30s)) << log();
+  daemon->signal(SIGTERM);
+  ASSERT_EQ(daemon->wait(20s), 0) << log();
   const std::string key = cli_alerts("--dead")[0]["idempotency_key"];
+
+  // Daemon stopped: the database is changed at once.
   const auto none = run_command(
       {NEWSWATCH_BINARY, "alerts", "--config", m_config, "--retry", "0000000000000000"});
   EXPECT_EQ(none.exit_code, 1) << none.out;
-  m_hook_status = 200;
-  const auto retried =
+  const auto direct =
       run_command({NEWSWATCH_BINARY, "alerts", "--config", m_config, "--retry", key});
-  ASSERT_EQ(retried.exit_code, 0) << retried.err;
-  EXPECT_NE(retried.out.find("requested"), std::string::npos) << retried.out;
+  ASSERT_EQ(direct.exit_code, 0) << direct.err;
+  EXPECT_NE(direct.out.find("requeued 1 dead alert"), std::string::npos) << direct.out;
+  const auto pending = cli_alerts("--pending");
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0]["idempotency_key"], key);
+  EXPECT_EQ(pending[0]["attempts"], 0);
+
+  m_hook_status = 200;
+  daemon = start_daemon();
   ASSERT_TRUE(wait_until([&] { return cli_alerts("--delivered").size() == 1; }, 20s)) << log();
-  EXPECT_NE(log().find("alert.requeued alerts=1"), std::string::npos) << log();
+  // Daemon running: the request is handed over.
+  const auto all = run_command({NEWSWATCH_BINARY, "alerts", "--config", m_config, "--all-dead"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_NE(all.out.find("requested"), std::string::npos) << all.out;
+  ASSERT_TRUE(wait_until([&] { return cli_alerts("--delivered").size() == 2; }, 20s)) << log();
+  EXPECT_NE(log().find("alert.requeued alerts=1 request=all-dead"), std::string::npos) << log();
   daemon->signal(SIGTERM);
   ASSERT_EQ(daemon->wait(20s), 0) << log();
-  EXPECT_EQ(m_hook->requests().size(), 2u);  // the refused attempt and the requeued one
+  EXPECT_EQ(m_hook->requests().size(), 4u);  // two refused attempts, two requeued deliveries
+  EXPECT_TRUE(cli_alerts("--dead").empty());
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool can_connect(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+TEST_F(AlertStormE2E, EmailDigestIsOneMailListingEveryStory) {
+  if (!std::filesystem::exists("/usr/bin/python3") ||
+      run_command({"/usr/bin/python3", "-c", "import aiosmtpd"}).exit_code != 0) {
+    GTEST_SKIP() << "python3-aiosmtpd is not installed (scripts/bootstrap.sh installs it)";
+  }
+  const int smtp_port = free_port();
+  const auto maildir = sandbox() / "maildir";
+  ChildProcess smtp(
+      {"/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:" + std::to_string(smtp_port),
+       "-c", "aiosmtpd.handlers.Mailbox", maildir.string()},
+      (sandbox() / "smtp.log").string());
+  ASSERT_TRUE(wait_until([&] { return can_connect(smtp_port); }, 15s))
+      << testing::read_file(sandbox() / "smtp.log");
+  const auto mails = [&] {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(maildir / "new", ec)) {
+      out.push_back(testing::read_file(e.path()));
+    }
+    return out;
+  };
+  add_feed("news", 3);
+  m_config = write_file("newswatch.toml",
+                        "[storage]\npath = \"db\"\n"
+                        "[fetch]\nallow_private_networks = true\nhost_delay = \"0s\"\n"
+                        "robots = false\n[metrics]\nlisten = \"\"\n" +
+                            source("news") +
+                            "[[channels]]\nname = \"mail\"\ntype = \"email\"\n"
+                            "smtp_url = \"smtp://127.0.0.1:" +
+                            std::to_string(smtp_port) +
+                            "\"\nfrom = \"newswatch <alerts@newswatch.example>\"\n"
+                            "to = [\"reader@example.org\"]\n"
+                            "[[topics]]\nname = \"korea\"\nquery = \"Nordkorea\"\n"
+                            "channels = [\"mail\"]\ndigest = \"3s\"\n")
+                 .string();
+  auto daemon = start_daemon();
+  ASSERT_TRUE(wait_until([&] { return cli_alerts("--delivered").size() == 3; }, 30s)) << log();
+  daemon->signal(SIGTERM);
+  ASSERT_EQ(daemon->wait(20s), 0) << log();
+  smtp.signal(SIGTERM);
+  const auto got = mails();
+  ASSERT_GE(got.size(), 1u);
+  ASSERT_LE(got.size(), 2u) << "one mail per digest period";
+  std::size_t listed = 0;
+  for (const auto& m : got) {
+    EXPECT_NE(m.find("Subject: [korea] digest: "), std::string::npos) << m;
+    EXPECT_NE(m.find("Message-ID: <d"), std::string::npos) << m;
+    EXPECT_NE(m.find("multipart/alternative"), std::string::npos) << m;
+    for (const auto& a : cli_alerts("--delivered")) {
+      // The idempotency header names the bundle, which every alert of the mail carries.
+      listed += m.find("X-Newswatch-Idempotency-Key: " + a["bundle"].get<std::string>()) !=
+                std::string::npos;
+    }
+  }
+  EXPECT_EQ(listed, 3u) << "every story in exactly one mail";
 }
 
 }  // namespace
