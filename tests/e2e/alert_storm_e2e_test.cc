@@ -152,10 +152,9 @@ TEST_F(AlertStormE2E, RateLimitHoldsAcrossRestartThenFoldsTheRest) {
       << log();
   const std::size_t held = cli_alerts("--pending").size();
   ASSERT_GE(held, 1u) << "the first message went out before every story was stored";
-  EXPECT_NE(log().find("alert.held topic=korea channel=hook reason=rate_limit alerts=" +
-                       std::to_string(held)),
-            std::string::npos)
-      << log();
+  const std::string held_line =
+      "alert.held topic=korea channel=hook reason=rate_limit alerts=" + std::to_string(held);
+  EXPECT_TRUE(wait_until([&] { return log().find(held_line) != std::string::npos; }, 10s)) << log();
   daemon->signal(SIGTERM);
   ASSERT_EQ(daemon->wait(20s), 0) << log();
 
