@@ -85,6 +85,9 @@ std::string cut_utf8(std::string s, std::size_t max) {
   return s;
 }
 
+// A chat message lists at most this many stories of a digest; the rest are counted.
+constexpr std::size_t kMaxChatStories = 50;
+
 std::string url_of(const Article& a) { return a.canonical_url.empty() ? a.url : a.canonical_url; }
 
 nlohmann::json article_json(const storage::OutboxRecord& alert, const Article& article,
@@ -243,10 +246,12 @@ WebhookMessage build_bundle_webhook(const std::string& bundle, MessageKind kind,
                 "\n" + mark(esc(lead.snippet), bold) + "\n" + more_text + ":\n";
         from = 1;
       }
-      for (std::size_t i = from; i < items.size(); ++i) {
+      const std::size_t shown = std::min(items.size(), kMaxChatStories);
+      for (std::size_t i = from; i < shown; ++i) {
         text += "• " + link(items[i]) + " (" + esc(items[i].article->source) + ")" +
                 esc(also_line(*items[i].alert)) + "\n";
       }
+      if (shown < items.size()) text += "… " + std::to_string(items.size() - shown) + " more\n";
       nlohmann::json j;
       if (slack) {
         j["text"] = text;
@@ -258,10 +263,13 @@ WebhookMessage build_bundle_webhook(const std::string& bundle, MessageKind kind,
       break;
     }
     case WebhookFormat::ntfy: {
-      for (const auto& it : items) {
+      const std::size_t shown = std::min(items.size(), kMaxChatStories);
+      for (std::size_t i = 0; i < shown; ++i) {
+        const AlertItem& it = items[i];
         m.body += "• " + it.article->title + " (" + it.article->source + ")" +
                   also_line(*it.alert) + "\n  " + url_of(*it.article) + "\n";
       }
+      if (shown < items.size()) m.body += "… " + std::to_string(items.size() - shown) + " more\n";
       m.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
       std::string title = encode_header_words(
           "[" + topic + "] " +

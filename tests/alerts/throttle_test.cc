@@ -245,6 +245,30 @@ TEST(BundleMessages, WebhookJsonCarriesEveryStory) {
   EXPECT_NE(mime.find("X-Newswatch-Idempotency-Key: d1234"), std::string::npos);
 }
 
+TEST(BundleMessages, ChatDigestsListAtMostFiftyStories) {
+  std::vector<OutboxRecord> alerts;
+  std::vector<Article> articles(60);
+  for (int i = 0; i < 60; ++i) alerts.push_back(rec("korea", "a" + std::to_string(i), kTen));
+  std::vector<AlertItem> items;
+  for (int i = 0; i < 60; ++i) {
+    articles[i].url = "https://news.example/" + std::to_string(i);
+    articles[i].title = "T" + std::to_string(i);
+    items.push_back({&alerts[i], &articles[i], ""});
+  }
+  const std::string text = nlohmann::json::parse(
+      build_bundle_webhook("d1", MessageKind::digest, items, "", WebhookFormat::slack)
+          .body)["text"];
+  EXPECT_NE(text.find("digest: 60 stories"), std::string::npos);
+  EXPECT_NE(text.find("|T49>"), std::string::npos);
+  EXPECT_EQ(text.find("|T50>"), std::string::npos);
+  EXPECT_NE(text.find("… 10 more"), std::string::npos) << text;
+  // JSON receivers get every story.
+  EXPECT_EQ(nlohmann::json::parse(
+                build_bundle_webhook("d1", MessageKind::digest, items, "").body)["articles"]
+                .size(),
+            60u);
+}
+
 // The store side: rate memory, bundles and also-reported notes in a real RocksDB directory.
 class ThrottleStore : public testing::SandboxTest {
  protected:
