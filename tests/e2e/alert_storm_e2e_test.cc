@@ -269,6 +269,45 @@ TEST_F(AlertStormE2E, DeadAlertsAreRequeuedDirectlyOrThroughTheRunningDaemon) {
   EXPECT_TRUE(cli_alerts("--dead").empty());
 }
 
+TEST_F(AlertStormE2E, QuietHoursHoldDeliveriesUntilTheyEnd) {
+  add_feed("news", 2);
+  // A window around the current UTC time, so the channel is quiet now.
+  const auto now = std::chrono::system_clock::now();
+  const auto minute_of_day =
+      std::chrono::duration_cast<std::chrono::minutes>(now.time_since_epoch()).count() % 1440;
+  const auto hhmm = [](long m) {
+    m = ((m % 1440) + 1440) % 1440;
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%02ld:%02ld", m / 60, m % 60);
+    return std::string(buf);
+  };
+  const std::string quiet = hhmm(minute_of_day - 60) + "-" + hhmm(minute_of_day + 60);
+  const auto config_with = [&](const std::string& channel_extra) {
+    write_config(source("news"), "");
+    // The channel table is the last-but-one; append its keys by rewriting the file.
+    std::string text = testing::read_file(m_config);
+    const auto at = text.find("[[topics]]");
+    text.insert(at, channel_extra);
+    write_file("newswatch.toml", text);
+  };
+  config_with("quiet_hours = \"" + quiet + "\"\ntimezone = \"UTC\"\n");
+  auto daemon = start_daemon();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return log().find("alert.held topic=korea channel=hook reason=quiet_hours alerts=2") !=
+               std::string::npos;
+      },
+      30s))
+      << log();
+  EXPECT_TRUE(received().empty());
+  // Without quiet hours (SIGHUP), the held alerts go out.
+  config_with("");
+  daemon->signal(SIGHUP);
+  ASSERT_TRUE(wait_until([&] { return received().size() == 2; }, 20s)) << log();
+  daemon->signal(SIGTERM);
+  ASSERT_EQ(daemon->wait(20s), 0) << log();
+}
+
 int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
