@@ -45,11 +45,12 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr std::size_t kMaxQueuedArticles = 10'000;
+// One source's share of the queue: a feed listing 100,000 links does not crowd out the others.
+constexpr std::size_t kMaxQueuedPerSource = 500;
 constexpr std::size_t kMaxChildSitemaps = 20;
 // Sitemap entries dated before this are archive, not news, and are not fetched.
 constexpr auto kSitemapHorizon = std::chrono::hours(72);
 constexpr int kMaxArticleFetches = 8;
-constexpr std::size_t kMaxQueueScan = 2000;
 constexpr int kMaxDeliveries = 8;
 constexpr int kMaxArticleFailures = 3;
 constexpr std::size_t kMaxRememberedFailures = 50'000;
@@ -164,6 +165,14 @@ struct PendingArticle {
   std::string key;  // storage::dedup_key of the link: one queue slot per story URL
 };
 
+// Article fetching per host (scheme-less authority): its queue and politeness state.
+struct HostState {
+  std::deque<PendingArticle> queue;  // newest first per source, as the feeds listed them
+  int in_flight = 0;
+  std::chrono::steady_clock::time_point last_start{};
+  std::chrono::milliseconds crawl_delay{0};  // from robots.txt
+};
+
 class Daemon {
  public:
   Daemon(std::string config_path, Config config)
@@ -248,8 +257,7 @@ class Daemon {
     m_stopping = true;
     sd_notify(0, "STOPPING=1");
     logger("daemon")->info("daemon.stopping signal={} in_flight={} queued={}",
-                           signo == SIGTERM ? "SIGTERM" : "SIGINT", m_http->in_flight(),
-                           m_article_queue.size());
+                           signo == SIGTERM ? "SIGTERM" : "SIGINT", m_http->in_flight(), m_queued);
     for (auto& [name, src] : m_sources) src.timer->cancel();
     m_delivery_timer.cancel();
     m_watchdog_timer.cancel();
@@ -257,7 +265,10 @@ class Daemon {
     m_index_timer.cancel();
     m_retention_timer.cancel();
     m_requests_timer.cancel();
-    m_article_queue.clear();  // not acknowledged: re-discovered from the feed after restart
+    // Not acknowledged: re-discovered from the feeds after the restart.
+    for (auto& [host, hs] : m_hosts) hs.queue.clear();
+    m_queued = 0;
+    m_queued_per_source.clear();
     m_drain_timer.expires_after(kDrainTimeout);
     m_drain_timer.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
@@ -292,7 +303,7 @@ class Daemon {
       return static_cast<double>(m_matcher ? m_matcher->topic_count() : 0);
     });
     m_metrics.gauge_callback("newswatch_article_queue", "Article URLs waiting to be fetched.",
-                             [this] { return static_cast<double>(m_article_queue.size()); });
+                             [this] { return static_cast<double>(m_queued); });
     m_metrics.gauge_callback("newswatch_http_in_flight", "HTTP and SMTP transfers in progress.",
                              [this] { return static_cast<double>(m_http->in_flight()); });
     m_metrics.gauge_callback("newswatch_outbox_pending", "Alerts waiting for delivery or retry.",
@@ -421,7 +432,7 @@ class Daemon {
       if (ec) return;
       sd_notifyf(0, "WATCHDOG=1\nSTATUS=articles=%llu alerts=%llu queued=%zu",
                  static_cast<unsigned long long>(m_articles_stored),
-                 static_cast<unsigned long long>(m_alerts_delivered), m_article_queue.size());
+                 static_cast<unsigned long long>(m_alerts_delivered), m_queued);
       start_watchdog();
     });
   }
@@ -711,15 +722,31 @@ class Daemon {
       }
       auto seen = m_store->find_url(entry.link);
       if (!seen || seen->has_value()) continue;
-      if (m_article_queue.size() >= kMaxQueuedArticles) {
-        logger("fetch")->warn("fetch.queue_full source={} dropped={}", name, entry.link);
-        break;  // found again on the next poll
+      std::size_t& mine = m_queued_per_source[name];
+      if (m_queued >= kMaxQueuedArticles || mine >= kMaxQueuedPerSource) {
+        // Found again on the next poll, when the queue has room.
+        logger("fetch")->warn("fetch.queue_full source={} queued={} source_queued={} next={}", name,
+                              m_queued, mine, q(entry.link));
+        break;
       }
       m_queued_urls.insert(key);
-      m_article_queue.push_back({name, std::move(entry), std::move(key)});
+      ++m_queued;
+      ++mine;
+      const std::string host = host_of(entry.link);
+      m_hosts[host].queue.push_back({name, std::move(entry), std::move(key)});
       ++fresh;
     }
     return fresh;
+  }
+
+  // Takes the front item of a host's queue out of the queue's accounting.
+  PendingArticle dequeue(HostState& hs) {
+    PendingArticle item = std::move(hs.queue.front());
+    hs.queue.pop_front();
+    --m_queued;
+    auto it = m_queued_per_source.find(item.source);
+    if (it != m_queued_per_source.end() && --it->second == 0) m_queued_per_source.erase(it);
+    return item;
   }
 
   // A sitemap index names the sitemaps that hold the URLs: fetch them (conditionally, so an
@@ -785,48 +812,48 @@ class Daemon {
   // --- articles ------------------------------------------------------------------------------
 
   // Starts queued article fetches while the global limit allows, politely per host: at most
-  // fetch.per_host_connections at once and fetch.host_delay between request starts.
+  // fetch.per_host_connections at once and fetch.host_delay between request starts. Hosts take
+  // turns (round robin from the one served last), so one host's backlog, or a host that hangs,
+  // never holds up another's articles.
   void pump_articles() {
-    if (m_stopping) return;
+    if (m_stopping || m_hosts.empty()) return;
     const auto now = std::chrono::steady_clock::now();
     std::optional<std::chrono::steady_clock::time_point> earliest;
-    std::size_t scanned = 0;
-    for (auto it = m_article_queue.begin();
-         it != m_article_queue.end() && m_article_fetches < kMaxArticleFetches &&
-         scanned < kMaxQueueScan;
-         ++scanned) {
-      const std::string host = host_of(it->entry.link);
-      HostState& hs = m_hosts[host];
-      if (m_config.fetch.robots) {
-        const auto robots = m_robots.lookup(it->entry.link, SystemClock::instance().now());
-        if (robots.verdict == fetchers::RobotsCache::Verdict::unknown) {
-          fetch_robots(robots);  // the item waits in the queue for the answer
-          ++it;
+    bool started = true;
+    while (started && m_article_fetches < kMaxArticleFetches) {
+      started = false;
+      auto it = m_hosts.upper_bound(m_pump_cursor);
+      for (std::size_t visited = 0, hosts = m_hosts.size();
+           visited < hosts && m_article_fetches < kMaxArticleFetches; ++visited) {
+        if (it == m_hosts.end()) it = m_hosts.begin();
+        HostState& hs = it->second;
+        if (hs.queue.empty()) {
+          // Forget idle hosts after a while; their politeness delay has long passed.
+          if (hs.in_flight == 0 && now - hs.last_start > 10min) {
+            it = m_hosts.erase(it);
+          } else {
+            ++it;
+          }
           continue;
         }
-        if (robots.verdict == fetchers::RobotsCache::Verdict::disallowed) {
-          robots_refused(*it);
-          m_queued_urls.erase(it->key);
-          it = m_article_queue.erase(it);
-          continue;
-        }
-        hs.crawl_delay = robots.crawl_delay.value_or(0ms);
-      }
-      const auto ready = hs.last_start + host_delay(hs);
-      if (hs.in_flight >= m_config.fetch.per_host_connections || ready > now) {
-        if (hs.in_flight < m_config.fetch.per_host_connections) {
-          earliest = earliest ? std::min(*earliest, ready) : ready;
-        }
+        const std::string host = it->first;
         ++it;
-        continue;
+        if (!robots_allow_front(hs)) continue;
+        const auto ready = hs.last_start + host_delay(hs);
+        if (hs.in_flight >= m_config.fetch.per_host_connections) continue;
+        if (ready > now) {
+          earliest = earliest ? std::min(*earliest, ready) : ready;
+          continue;
+        }
+        PendingArticle item = dequeue(hs);
+        ++hs.in_flight;
+        hs.last_start = now;
+        m_pump_cursor = host;
+        started = true;
+        start_article_fetch(std::move(item), host);
       }
-      PendingArticle item = std::move(*it);
-      it = m_article_queue.erase(it);
-      ++hs.in_flight;
-      hs.last_start = now;
-      start_article_fetch(std::move(item), host);
     }
-    if (earliest && !m_article_queue.empty()) {
+    if (earliest && m_queued > 0) {
       m_pump_timer.expires_at(*earliest);
       m_pump_timer.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) pump_articles();
@@ -834,11 +861,28 @@ class Daemon {
     }
   }
 
-  struct HostState {
-    int in_flight = 0;
-    std::chrono::steady_clock::time_point last_start{};
-    std::chrono::milliseconds crawl_delay{0};  // from robots.txt
-  };
+  // Whether the front item of a host's queue may be fetched now: items robots.txt disallows are
+  // dropped; while the host's robots.txt is unknown it is fetched and the queue waits for it.
+  bool robots_allow_front(HostState& hs) {
+    if (!m_config.fetch.robots) return !hs.queue.empty();
+    while (!hs.queue.empty()) {
+      const auto robots =
+          m_robots.lookup(hs.queue.front().entry.link, SystemClock::instance().now());
+      if (robots.verdict == fetchers::RobotsCache::Verdict::unknown) {
+        fetch_robots(robots);
+        return false;
+      }
+      if (robots.verdict == fetchers::RobotsCache::Verdict::disallowed) {
+        PendingArticle item = dequeue(hs);
+        robots_refused(item);
+        m_queued_urls.erase(item.key);
+        continue;
+      }
+      hs.crawl_delay = robots.crawl_delay.value_or(0ms);
+      return true;
+    }
+    return false;
+  }
 
   std::chrono::milliseconds host_delay(const HostState& hs) const {
     return std::max(m_config.fetch.host_delay, hs.crawl_delay);
@@ -1364,7 +1408,9 @@ class Daemon {
   std::unique_ptr<fetchers::HttpClient> m_http;
   std::shared_ptr<TopicMatcher> m_matcher;
   std::map<std::string, SourceRuntime> m_sources;
-  std::deque<PendingArticle> m_article_queue;
+  std::size_t m_queued = 0;  // articles in the hosts' queues
+  std::unordered_map<std::string, std::size_t> m_queued_per_source;
+  std::string m_pump_cursor;                      // the host that started a fetch last
   std::unordered_set<std::string> m_queued_urls;  // dedup keys of queued or in-flight links
   storage::CanonOptions m_canon;                  // the store's URL rules, for queue keys
   std::unordered_map<std::string, int> m_failed_urls;

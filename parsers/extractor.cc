@@ -18,14 +18,19 @@ bool is_blank(std::string_view s) {
   });
 }
 
-// Bytes that no text document contains: NULs and other C0 controls in quantity mean an image,
-// a PDF or a compressed body, not HTML.
+// Bytes that no text document contains: an image, PDF or archive signature, or NULs and other
+// C0 controls in quantity (a compressed body). A stray NUL in a page is the server's mistake,
+// not a sign of binary data; the HTML parser drops it.
 bool looks_binary(std::string_view bytes) {
+  static constexpr std::string_view k_magic[] = {"%PDF-",      "\x89PNG",  "GIF8", "\xff\xd8\xff",
+                                                 "PK\x03\x04", "\x1f\x8b", "RIFF"};
+  for (std::string_view m : k_magic) {
+    if (bytes.substr(0, m.size()) == m) return true;
+  }
   const std::size_t n = std::min<std::size_t>(bytes.size(), 4096);
   std::size_t controls = 0;
   for (std::size_t k = 0; k < n; ++k) {
     const auto c = static_cast<unsigned char>(bytes[k]);
-    if (c == 0) return true;
     if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != 0x1b) ++controls;
   }
   return controls * 20 > n;

@@ -222,6 +222,120 @@ void* arena_allocate(void* userdata, std::size_t size) {
 }
 void arena_free(void*, void*) {}
 
+// Browsers stop nesting elements at some depth (Blink at 512); gumbo does not, and its tree
+// builder walks the stack of open elements for scope checks on every tag, so a page of 50,000
+// unclosed <div>s costs it quadratic time (25 s for 5 MB). A cheap scan finds the element names
+// whose open tags ever outnumber their close tags by more than this; those tags are all
+// removed before parsing: their text stays, the pathological structure goes.
+constexpr int kMaxNesting = 512;
+
+bool never_nests(GumboTag t) {
+  switch (t) {
+    // void elements, and those the parser closes implicitly (<p>, <li>, table cells, ...)
+    case GUMBO_TAG_AREA:
+    case GUMBO_TAG_BASE:
+    case GUMBO_TAG_BR:
+    case GUMBO_TAG_COL:
+    case GUMBO_TAG_EMBED:
+    case GUMBO_TAG_HR:
+    case GUMBO_TAG_IMG:
+    case GUMBO_TAG_INPUT:
+    case GUMBO_TAG_LINK:
+    case GUMBO_TAG_META:
+    case GUMBO_TAG_PARAM:
+    case GUMBO_TAG_SOURCE:
+    case GUMBO_TAG_TRACK:
+    case GUMBO_TAG_WBR:
+    case GUMBO_TAG_P:
+    case GUMBO_TAG_LI:
+    case GUMBO_TAG_DT:
+    case GUMBO_TAG_DD:
+    case GUMBO_TAG_TR:
+    case GUMBO_TAG_TD:
+    case GUMBO_TAG_TH:
+    case GUMBO_TAG_OPTION:
+    case GUMBO_TAG_OPTGROUP:
+    case GUMBO_TAG_THEAD:
+    case GUMBO_TAG_TBODY:
+    case GUMBO_TAG_TFOOT:
+    case GUMBO_TAG_COLGROUP:
+    case GUMBO_TAG_HTML:
+    case GUMBO_TAG_HEAD:
+    case GUMBO_TAG_BODY: return true;
+    default: return false;
+  }
+}
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+// Calls `on_tag(lt, end, tag, closing)` for every start and end tag in `html`, skipping
+// comments and the contents of raw-text elements.
+template <typename F>
+void for_each_tag(std::string_view html, F&& on_tag) {
+  std::size_t at = 0;
+  while (at < html.size()) {
+    const void* p = std::memchr(html.data() + at, '<', html.size() - at);
+    if (p == nullptr) return;
+    const std::size_t lt = static_cast<std::size_t>(static_cast<const char*>(p) - html.data());
+    if (lt + 1 >= html.size()) return;
+    if (html.compare(lt, 4, "<!--") == 0) {
+      const std::size_t close = html.find("-->", lt + 4);
+      at = close == std::string_view::npos ? html.size() : close + 3;
+      continue;
+    }
+    const bool closing = html[lt + 1] == '/';
+    std::size_t name = lt + 1 + (closing ? 1 : 0);
+    std::size_t name_end = name;
+    while (name_end < html.size() && is_name_char(html[name_end])) ++name_end;
+    if (name_end == name) {
+      at = lt + 1;
+      continue;
+    }
+    const std::size_t end = tag_end(html, lt);
+    const GumboTag tag =
+        gumbo_tagn_enum(html.data() + name, static_cast<unsigned>(name_end - name));
+    on_tag(lt, end, tag, closing);
+    at = end;
+    if (!closing) {
+      if (tag == GUMBO_TAG_SCRIPT) at = after_close_tag(html, end, "</script");
+      if (tag == GUMBO_TAG_STYLE) at = after_close_tag(html, end, "</style");
+      if (tag == GUMBO_TAG_TEXTAREA) at = after_close_tag(html, end, "</textarea");
+      if (tag == GUMBO_TAG_TITLE) at = after_close_tag(html, end, "</title");
+    }
+  }
+}
+
+// Writes `html` without the tags of over-deep elements to `out`; false (and `out` untouched)
+// when nothing nests deeper than kMaxNesting.
+bool flatten_deep_nesting(std::string_view html, std::string& out) {
+  std::array<int, GUMBO_TAG_LAST + 1> depth{};
+  std::array<bool, GUMBO_TAG_LAST + 1> deep{};
+  bool any = false;
+  for_each_tag(html, [&](std::size_t, std::size_t, GumboTag tag, bool closing) {
+    if (never_nests(tag)) return;
+    int& d = depth[tag];
+    if (closing) {
+      d = d > 0 ? d - 1 : 0;
+    } else if (++d > kMaxNesting) {
+      deep[tag] = true;
+      any = true;
+    }
+  });
+  if (!any) return false;
+  out.reserve(html.size());
+  std::size_t copied = 0;
+  for_each_tag(html, [&](std::size_t lt, std::size_t end, GumboTag tag, bool) {
+    if (!deep[tag]) return;
+    out.append(html.substr(copied, lt - copied));
+    out += ' ';  // the tag separated words
+    copied = end;
+  });
+  out.append(html.substr(copied));
+  return true;
+}
+
 }  // namespace
 
 const char* tag_name(Tag tag) { return k_tag_names[static_cast<std::size_t>(tag)]; }
@@ -472,6 +586,8 @@ HtmlDocument HtmlDocument::parse(std::string_view html, const HtmlParseOptions& 
       }
     }
   }
+  std::string flattened;
+  if (flatten_deep_nesting(input, flattened)) input = flattened;
   thread_local Arena arena;
   GumboOptions gopts = kGumboDefaultOptions;
   gopts.allocator = arena_allocate;
