@@ -5,6 +5,9 @@
 namespace newswatch::alerts {
 namespace {
 
+// Most stories in one digest or folded message (an email of about 1 MB).
+constexpr std::size_t kMaxBundleStories = 500;
+
 // Alerts going out as one message: an existing bundle, a new digest, or one alert.
 struct Unit {
   std::vector<storage::OutboxRecord> records;
@@ -95,7 +98,13 @@ void plan_group(DeliveryPlan& plan, const std::string& topic, const std::string&
       hold(plan, topic, channel, HoldReason::digest, loose.size(), due_at);
       loose.clear();
     } else {
-      units.push_back(Unit{std::move(loose), "", MessageKind::digest});
+      // Oversized mails are refused by SMTP servers: a long digest becomes several messages.
+      for (std::size_t k = 0; k < loose.size(); k += kMaxBundleStories) {
+        Unit digest{{}, "", MessageKind::digest};
+        const std::size_t end = std::min(loose.size(), k + kMaxBundleStories);
+        for (std::size_t j = k; j < end; ++j) digest.records.push_back(std::move(loose[j]));
+        units.push_back(std::move(digest));
+      }
       loose.clear();
     }
   }
@@ -132,7 +141,7 @@ void plan_group(DeliveryPlan& plan, const std::string& topic, const std::string&
     // The last slot: every remaining single alert folded into one message, else the next bundle.
     Unit fold{{}, "", MessageKind::folded};
     for (std::size_t k = i; k < units.size(); ++k) {
-      if (units[k].kind == MessageKind::single) {
+      if (units[k].kind == MessageKind::single && fold.records.size() < kMaxBundleStories) {
         fold.records.push_back(std::move(units[k].records.front()));
         units[k].records.clear();
       }

@@ -74,7 +74,8 @@ using InFlight = std::map<std::pair<std::string, std::string>, int>;
 // Decides the messages for `pending` (outbox records not in flight) at `now`. A record already
 // in a bundle goes out with exactly that bundle's other records, so a resend after a crash or a
 // failure carries the same stories under the same key. Under a rate limit, the last message the
-// window allows folds every remaining single alert into one.
+// window allows folds every remaining single alert into one. A message carries at most 500
+// stories: a longer digest is split, a longer fold leaves the rest for the next slot.
 DeliveryPlan plan_deliveries(std::vector<storage::OutboxRecord> pending,
                              const ThrottlePolicy& policy, const RateLookup& rate,
                              const InFlight& in_flight, TimePoint now);

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "alerts/email.h"
 #include "storage/store.h"
@@ -128,6 +129,26 @@ TEST(Throttle, DigestCollectsUntilThePeriodEnds) {
   std::vector<OutboxRecord> reversed = {pending[1], pending[0]};
   EXPECT_EQ(bundle_id(MessageKind::digest, reversed), plan.messages[0].bundle);
   EXPECT_NE(bundle_id(MessageKind::digest, {pending[0]}), plan.messages[0].bundle);
+}
+
+TEST(Throttle, LongDigestsAndFoldsAreCutAtFiveHundredStories) {
+  std::vector<OutboxRecord> pending;
+  for (int i = 0; i < 1200; ++i) {
+    pending.push_back(rec("korea", "s" + std::to_string(i), kTen + 1s * (i % 3000)));
+  }
+  auto plan = plan_deliveries(pending, limit(0, 1h, 1h), rates({}), {}, kTen + 2h);
+  ASSERT_EQ(plan.messages.size(), 3u);
+  EXPECT_EQ(plan.messages[0].records.size(), 500u);
+  EXPECT_EQ(plan.messages[2].records.size(), 200u);
+  std::set<std::string> bundles;
+  for (const auto& m : plan.messages) bundles.insert(m.bundle);
+  EXPECT_EQ(bundles.size(), 3u);
+  plan = plan_deliveries(pending, limit(1, 1h), rates({}), {}, kTen + 2h);
+  ASSERT_EQ(plan.messages.size(), 1u);
+  EXPECT_EQ(plan.messages[0].kind, MessageKind::folded);
+  EXPECT_EQ(plan.messages[0].records.size(), 500u);
+  ASSERT_EQ(plan.held.size(), 1u);
+  EXPECT_EQ(plan.held[0].count, 700u);
 }
 
 TEST(Throttle, AStoredBundleGoesOutExactlyAsItWas) {
