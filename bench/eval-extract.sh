@@ -3,7 +3,8 @@
 #   1. trafilatura-eval: `newswatch extract --batch` scored by shared/tools/score-snippets.py
 #      (with/without snippets; precision, recall, F1);
 #   2. readability-pages: metadata agreement with Readability's expectations (title exact,
-#      byline and published date where the expectation is non-empty, language, site name);
+#      byline and published date where the expectation is non-empty, language, site name),
+#      and the body's word overlap with Readability's own output for each page;
 #   3. with --readability, Mozilla Readability (npm @mozilla/readability + jsdom, installed in a
 #      temporary directory) on the same trafilatura-eval pages, as the peer.
 # usage: bench/eval-extract.sh [--build DIR] [--readability] [--limit N]
@@ -84,6 +85,12 @@ def instant(s):
 
 stats = {k: [0, 0] for k in ('title', 'byline', 'published', 'language', 'site_name')}
 misses = []
+# Body text against Readability's own output for the page (expected.html): bag-of-words overlap,
+# pooled over pages. Not a human judgement, but a second corpus the extractor was not tuned on.
+text_common = text_got = text_expected = 0
+
+def words(s):
+    return re.findall(r'\w+', s.lower())
 for name in sorted(os.listdir(corpus)):
     meta_path = os.path.join(corpus, name, 'expected-metadata.json.gz')
     if not os.path.exists(meta_path):
@@ -91,6 +98,14 @@ for name in sorted(os.listdir(corpus)):
     expected = json.load(gzip.open(meta_path))
     got_path = os.path.join(out, name + '.json')
     got = json.load(open(got_path)) if os.path.exists(got_path) else {}
+    html_path = os.path.join(corpus, name, 'expected.html.gz')
+    if os.path.exists(html_path):
+        import collections, html as html_lib
+        reference = html_lib.unescape(re.sub(r'<[^>]+>', ' ', gzip.open(html_path).read().decode('utf-8', 'replace')))
+        g, e = collections.Counter(words(got.get('text') or '')), collections.Counter(words(reference))
+        text_common += sum((g & e).values())
+        text_got += sum(g.values())
+        text_expected += sum(e.values())
     checks = [('title', norm(expected.get('title')), norm(got.get('title')), True)]
     if norm(expected.get('byline')):
         checks.append(('byline', person(expected.get("byline")), person(got.get("byline")), False))
@@ -109,6 +124,10 @@ for name in sorted(os.listdir(corpus)):
             misses.append('%s %s: expected %r got %r' % (name, key, e[:80], g[:80]))
 for key, (ok, n) in stats.items():
     print('%-10s %3d/%3d = %5.1f%%' % (key, ok, n, 100.0 * ok / n if n else 0))
+if text_got and text_expected:
+    p, r = text_common / text_got, text_common / text_expected
+    print('text vs Readability: F1=%.3f precision=%.3f recall=%.3f (words, pooled)' %
+          (2 * p * r / (p + r) if p + r else 0, p, r))
 if os.environ.get('EVAL_VERBOSE'):
     print('\n'.join(misses))
 EOF

@@ -327,7 +327,7 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
   if (const toml::table* t = r.table(root, "storage")) {
     r.check_keys(*t, "storage",
                  {"path", "retention", "near_duplicate_threshold", "tracking_params",
-                  "tracking_prefixes", "sync"});
+                  "tracking_prefixes", "sync", "min_free_space"});
     r.read_string(*t, "storage", "path", config.storage.path);
     r.read_duration(*t, "storage", "retention", config.storage.retention, milliseconds(0));
     if (const toml::node* node = t->get("near_duplicate_threshold")) {
@@ -341,6 +341,12 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
     r.read_string_list(*t, "storage", "tracking_params", config.storage.tracking_params);
     r.read_string_list(*t, "storage", "tracking_prefixes", config.storage.tracking_prefixes);
     r.read_bool(*t, "storage", "sync", config.storage.sync);
+    if (const toml::node* node = t->get("min_free_space");
+        node && node->value<std::int64_t>() == 0) {
+      config.storage.min_free_space = 0;  // the check turned off
+    } else {
+      r.read_size(*t, "storage", "min_free_space", config.storage.min_free_space);
+    }
   }
   config.storage.path = relative_to(name, config.storage.path);
 

@@ -35,6 +35,10 @@ struct StorageConfig {
   std::vector<std::string> tracking_prefixes;
   // fsync every article write (survives power loss, costs ingest speed). Default false.
   bool sync = false;
+  // Article fetching pauses while the database's filesystem has less free space than this, so
+  // that the disk never fills under RocksDB (whose writes then fail for good); 0 turns the
+  // check off. Default 100 MiB.
+  std::uint64_t min_free_space = 100ull << 20;
 };
 
 struct FetchConfig {

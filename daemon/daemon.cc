@@ -1,5 +1,7 @@
 #include "daemon/daemon.h"
 
+#include <sys/statvfs.h>
+
 #include <fcntl.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -818,6 +820,13 @@ class Daemon {
   void pump_articles() {
     if (m_stopping || m_hosts.empty()) return;
     const auto now = std::chrono::steady_clock::now();
+    if (!disk_has_room(now)) {
+      m_pump_timer.expires_after(2s);
+      m_pump_timer.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) pump_articles();
+      });
+      return;
+    }
     std::optional<std::chrono::steady_clock::time_point> earliest;
     bool started = true;
     while (started && m_article_fetches < kMaxArticleFetches) {
@@ -859,6 +868,34 @@ class Daemon {
         if (!ec) pump_articles();
       });
     }
+  }
+
+  // Whether the database's filesystem has storage.min_free_space free (checked at most once a
+  // second); logs each change. A full disk makes RocksDB's writes fail for good (and the
+  // RocksDB 7.8 in Debian 12 aborts on the write after a failed WAL append), so article
+  // fetching pauses before that and resumes by itself when space returns.
+  bool disk_has_room(std::chrono::steady_clock::time_point now) {
+    const std::uint64_t min_free = m_config.storage.min_free_space;
+    if (min_free == 0) return true;
+    if (m_disk_checked != std::chrono::steady_clock::time_point{} && now - m_disk_checked < 1s) {
+      return m_disk_ok;
+    }
+    m_disk_checked = now;
+    struct statvfs st {};
+    if (::statvfs(m_config.storage.path.c_str(), &st) != 0) return m_disk_ok;
+    const std::uint64_t free = static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+    const bool ok = free >= min_free;
+    if (!ok && m_disk_ok) {
+      logger("store")->error(
+          "store.disk_full path={} free_mib={} min_free_space_mib={} (article fetching paused "
+          "until there is room)",
+          q(m_config.storage.path), free >> 20, min_free >> 20);
+    } else if (ok && !m_disk_ok) {
+      logger("store")->info("store.disk_ok path={} free_mib={} (article fetching resumed)",
+                            q(m_config.storage.path), free >> 20);
+    }
+    m_disk_ok = ok;
+    return ok;
   }
 
   // Whether the front item of a host's queue may be fetched now: items robots.txt disallows are
@@ -1410,7 +1447,9 @@ class Daemon {
   std::map<std::string, SourceRuntime> m_sources;
   std::size_t m_queued = 0;  // articles in the hosts' queues
   std::unordered_map<std::string, std::size_t> m_queued_per_source;
-  std::string m_pump_cursor;                      // the host that started a fetch last
+  std::string m_pump_cursor;  // the host that started a fetch last
+  std::chrono::steady_clock::time_point m_disk_checked{};
+  bool m_disk_ok = true;
   std::unordered_set<std::string> m_queued_urls;  // dedup keys of queued or in-flight links
   storage::CanonOptions m_canon;                  // the store's URL rules, for queue keys
   std::unordered_map<std::string, int> m_failed_urls;

@@ -19,4 +19,14 @@ bool is_boilerplate_block(std::string_view text);
 // "about the author". What follows such a heading in its container is not the article.
 bool starts_tail_section(std::string_view heading);
 
+// True when `text` asks the reader to do something besides reading: follow, subscribe, get the
+// app, donate, comment, share. Only meaningful for short blocks at an article's end.
+bool is_call_to_action(std::string_view text);
+
+// True when `text` ends like a sentence: . ! ? … a closing quote or bracket.
+bool ends_sentence(std::string_view text);
+
+// Unicode code points in UTF-8 `text`.
+std::size_t code_point_count(std::string_view text);
+
 }  // namespace newswatch::parsers

@@ -26,8 +26,8 @@ constexpr string_view k_drop_contains[] = {
     "popup",        "skiplink",  "skipto",       "toolbar",        "subscribe",   "abonnier",
     "anzeige",      "werbung",   "kommentar",    "empfehlung",     "weiterlesen", "mehrzumthema",
     "authorbox",    "authorbio", "aboutauthor",  "signup",         "followus",    "masthead",
-    "relatedposts", "moreposts", "screenreader", "visuallyhidden", "sronly",      "readmore",
-    "readalso",     "lesenauch", "postnav",      "cookiebanner"};
+    "relatedposts", "moreposts", "screenreader", "visuallyhidden", "sronly",      "readalso",
+    "lesenauch",    "postnav",   "cookiebanner", "affiliate",      "disclosure",  "disclaimer"};
 constexpr string_view k_drop_exact[] = {
     "ad",      "ads",       "adv",       "adslot",    "nav",    "menu",    "share",
     "shares",  "tags",      "tagcloud",  "keywords",  "rating", "modal",   "overlay",
@@ -302,15 +302,39 @@ struct Pass {
 constexpr std::array<Pass, 4> k_passes = {
     {{true, true, true}, {false, true, true}, {false, false, true}, {false, false, false}}};
 
+// Score share of the best candidate at which another counts as a part of a split article.
+constexpr float k_split_share = 0.6f;
+
 // How far and into what the top candidate may grow (see ContentFinder::expand).
-constexpr int k_expand_levels = 5;
+constexpr int k_expand_levels = 8;
 constexpr float k_expand_max_link_density = 0.2f;
 
 // Longest inline text right before the <h1> that is dropped as a kicker label.
 constexpr std::size_t k_kicker_max_bytes = 60;
 
+// How far before the body the headline may sit for the text between them to count as the
+// standfirst (nodes), the fewest characters and words of a standfirst block, and most blocks.
+constexpr NodeId k_lead_max_distance = 400;
+constexpr std::uint32_t k_lead_min_chars = 50;
+constexpr std::uint32_t k_lead_min_words = 7;
+constexpr std::size_t k_lead_max_blocks = 2;
+// A standfirst this long is prose even without a full stop at its end.
+constexpr std::uint32_t k_lead_prose_chars = 150;
+
 // Article text needed before a "Related"/"Comments" heading may end the article.
 constexpr std::size_t k_tail_min_chars = 150;
+
+// Shortest trailing block kept without a sentence's end, and longest trailing block dropped
+// as a call to action (prune_tail).
+constexpr std::size_t k_tail_label_max_chars = 60;
+constexpr std::size_t k_tail_call_max_chars = 200;
+
+// Longest table cell joined with its row's other cells into one line.
+constexpr std::uint32_t k_table_cell_max_chars = 150;
+
+// Most text of a container with more images than paragraphs that is still dropped as a
+// gallery; with more text it is prose with pictures.
+constexpr std::uint32_t k_gallery_max_chars = 500;
 
 // An attempt's result below this many characters triggers the next, more lenient attempt.
 constexpr std::size_t k_enough_chars = 500;
@@ -343,7 +367,10 @@ class ContentFinder {
   std::string class_and_id(NodeId id) const {
     std::string s(m_doc.attr(id, "class"));
     s.push_back(' ');
-    s.append(m_doc.attr(id, "id"));
+    // An id of five or more words is a heading's anchor ("sharing-with-a-single-developer"),
+    // which names the section's topic, not its role.
+    const string_view anchor = m_doc.attr(id, "id");
+    if (std::count(anchor.begin(), anchor.end(), '-') < 4) s.append(anchor);
     return s;
   }
 
@@ -351,6 +378,7 @@ class ContentFinder {
     m_pass = pass;
     m_heading.clear();
     m_emitted_chars = 0;
+    m_lead_chars = 0;
     mark_removed();
     compute_stats();
     score_paragraphs();
@@ -361,11 +389,13 @@ class ContentFinder {
     out.root = top;
     if (top == k_no_node) return out;
     collect_blocks(top, out);
+    prune_tail(out.blocks);
     for (const TextBlock& b : out.blocks) {
       out.body_chars += b.text.size();
       if (b.kind == BlockKind::paragraph && b.text.size() >= 150) ++out.long_paragraphs;
     }
     out.heading = m_heading;
+    out.lead_chars = m_lead_chars;
     return out;
   }
 
@@ -386,15 +416,20 @@ class ContentFinder {
     m_hard_drop.assign(m_n, false);
     m_name_drop.assign(m_n, false);
     m_class_weight.assign(m_n, 0);
+    std::vector<bool> in_article(m_n, false);
     for (NodeId k = 0; k < m_n; ++k) {
       const DomNode& n = m_doc.node(k);
+      if (n.parent != k_no_node) {
+        in_article[k] = in_article[n.parent] || m_doc.tag(n.parent) == Tag::article;
+      }
       if (n.tag == Tag::text) continue;
       const std::string names = class_and_id(k);
       m_class_weight[k] = names.size() > 1 ? class_weight(names) : 0;
       if (m_protected[k]) continue;
+      // A page's <header> is chrome; an <article>'s holds its headline and standfirst.
       bool drop = always_dropped(n.tag) || is_hidden(m_doc, k) ||
-                  is_boilerplate_role(role_of(m_doc, k)) || n.tag == Tag::header ||
-                  n.tag == Tag::form;
+                  is_boilerplate_role(role_of(m_doc, k)) ||
+                  (n.tag == Tag::header && !in_article[k]) || n.tag == Tag::form;
       m_hard_drop[k] = drop;
       if (!drop && names.size() > 1) m_name_drop[k] = is_boilerplate_name(names);
     }
@@ -569,18 +604,23 @@ class ContentFinder {
       return body;
     }
     NodeId best = top[0];
-    // Several near-equal candidates under one ancestor: the article is split, take the
-    // ancestor.
+    // Several near-equal candidates under one ancestor: the article is split (a page
+    // builder's text widgets, columns), take the ancestor. Readability asks for three at 75%;
+    // three at 60% (the best and two more) keeps more multi-block pages whole.
     std::vector<NodeId> alternatives;
     for (std::size_t i = 1; i < top.size(); ++i) {
-      if (m_score[top[i]] >= 0.75f * m_score[best]) alternatives.push_back(top[i]);
+      // Ancestors and descendants of the best are the same part, not another one.
+      if (m_score[top[i]] >= k_split_share * m_score[best] && !is_ancestor(top[i], best) &&
+          !is_ancestor(best, top[i])) {
+        alternatives.push_back(top[i]);
+      }
     }
-    if (alternatives.size() >= 3) {
+    if (alternatives.size() >= 2) {
       for (NodeId a = m_doc.node(best).parent; a != k_no_node && a != body;
            a = m_doc.node(a).parent) {
         int containing = 0;
         for (NodeId alt : alternatives) containing += is_ancestor(a, alt) ? 1 : 0;
-        if (containing >= 3) {
+        if (containing >= 2) {
           best = a;
           break;
         }
@@ -706,22 +746,150 @@ class ContentFinder {
     } else {
       roots.push_back(top);
     }
+    if (top != m_doc.body()) {
+      for (NodeId lead : find_leads(roots.front())) {
+        std::string cur;
+        bool space = true;
+        append_folded(m_doc.text_content(lead), cur, space);
+        const std::size_t before = m_emitted_chars;
+        flush(cur, BlockKind::paragraph, 0, out);
+        m_lead_chars += m_emitted_chars - before;
+      }
+    }
     for (NodeId r : roots) emit(r, out);
+  }
+
+  // True when `k` or an ancestor is dropped for a reason other than being a <header>: an
+  // article's header holds its standfirst.
+  bool dropped_beyond_header(NodeId k) const {
+    for (NodeId a = k; a != k_no_node; a = m_doc.node(a).parent) {
+      if (m_hard_drop[a] && m_doc.tag(a) != Tag::header) return true;
+      if (m_pass.strip_unlikely && m_name_drop[a]) return true;
+    }
+    return false;
+  }
+
+  bool has_block_below(NodeId k) const {
+    for (NodeId d = k + 1; d < m_doc.node(k).subtree_end; ++d) {
+      if (is_block_tag(m_doc.tag(d))) return true;
+    }
+    return false;
+  }
+
+  // The standfirst: prose between the headline and the body's first container that sits
+  // outside that container (in the article's <header>, an intro box, an <h2> subheadline).
+  std::vector<NodeId> find_leads(NodeId first) const {
+    std::vector<NodeId> leads;
+    const NodeId floor = first > k_lead_max_distance ? first - k_lead_max_distance : 0;
+    NodeId h1 = k_no_node;
+    for (NodeId k = first; k-- > floor;) {
+      if (m_doc.tag(k) == Tag::h1) {
+        h1 = k;
+        break;
+      }
+    }
+    if (h1 == k_no_node || is_ancestor(h1, first) || dropped_beyond_header(h1)) return leads;
+    // The <h1> must be the article's headline, not a logo.
+    if (!m_options.title.empty()) {
+      const std::string headline = m_doc.text_content(h1);
+      if (headline.size() < 10 || (m_options.title.find(headline) == std::string::npos &&
+                                   headline.find(m_options.title) == std::string::npos)) {
+        return leads;
+      }
+    }
+    for (NodeId k = m_doc.node(h1).subtree_end; k < first && leads.size() < k_lead_max_blocks;) {
+      const Tag t = m_doc.tag(k);
+      const bool candidate = t == Tag::p || t == Tag::div || t == Tag::h2 || t == Tag::h3 ||
+                             t == Tag::section || t == Tag::span;
+      if (!candidate || has_block_below(k)) {
+        ++k;
+        continue;
+      }
+      const NodeId end = m_doc.node(k).subtree_end;
+      if (is_ancestor(k, first) || dropped_beyond_header(k)) {
+        k = is_ancestor(k, first) ? k + 1 : end;
+        continue;
+      }
+      std::uint32_t chars = 0;
+      std::uint32_t links = 0;
+      std::uint32_t words = 0;
+      for (NodeId d = k; d < end; ++d) {
+        if (!m_doc.is_text(d)) continue;
+        std::uint32_t commas = 0;
+        const string_view text = m_doc.text(d);
+        const std::uint32_t n = count_chars(text, commas);
+        chars += n;
+        bool in_link = false;
+        for (NodeId a = m_doc.node(d).parent; a != k_no_node && a >= k; a = m_doc.node(a).parent) {
+          if (m_doc.tag(a) == Tag::a) in_link = true;
+        }
+        if (in_link) links += n;
+        bool space = true;
+        for (char c : text) {
+          if (is_space(c)) {
+            space = true;
+          } else if (space) {
+            ++words;
+            space = false;
+          }
+        }
+      }
+      // A standfirst is prose: a sentence, or a subheadline.
+      if (chars >= k_lead_min_chars && words >= k_lead_min_words && links * 5 < chars &&
+          (is_heading(t) || chars >= k_lead_prose_chars || ends_sentence(m_doc.text_content(k)))) {
+        leads.push_back(k);
+      }
+      k = end;
+    }
+    return leads;
+  }
+
+  // What closes the body but is not the article: a heading with nothing after it, a short
+  // label ("Autoren:", "Mehr Interessantes"), a call to follow, subscribe or donate.
+  // At most a quarter of the text goes, so that a page made of such blocks stays whole.
+  void prune_tail(std::vector<TextBlock>& blocks) const {
+    std::size_t total = 0;
+    for (const TextBlock& b : blocks) total += b.text.size();
+    std::size_t cut = 0;
+    while (blocks.size() > 1) {
+      const TextBlock& b = blocks.back();
+      cut += b.text.size();
+      if (cut * 4 > total) break;
+      const std::size_t n = code_point_count(b.text);
+      const bool label = n < k_tail_label_max_chars && !ends_sentence(b.text) &&
+                         b.text.find(',') == std::string::npos;
+      const bool call = n < k_tail_call_max_chars && is_call_to_action(b.text);
+      if (!(b.kind == BlockKind::heading || label || call)) break;
+      if (m_options.trace != nullptr)
+        *m_options.trace += "tail cut: " + b.text.substr(0, 80) + "\n";
+      blocks.pop_back();
+    }
   }
 
   // Readability's conditional cleaning: a container inside the article that is really a link
   // list, a teaser box, an image gallery or a form.
-  bool skip_container(NodeId k) const {
-    if (!m_pass.clean_conditionally) return false;
+  bool skip_container(NodeId k) const { return skip_reason(k) != nullptr; }
+
+  // Why skip_container drops `k`, or nullptr.
+  const char* skip_reason(NodeId k) const {
+    if (!m_pass.clean_conditionally) return nullptr;
     const Tag t = m_doc.tag(k);
     if (!(t == Tag::div || t == Tag::section || t == Tag::ul || t == Tag::ol || t == Tag::table ||
-          t == Tag::dl || t == Tag::article || t == Tag::aside || t == Tag::fieldset)) {
-      return false;
+          t == Tag::dl || t == Tag::article || t == Tag::aside || t == Tag::fieldset ||
+          t == Tag::td || t == Tag::th)) {
+      return nullptr;
     }
     const NodeStats& s = m_stats[k];
     const int weight = m_weight[k];
-    if (weight < 0) return true;
-    if (s.commas >= 10) return false;
+    // A box whose name leans to boilerplate ("teaser", "box") but that holds prose stays.
+    if (weight < 0) {
+      return s.chars >= 250 && s.commas >= 3 && link_density(k) < 0.1f ? nullptr : "name";
+    }
+    if (s.commas >= 10) return nullptr;
+    // A layout table's column of links; other cells hold content.
+    if (t == Tag::td || t == Tag::th) {
+      return s.commas < 3 && link_density(k) > 0.5f ? "link column" : nullptr;
+    }
     const bool is_list =
         t == Tag::ul || t == Tag::ol ||
         (s.chars > 0 && static_cast<float>(s.li_chars) / static_cast<float>(s.chars) > 0.9f);
@@ -731,15 +899,26 @@ class ContentFinder {
     const int li = static_cast<int>(s.li_count) - 100;
     const float heading_density =
         s.chars == 0 ? 0.0f : static_cast<float>(s.heading_chars) / static_cast<float>(s.chars);
-    bool remove =
-        (img > 1 && static_cast<float>(p) / static_cast<float>(img) < 0.5f && t != Tag::ul &&
-         t != Tag::ol) ||
-        (!is_list && li > p) || (s.input_count > p / 3) ||
-        (!is_list && heading_density < 0.9f && s.chars < 25 && (img == 0 || img > 2) && ld > 0) ||
-        (!is_list && weight < 25 && ld > 0.2f) || (weight >= 25 && ld > 0.5f) ||
-        (s.embed_count == 1 && s.chars < 75) || s.embed_count > 1;
-    if (remove && is_list && img > 0 && img == static_cast<int>(s.li_count)) remove = false;
-    return remove;
+    const char* why = nullptr;
+    if (img > 1 && static_cast<float>(p) / static_cast<float>(img) < 0.5f && t != Tag::ul &&
+        t != Tag::ol && s.chars < k_gallery_max_chars) {
+      why = "gallery";
+    } else if (!is_list && li > p) {
+      why = "list items";
+    } else if (s.input_count > p / 3) {
+      why = "form";
+    } else if (!is_list && heading_density < 0.9f && s.chars < 25 && (img == 0 || img > 2) &&
+               ld > 0) {
+      why = "short link";
+    } else if (!is_list && weight < 25 && ld > 0.2f) {
+      why = "links";
+    } else if (weight >= 25 && ld > 0.5f) {
+      why = "links (content name)";
+    } else if ((s.embed_count == 1 && s.chars < 75) || s.embed_count > 1) {
+      why = "embeds";
+    }
+    if (why != nullptr && is_list && img > 0 && img == static_cast<int>(s.li_count)) why = nullptr;
+    return why;
   }
 
   void flush(std::string& cur, BlockKind kind, std::uint32_t link_chars, Content& out) {
@@ -748,8 +927,15 @@ class ContentFinder {
       std::uint32_t commas = 0;
       const std::uint32_t chars = count_chars(cur, commas);
       const bool linky = chars > 0 && link_chars * 10 > chars * 6;
-      if (!linky && !is_boilerplate_block(cur)) {
-        if (!(kind == BlockKind::heading && cur == m_options.title)) {
+      const bool boilerplate = !linky && is_boilerplate_block(cur);
+      if (m_options.trace != nullptr && (linky || boilerplate)) {
+        *m_options.trace += (linky ? "cut links: " : "cut label: ") + cur.substr(0, 80) + "\n";
+      }
+      if (!linky && !boilerplate) {
+        // The headline is not body text, whether it is marked up as a heading or not.
+        const bool headline =
+            cur == m_options.title && (kind == BlockKind::heading || out.blocks.empty());
+        if (!headline) {
           out.blocks.push_back({kind, cur});
           m_emitted_chars += cur.size();
         }
@@ -811,6 +997,7 @@ class ContentFinder {
     std::vector<NodeId> block_ends;
     NodeId link_end = 0;
     bool space = true;
+    bool after_br = false;  // a <br> and nothing visible since
     const NodeId end = m_doc.node(root).subtree_end;
     for (NodeId k = root; k < end;) {
       while (!block_ends.empty() && k >= block_ends.back()) {
@@ -822,12 +1009,16 @@ class ContentFinder {
       }
       const DomNode& n = m_doc.node(k);
       if (m_removed[k] || (k != root && n.tag != Tag::text && skip_container(k))) {
+        if (m_options.trace != nullptr && !m_removed[k]) {
+          *m_options.trace += "skip " + describe(k) + " (" + skip_reason(k) + ")\n";
+        }
         k = n.subtree_end;
         continue;
       }
       if (n.tag == Tag::text) {
         const std::size_t before = cur.size();
         append_folded(m_doc.text(k), cur, space);
+        if (!space || cur.size() > before + 1) after_br = false;
         if (k < link_end) {
           std::uint32_t commas = 0;
           link_chars += count_chars(string_view(cur).substr(before), commas);
@@ -839,15 +1030,35 @@ class ContentFinder {
       if (is_heading(n.tag) && k != root && m_emitted_chars + cur.size() >= k_tail_min_chars &&
           starts_tail_section(m_doc.text_content(k))) {
         // The rest of this heading's container is related links or comments.
+        if (m_options.trace != nullptr) *m_options.trace += "tail " + describe(k) + "\n";
         k = m_doc.node(n.parent).subtree_end;
         continue;
       }
       if (n.tag == Tag::br) {
+        if (after_br) {
+          // Text split by blank lines (<br><br>) is paragraphs.
+          flush(cur, kind, link_chars, out);
+          link_chars = 0;
+          after_br = false;
+        } else {
+          after_br = true;
+        }
         if (!space) cur.push_back(' ');
         space = true;
       } else if (n.tag == Tag::a) {
-        link_end = std::max(link_end, n.subtree_end);
+        // A written-out address is a reference the text cites, not navigation.
+        const NodeId first = n.first_child;
+        const string_view shown =
+            first != k_no_node && m_doc.is_text(first) ? m_doc.text(first) : string_view();
+        const bool address = shown.substr(0, 4) == "http" || shown.substr(0, 4) == "www.";
+        if (!address) link_end = std::max(link_end, n.subtree_end);
+      } else if ((n.tag == Tag::td || n.tag == Tag::th) && kind == BlockKind::table_row &&
+                 !m_stats[k].has_block && m_stats[k].chars <= k_table_cell_max_chars) {
+        // A data row's cells make one line; a layout table's cells stay blocks.
+        if (!space) cur.push_back(' ');
+        space = true;
       } else if (is_block_tag(n.tag)) {
+        after_br = false;
         // A short label run into the headline (a kicker such as "Verkehrswende") is not text.
         if (n.tag == Tag::h1 && cur.size() <= k_kicker_max_bytes) cur.clear();
         flush(cur, kind, link_chars, out);
@@ -880,6 +1091,7 @@ class ContentFinder {
   float m_top_score = 0;
   std::string m_heading;
   std::size_t m_emitted_chars = 0;
+  std::size_t m_lead_chars = 0;  // of which standfirst (find_leads)
 };
 
 }  // namespace

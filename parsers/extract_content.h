@@ -35,6 +35,7 @@ struct Content {
   std::size_t page_chars = 0;       // visible characters on the page
   std::size_t page_link_chars = 0;  // of which inside links
   std::size_t long_paragraphs = 0;  // paragraphs of 150+ characters in `blocks`
+  std::size_t lead_chars = 0;       // of `body_chars`, the standfirst found outside `root`
 };
 
 struct ContentOptions {

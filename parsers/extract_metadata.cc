@@ -512,6 +512,100 @@ std::string title_from_title_element(const HtmlDocument& doc) {
   return cur;
 }
 
+namespace {
+
+// Letters and digits only, ASCII lower-cased: "Aerobuzz.de" -> "aerobuzzde".
+std::string name_key_of(string_view s) {
+  std::string out;
+  for (std::size_t k = 0; k < s.size(); ++k) {
+    const auto c = static_cast<unsigned char>(s[k]);
+    if (c >= 'A' && c <= 'Z') {
+      out.push_back(static_cast<char>(c + 32));
+    } else if (c == 0xC3 && k + 1 < s.size()) {
+      // German letters as host names spell them: "Grünau" -> "gruenau".
+      const auto d = static_cast<unsigned char>(s[++k]) | 0x20;
+      if (d == 0xA4) {
+        out += "ae";
+      } else if (d == 0xB6) {
+        out += "oe";
+      } else if (d == 0xBC) {
+        out += "ue";
+      } else if (d == 0x9F || d == 0xBF) {
+        out += "ss";
+      } else {
+        out.push_back(static_cast<char>(c));
+        out.push_back(s[k]);
+      }
+    } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80) {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
+// The host of an absolute URL without "www." ("https://www.aerobuzz.de/x" -> "aerobuzz.de").
+string_view host_of(string_view url) {
+  const std::size_t scheme = url.find("://");
+  if (scheme == string_view::npos) return {};
+  url.remove_prefix(scheme + 3);
+  url = url.substr(0, url.find_first_of("/:?#"));
+  if (url.substr(0, 4) == "www.") url.remove_prefix(4);
+  return url;
+}
+
+// True when a title segment names the site: its name ("Heavenlynn Healthy") or its host
+// ("Aerobuzz.de", "Rezept von Backen.de").
+bool names_site(string_view segment, string_view site_name, string_view host) {
+  const std::string key = name_key_of(segment);
+  if (key.size() < 2) return false;
+  const std::string site = name_key_of(site_name);
+  if (!site.empty() && (key == site || (site.size() >= 4 && key.find(site) != std::string::npos &&
+                                        word_count(segment) <= word_count(site_name) + 2))) {
+    return true;
+  }
+  if (host.empty()) return false;
+  const std::string host_key = name_key_of(host);
+  // The registrable label: "aerobuzz" of "aerobuzz.de", "thestkittsnevisobserver" of ".com".
+  const std::size_t dot = host.rfind('.');
+  const std::size_t before =
+      dot == string_view::npos ? string_view::npos : host.rfind('.', dot - 1);
+  const std::size_t from = before == string_view::npos ? 0 : before + 1;
+  const std::string label =
+      name_key_of(dot == string_view::npos ? host : host.substr(from, dot - from));
+  if (key == host_key || key == label) return true;
+  return label.size() >= 4 && key.find(label) != std::string::npos && word_count(segment) <= 4;
+}
+
+}  // namespace
+
+std::string strip_site_name(string_view title, string_view site_name, string_view url) {
+  const string_view host = host_of(url);
+  // Segments between separators with a space on each side: "A | B - C".
+  std::vector<std::pair<std::size_t, std::size_t>> cuts;  // separator begin, end
+  for (std::size_t k = 1; k + 1 < title.size(); ++k) {
+    std::size_t len = 0;
+    if (title[k - 1] == ' ' && is_separator_char(title, k, len) && k + len < title.size() &&
+        title[k + len] == ' ') {
+      cuts.emplace_back(k - 1, k + len + 1);
+      k += len;
+    }
+  }
+  if (cuts.empty()) return std::string(title);
+  string_view rest = title;
+  const string_view last = title.substr(cuts.back().second);
+  if (names_site(last, site_name, host)) {
+    rest = title.substr(0, cuts.back().first);
+  } else {
+    // A leading site name goes only when more than one word follows.
+    const string_view first = title.substr(0, cuts.front().first);
+    const string_view after = title.substr(cuts.front().second);
+    if (word_count(after) >= 2 && names_site(first, site_name, host)) rest = after;
+  }
+  // What is left must still read like a title.
+  if (word_count(rest) < 2 && rest.size() < 12) return std::string(title);
+  return squash(rest);
+}
+
 std::string byline_from_body(const HtmlDocument& doc) {
   const NodeId body = doc.body();
   const NodeId end = doc.node(body).subtree_end;
@@ -709,7 +803,8 @@ PageMetadata read_metadata(const HtmlDocument& doc, string_view page_url) {
       first_of({ld_title, meta.get("dc:title"), meta.get("dcterm:title"), meta.get("og:title"),
                 meta.get("weibo:article:title"), meta.get("weibo:webpage:title"), meta.get("title"),
                 meta.get("twitter:title"), meta.get("parsely-title")});
-  if (md.title.empty()) md.title = title_from_title_element(doc);
+  const bool from_title_element = md.title.empty();
+  if (from_title_element) md.title = title_from_title_element(doc);
   md.title = squash(unescape_entities(md.title));
 
   string_view article_author = meta.get("article:author");
@@ -720,6 +815,19 @@ PageMetadata read_metadata(const HtmlDocument& doc, string_view page_url) {
   md.byline = clean_byline(squash(unescape_entities(md.byline)));
 
   md.site_name = squash(unescape_entities(first_of({ld.site_name, meta.get("og:site_name")})));
+  if (from_title_element) {
+    // "Title | Site" with a short title, which the separator rules keep whole: the site's
+    // name is not part of the headline, unless the page's own <h1> says it is.
+    bool is_headline = false;
+    for (NodeId k = 0; k < doc.size() && !is_headline; ++k) {
+      if (doc.tag(k) == Tag::h1) is_headline = squash(doc.text_content(k)) == md.title;
+    }
+    if (!is_headline) {
+      std::string url = canonical.empty() ? std::string(get_extra("og:url")) : canonical;
+      if (host_of(url).empty()) url = std::string(page_url);
+      md.title = strip_site_name(md.title, md.site_name, url);
+    }
+  }
   md.description = squash(unescape_entities(first_of(
       {meta.get("dc:description"), meta.get("dcterm:description"), meta.get("og:description"),
        meta.get("description"), meta.get("twitter:description")})));

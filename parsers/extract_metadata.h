@@ -33,6 +33,12 @@ PageMetadata read_metadata(const HtmlDocument& doc, std::string_view page_url);
 // and similar separators is dropped when what remains is long enough.
 std::string title_from_title_element(const HtmlDocument& doc);
 
+// `title` without a segment that names the site ("Title | Site", "Site - Title"): the site's
+// name or its host from `url` (may be empty). Unchanged when no segment names the site or too
+// little would remain.
+std::string strip_site_name(std::string_view title, std::string_view site_name,
+                            std::string_view url);
+
 // A byline from the page body (rel=author, itemprop=author, class/id "byline", "author"),
 // or "" when none is short enough to be one.
 std::string byline_from_body(const HtmlDocument& doc);

@@ -220,6 +220,17 @@ TEST(Config, StorageKeys) {
             std::string::npos);
 }
 
+TEST(Config, MinFreeSpace) {
+  EXPECT_EQ(parse_config("", "x.toml").config->storage.min_free_space, 100ull << 20);
+  EXPECT_EQ(parse_config("[storage]\nmin_free_space = \"2GiB\"\n", "x.toml")
+                .config->storage.min_free_space,
+            2ull << 30);
+  EXPECT_EQ(
+      parse_config("[storage]\nmin_free_space = 0\n", "x.toml").config->storage.min_free_space, 0u);
+  EXPECT_NE(errors_of("[storage]\nmin_free_space = \"lots\"\n").find("storage.min_free_space"),
+            std::string::npos);
+}
+
 TEST(TopicMatcherBridge, StemsSynonymsAndHighlights) {
   std::vector<TopicConfig> topics = {{"korea", "Pyongyang AND Sanktion", {}, 1},
                                      {"sport", "title:Fußball", {}, 2}};

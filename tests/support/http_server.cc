@@ -23,6 +23,8 @@ struct TestHttpServer::Impl {
   std::list<std::thread> connections;
   std::list<std::shared_ptr<tcp::socket>> sockets;
   std::atomic<bool> stopping{false};
+  bool recording = true;
+  std::size_t count = 0;
 
   void serve(std::shared_ptr<tcp::socket> socket) {
     beast::flat_buffer buffer;
@@ -46,7 +48,8 @@ struct TestHttpServer::Impl {
       TestHandler h;
       {
         std::lock_guard lock(mutex);
-        requests.push_back(r);
+        ++count;
+        if (recording) requests.push_back(r);
         h = handler;
       }
       TestResponse answer = h(r);
@@ -65,9 +68,10 @@ struct TestHttpServer::Impl {
   }
 };
 
-TestHttpServer::TestHttpServer(TestHandler handler) : m_impl(std::make_unique<Impl>()) {
+TestHttpServer::TestHttpServer(TestHandler handler, const std::string& address)
+    : m_impl(std::make_unique<Impl>()), m_address(address) {
   m_impl->handler = std::move(handler);
-  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+  tcp::endpoint ep(asio::ip::make_address(address), 0);
   m_impl->acceptor.open(ep.protocol());
   m_impl->acceptor.set_option(tcp::acceptor::reuse_address(true));
   m_impl->acceptor.bind(ep);
@@ -96,8 +100,7 @@ void TestHttpServer::stop() {
   {
     tcp::socket poke(m_impl->io);
     poke.connect(
-        tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(m_port)),
-        ec);
+        tcp::endpoint(asio::ip::make_address(m_address), static_cast<unsigned short>(m_port)), ec);
   }
   if (m_impl->accept_thread.joinable()) m_impl->accept_thread.join();
   m_impl->acceptor.close(ec);
@@ -112,7 +115,7 @@ void TestHttpServer::stop() {
 }
 
 std::string TestHttpServer::url(const std::string& path) const {
-  return "http://127.0.0.1:" + std::to_string(m_port) + path;
+  return "http://" + m_address + ":" + std::to_string(m_port) + path;
 }
 
 std::vector<TestRequest> TestHttpServer::requests() const {
@@ -122,12 +125,17 @@ std::vector<TestRequest> TestHttpServer::requests() const {
 
 std::size_t TestHttpServer::request_count() const {
   std::lock_guard lock(m_impl->mutex);
-  return m_impl->requests.size();
+  return m_impl->count;
 }
 
 void TestHttpServer::set_handler(TestHandler handler) {
   std::lock_guard lock(m_impl->mutex);
   m_impl->handler = std::move(handler);
+}
+
+void TestHttpServer::set_recording(bool on) {
+  std::lock_guard lock(m_impl->mutex);
+  m_impl->recording = on;
 }
 
 void StaticSite::add(const std::string& path, std::string body, std::string content_type) {

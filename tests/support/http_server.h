@@ -39,8 +39,9 @@ using TestHandler = std::function<TestResponse(const TestRequest&)>;
 
 class TestHttpServer {
  public:
-  // Starts listening on 127.0.0.1 and an ephemeral port at once.
-  explicit TestHttpServer(TestHandler handler);
+  // Starts listening on `address` (a loopback address: 127.0.0.2, ... are other "hosts") and
+  // an ephemeral port at once.
+  explicit TestHttpServer(TestHandler handler, const std::string& address = "127.0.0.1");
   ~TestHttpServer();
   TestHttpServer(const TestHttpServer&) = delete;
   TestHttpServer& operator=(const TestHttpServer&) = delete;
@@ -52,6 +53,8 @@ class TestHttpServer {
   std::vector<TestRequest> requests() const;
   std::size_t request_count() const;
   void set_handler(TestHandler handler);
+  // Whether requests are kept for requests() (on by default; long benchmarks turn it off).
+  void set_recording(bool on);
 
   // Stops accepting and closes connections; called by the destructor.
   void stop();
@@ -59,6 +62,7 @@ class TestHttpServer {
  private:
   struct Impl;
   std::unique_ptr<Impl> m_impl;
+  std::string m_address;
   int m_port = 0;
 };
 
