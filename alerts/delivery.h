@@ -30,17 +30,40 @@ enum class WebhookFormat {
   ntfy,     // plain text body; Title, Click and Tags headers (ntfy.sh and compatible)
 };
 
+// How many stories a message carries, and why.
+enum class MessageKind {
+  single,  // one story
+  folded,  // a topic's rate limit held alerts back: the next story "and N more stories"
+  digest,  // a topic's digest period ended: every story collected in it
+};
+
+// One story of a message with several.
+struct AlertItem {
+  const storage::OutboxRecord* alert = nullptr;
+  const Article* article = nullptr;
+  std::string snippet;
+};
+
 // "json", "slack", "discord", "ntfy"; nullopt for other names.
 std::optional<WebhookFormat> parse_webhook_format(std::string_view name);
 
 // The JSON POST body and headers for one alert: {"topic", "idempotency_key", "article": {"id",
-// "url", "title", "published", "source", "language", "snippet", "duplicate_urls"}}. Headers carry
+// "url", "title", "published", "source", "language", "snippet", "duplicate_urls",
+// "also_reported_by"}}. Headers carry
 // Content-Type, X-Newswatch-Idempotency-Key and, when `secret` is non-empty,
 // X-Newswatch-Signature: sha256=<hex HMAC-SHA256 of the body>.
 // With another `format`, the body is that service's payload; the headers stay the same.
 WebhookMessage build_webhook(const storage::OutboxRecord& alert, const Article& article,
                              const std::string& snippet, const std::string& secret,
                              WebhookFormat format = WebhookFormat::json);
+
+// A message carrying `items` (oldest first, at least one) of one topic. JSON: {"topic",
+// "idempotency_key" (= `bundle`), "kind" ("folded" or "digest"), "count", "more" (count - 1),
+// "article" (the first story, as above), "articles" (all, each as above)}. Chat formats list the
+// stories one per line; headers as build_webhook's, the key being `bundle`.
+WebhookMessage build_bundle_webhook(const std::string& bundle, MessageKind kind,
+                                    const std::vector<AlertItem>& items, const std::string& secret,
+                                    WebhookFormat format = WebhookFormat::json);
 
 // Lower-case hex HMAC-SHA256 of `body` under `key`.
 std::string hmac_sha256_hex(const std::string& key, const std::string& body);

@@ -52,6 +52,19 @@ std::string encode_mailbox(const std::string& mailbox) {
   return encode_header_words(one_line(name)) + " " + one_line(mailbox.substr(lt));
 }
 
+std::string also_reported(const storage::OutboxRecord& alert) {
+  std::string out;
+  for (const auto& s : alert.also_reported_by) out += (out.empty() ? "" : ", ") + s;
+  return out.empty() ? "" : "also reported by " + out;
+}
+
+std::string domain_of(const std::string& from) {
+  const std::string addr = bare_address(from);
+  const auto at = addr.find('@');
+  return at == std::string::npos || at + 1 == addr.size() ? "newswatch.invalid"
+                                                          : addr.substr(at + 1);
+}
+
 }  // namespace
 
 std::string base64_encode(const std::string& bytes, std::size_t line_length) {
@@ -177,15 +190,64 @@ EmailMessage build_alert_email(const storage::OutboxRecord& alert, const Article
                  (from_domain.empty() ? "newswatch.invalid" : from_domain);
   const std::string url = article.canonical_url.empty() ? article.url : article.canonical_url;
   std::string when = article.published ? format_iso8601(*article.published) : "";
+  const std::string also = also_reported(alert);
   m.text = article.title + "\n" + url + "\n" + article.source + (when.empty() ? "" : " · " + when) +
-           "\n\n" + snippet + "\n\n-- \nnewswatch topic \"" + alert.topic + "\"\n";
+           (also.empty() ? "" : "\n" + also) + "\n\n" + snippet + "\n\n-- \nnewswatch topic \"" +
+           alert.topic + "\"\n";
   m.html = "<html><body><h2><a href=\"" + html_escape(url) + "\">" + html_escape(article.title) +
            "</a></h2><p style=\"color:#666\">" + html_escape(article.source) +
-           (when.empty() ? "" : " &middot; " + html_escape(when)) + "</p><p>" +
-           html_escape(snippet) + "</p><hr><p style=\"color:#666\">newswatch topic &quot;" +
-           html_escape(alert.topic) + "&quot;</p></body></html>";
+           (when.empty() ? "" : " &middot; " + html_escape(when)) +
+           (also.empty() ? "" : "<br>" + html_escape(also)) + "</p><p>" + html_escape(snippet) +
+           "</p><hr><p style=\"color:#666\">newswatch topic &quot;" + html_escape(alert.topic) +
+           "&quot;</p></body></html>";
   m.extra_headers.emplace_back("X-Newswatch-Idempotency-Key", alert.idempotency_key());
   m.extra_headers.emplace_back("X-Newswatch-Topic", alert.topic);
+  return m;
+}
+
+EmailMessage build_bundle_email(const std::string& bundle, MessageKind kind,
+                                const std::vector<AlertItem>& items, const std::string& from,
+                                const std::vector<std::string>& to, TimePoint now) {
+  EmailMessage m;
+  m.from = from;
+  m.to = to;
+  m.date = now;
+  if (items.empty()) return m;
+  const std::string& topic = items.front().alert->topic;
+  const std::size_t n = items.size();
+  const std::string stories = std::to_string(n) + (n == 1 ? " story" : " stories");
+  const std::string more = std::to_string(n - 1) + (n == 2 ? " more story" : " more stories");
+  if (kind == MessageKind::digest) {
+    m.subject = "[" + topic + "] digest: " + stories;
+  } else {
+    m.subject = "[" + topic + "] " + items.front().article->title + " (and " + more + ")";
+  }
+  m.message_id = bundle + "@" + domain_of(from);
+  const std::string intro = kind == MessageKind::digest
+                                ? stories + " matched topic \"" + topic + "\":"
+                                : "More stories matched topic \"" + topic +
+                                      "\" than its rate limit allows; here they are together:";
+  m.text = intro + "\n\n";
+  m.html = "<html><body><p>" + html_escape(intro) + "</p>";
+  for (std::size_t i = 0; i < n; ++i) {
+    const Article& a = *items[i].article;
+    const std::string url = a.canonical_url.empty() ? a.url : a.canonical_url;
+    const std::string when = a.published ? format_iso8601(*a.published) : "";
+    const std::string also = also_reported(*items[i].alert);
+    m.text += std::to_string(i + 1) + ". " + a.title + "\n   " + url + "\n   " + a.source +
+              (when.empty() ? "" : " · " + when) + (also.empty() ? "" : "; " + also) + "\n   " +
+              items[i].snippet + "\n\n";
+    m.html += "<h3><a href=\"" + html_escape(url) + "\">" + html_escape(a.title) +
+              "</a></h3><p style=\"color:#666\">" + html_escape(a.source) +
+              (when.empty() ? "" : " &middot; " + html_escape(when)) +
+              (also.empty() ? "" : "<br>" + html_escape(also)) + "</p><p>" +
+              html_escape(items[i].snippet) + "</p>";
+  }
+  m.text += "-- \nnewswatch topic \"" + topic + "\"\n";
+  m.html += "<hr><p style=\"color:#666\">newswatch topic &quot;" + html_escape(topic) +
+            "&quot;</p></body></html>";
+  m.extra_headers.emplace_back("X-Newswatch-Idempotency-Key", bundle);
+  m.extra_headers.emplace_back("X-Newswatch-Topic", topic);
   return m;
 }
 

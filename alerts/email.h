@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "alerts/delivery.h"
 #include "core/article.h"
 #include "core/time.h"
 #include "storage/records.h"
@@ -31,6 +32,14 @@ std::string build_mime(const EmailMessage& message);
 EmailMessage build_alert_email(const storage::OutboxRecord& alert, const Article& article,
                                const std::string& snippet, const std::string& from,
                                const std::vector<std::string>& to, TimePoint now);
+
+// One message carrying several stories of one topic (oldest first): a digest ("[topic] digest:
+// N stories") or alerts folded by a rate limit ("[topic] TITLE (and N more stories)"); each story
+// with title, link, source, date, snippet and the sources that also reported it. The Message-ID
+// is derived from `bundle`, so a resend carries the same id.
+EmailMessage build_bundle_email(const std::string& bundle, MessageKind kind,
+                                const std::vector<AlertItem>& items, const std::string& from,
+                                const std::vector<std::string>& to, TimePoint now);
 
 // "=?UTF-8?B?...?=" encoded-words (each at most 75 characters, split on character boundaries) when
 // `text` is not printable ASCII; otherwise `text` unchanged.

@@ -28,8 +28,9 @@ constexpr Command kCommands[] = {
     {"stats", cmd_stats, "stats --config FILE [--json]",
      "counts and sizes of the store, oldest and newest article"},
     {"alerts", cmd_alerts,
-     "alerts [--config FILE] [--json] [--limit N] [--pending|--dead|--delivered]",
-     "alerts pending, delivered and dead-lettered"},
+     "alerts [--config FILE] [--json] [--limit N] [--pending|--dead|--delivered] "
+     "[--retry ID | --all-dead]",
+     "alerts pending, delivered and dead-lettered; requeue dead ones"},
     {"search", cmd_search,
      "search --config FILE [--source S] [--topic T] [--lang L] [--since 7d] [--until DATE] "
      "[--limit N] [--json] QUERY",

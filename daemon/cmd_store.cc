@@ -9,6 +9,7 @@
 #include "daemon/cli_store.h"
 #include "daemon/commands.h"
 #include "daemon/config.h"
+#include "daemon/retry_requests.h"
 #include "storage/store.h"
 
 namespace newswatch::daemon {
@@ -119,7 +120,9 @@ int cmd_show(const Args& raw) {
                              {"channel", r.channel},
                              {"state", state_name(r.state)},
                              {"attempts", r.attempts},
-                             {"idempotency_key", r.idempotency_key()}});
+                             {"idempotency_key", r.idempotency_key()},
+                             {"bundle", r.bundle},
+                             {"also_reported_by", r.also_reported_by}});
     }
     std::printf("%s\n", dump(j).c_str());
     return kExitOk;
@@ -142,6 +145,11 @@ int cmd_show(const Args& raw) {
       std::printf(" %s", format_iso8601(r.delivered_at).c_str());
     } else if (!r.last_error.empty()) {
       std::printf(" (%u attempts, %s)", r.attempts, r.last_error.c_str());
+    }
+    if (!r.also_reported_by.empty()) {
+      std::string also;
+      for (const auto& src : r.also_reported_by) also += (also.empty() ? "" : ", ") + src;
+      std::printf("; also reported by %s", also.c_str());
     }
     std::printf("\n");
   }
@@ -258,12 +266,91 @@ int cmd_stats(const Args& raw) {
   return kExitOk;
 }
 
+namespace {
+
+// --retry / --all-dead: requeue dead-lettered alerts, directly when the daemon is stopped, else
+// through a request file that the running daemon takes.
+int retry_alerts(const CliArgs& args) {
+  int code = kExitOk;
+  auto config = load_cli_config(args, code);
+  if (!config) return code;
+  RetryRequest request;
+  request.all_dead = args.has("--all-dead");
+  if (auto ids = args.values.find("--retry"); ids != args.values.end()) request.ids = ids->second;
+  // Which dead alerts match, read beside a possibly running daemon.
+  std::size_t matching = 0;
+  {
+    auto store = open_store("alerts", *config, code);
+    if (!store) return code;
+    auto log = store->alert_log(10'000'000);
+    if (!log) {
+      std::fprintf(stderr, "newswatch alerts: %s\n", log.error().to_string().c_str());
+      return kExitFailure;
+    }
+    for (const auto& r : *log) {
+      matching += r.state == storage::DeliveryState::dead && request.selects(r);
+    }
+  }
+  if (matching == 0) {
+    std::fprintf(stderr, "newswatch alerts: no dead-lettered alert matches %s\n",
+                 request.text().c_str());
+    return kExitFailure;
+  }
+  storage::StoreOptions so;
+  so.path = config->storage.path;
+  so.block_cache_bytes = 8u << 20;
+  so.near_duplicate_threshold = 0;  // no near-duplicate index needed to move alerts
+  auto store = storage::Store::open(so);
+  if (!store) {
+    // The running daemon holds the database's lock: hand the request over.
+    if (store.error().message.find("lock") == std::string::npos &&
+        store.error().message.find("LOCK") == std::string::npos) {
+      std::fprintf(stderr, "newswatch alerts: %s\n", store.error().message.c_str());
+      return kExitFailure;
+    }
+    if (auto st = write_retry_request(config->storage.path, request); !st.ok()) {
+      std::fprintf(stderr, "newswatch alerts: %s\n", st.to_string().c_str());
+      return kExitFailure;
+    }
+    std::printf("requested: the running daemon requeues %zu dead alert%s within seconds\n",
+                matching, matching == 1 ? "" : "s");
+    return kExitOk;
+  }
+  auto moved =
+      (*store)->requeue_dead([&](const storage::OutboxRecord& r) { return request.selects(r); },
+                             SystemClock::instance().now());
+  if (!moved) {
+    std::fprintf(stderr, "newswatch alerts: %s\n", moved.error().to_string().c_str());
+    return kExitFailure;
+  }
+  std::printf("requeued %zu dead alert%s; the daemon delivers them when it runs\n", *moved,
+              *moved == 1 ? "" : "s");
+  return kExitOk;
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+}  // namespace
+
 int cmd_alerts(const Args& raw) {
-  auto args = parse_cli_args(
-      raw, CliSpec{{"--config", "--limit"}, {"--json", "--pending", "--dead", "--delivered"}, {}});
+  auto args =
+      parse_cli_args(raw, CliSpec{{"--config", "--limit", "--retry"},
+                                  {"--json", "--pending", "--dead", "--delivered", "--all-dead"},
+                                  {"--retry"}});
   if (!args) {
     std::fprintf(stderr, "newswatch alerts: %s\n", args.error().message.c_str());
     return kExitUsage;
+  }
+  if (args->has("--all-dead") || args->get("--retry")) {
+    if (args->has("--all-dead") && args->get("--retry")) {
+      std::fprintf(stderr, "newswatch alerts: --retry and --all-dead exclude each other\n");
+      return kExitUsage;
+    }
+    return retry_alerts(*args);
   }
   int code = kExitOk;
   auto store = open_store("alerts", *args, code);
@@ -307,10 +394,20 @@ int cmd_alerts(const Args& raw) {
       j["created"] = format_iso8601(r.created);
       j["idempotency_key"] = r.idempotency_key();
       j["last_error"] = r.last_error;
+      j["bundle"] = r.bundle;
+      j["also_reported_by"] = r.also_reported_by;
       std::printf("%s\n", dump(j).c_str());
     } else {
-      std::printf("%-9s %-16s %-16s %-12s attempts=%u %s\n", state_name(r.state), r.topic.c_str(),
-                  r.article_id.c_str(), r.channel.c_str(), r.attempts, r.last_error.c_str());
+      std::string extra = r.last_error;
+      if (!r.bundle.empty())
+        extra += (extra.empty() ? "" : " ") + std::string("bundle=") + r.bundle;
+      if (!r.also_reported_by.empty()) {
+        extra += (extra.empty() ? "" : " ") + std::string("also reported by ") +
+                 joined(r.also_reported_by);
+      }
+      std::printf("%-9s %-16s %-16s %-12s attempts=%u key=%s %s\n", state_name(r.state),
+                  r.topic.c_str(), r.article_id.c_str(), r.channel.c_str(), r.attempts,
+                  r.idempotency_key().c_str(), extra.c_str());
     }
   }
   return kExitOk;

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "alerts/delivery.h"
+#include "alerts/quiet_hours.h"
 #include "core/time.h"
 #include "core/url.h"
 #include "daemon/metrics.h"
@@ -507,7 +508,7 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
         }
       }
       if (c.type == ChannelType::webhook) {
-        r.check_keys(t, p, {"name", "type", "url", "secret", "format"});
+        r.check_keys(t, p, {"name", "type", "url", "secret", "format", "quiet_hours", "timezone"});
         if (r.read_string(t, p, "format", c.format) && !alerts::parse_webhook_format(c.format)) {
           r.error(
               t.get("format"), p + ".format",
@@ -518,10 +519,12 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
         }
         r.read_string(t, p, "secret", c.secret);
       } else if (c.type == ChannelType::file) {
-        r.check_keys(t, p, {"name", "type", "path"});
+        r.check_keys(t, p, {"name", "type", "path", "quiet_hours", "timezone"});
         if (r.read_string(t, p, "path", c.path, true)) c.path = relative_to(name, c.path);
       } else {
-        r.check_keys(t, p, {"name", "type", "smtp_url", "username", "password", "from", "to"});
+        r.check_keys(t, p,
+                     {"name", "type", "smtp_url", "username", "password", "from", "to",
+                      "quiet_hours", "timezone"});
         if (r.read_string(t, p, "smtp_url", c.smtp_url, true)) {
           const auto url = parse_url(c.smtp_url);
           if (!url || (url->scheme != "smtp" && url->scheme != "smtps") || url->host.empty()) {
@@ -534,6 +537,19 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
         r.read_string(t, p, "from", c.from, true);
         r.read_string_list(t, p, "to", c.to);
         if (c.to.empty()) r.error(&t, p + ".to", "needs at least one recipient");
+      }
+      if (r.read_string(t, p, "quiet_hours", c.quiet_hours) &&
+          !alerts::parse_quiet_hours(c.quiet_hours)) {
+        r.error(t.get("quiet_hours"), p + ".quiet_hours",
+                "expected two different times like \"22:00-07:00\", got \"" + c.quiet_hours + "\"");
+      }
+      if (r.read_string(t, p, "timezone", c.timezone)) {
+        if (c.quiet_hours.empty()) {
+          r.error(t.get("timezone"), p + ".timezone",
+                  "only used with quiet_hours, which is not set");
+        } else if (auto zone = alerts::TimeZone::load(c.timezone); !zone) {
+          r.error(t.get("timezone"), p + ".timezone", zone.error().message);
+        }
       }
       if (!c.name.empty()) {
         if (auto [it, fresh] = channel_names.emplace(c.name, c.line); !fresh) {
@@ -552,7 +568,7 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
     for (size_t i = 0; i < arr->size(); ++i) {
       const toml::table& t = *arr->get(i)->as_table();
       const std::string p = "topics[" + std::to_string(i) + "]";
-      r.check_keys(t, p, {"name", "query", "channels"});
+      r.check_keys(t, p, {"name", "query", "channels", "max_alerts", "rate_window", "digest"});
       TopicConfig tc;
       tc.line = static_cast<int>(t.source().begin.line);
       if (r.read_string(t, p, "name", tc.name, true) && !valid_name(tc.name)) {
@@ -565,6 +581,13 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
         }
       }
       r.read_string_list(t, p, "channels", tc.channels);
+      r.read_int(t, p, "max_alerts", tc.max_alerts, 1, 100000);
+      r.read_duration(t, p, "rate_window", tc.rate_window, milliseconds(1000));
+      if (t.get("rate_window") && !t.get("max_alerts")) {
+        r.error(t.get("rate_window"), p + ".rate_window",
+                "only used with max_alerts, which is not set");
+      }
+      r.read_duration(t, p, "digest", tc.digest, milliseconds(1000));
       const toml::array* chans = t.get("channels") ? t.get("channels")->as_array() : nullptr;
       for (size_t k = 0; k < tc.channels.size(); ++k) {
         if (!channel_names.count(tc.channels[k])) {

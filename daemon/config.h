@@ -82,6 +82,11 @@ struct ChannelConfig {
   std::string password;
   std::string from;
   std::vector<std::string> to;
+  // Quiet hours "HH:MM-HH:MM" (may wrap midnight) in `timezone`: alerts wait for the window's
+  // end. Empty: none.
+  std::string quiet_hours;
+  // A tz database name such as "Europe/Berlin"; empty = the daemon's local time.
+  std::string timezone;
   int line = 0;
 };
 
@@ -89,6 +94,13 @@ struct TopicConfig {
   std::string name;
   std::string query;
   std::vector<std::string> channels;
+  // Rate limit: at most max_alerts messages per channel in any rate_window; the rest wait and
+  // go out folded into the next allowed message. 0 = no limit.
+  int max_alerts = 0;
+  milliseconds rate_window{3'600'000};
+  // Digest period: matches are collected and sent as one message per channel when the period
+  // ends (aligned to the Unix epoch). 0 = each story at once.
+  milliseconds digest{0};
   int line = 0;
 };
 

@@ -19,14 +19,17 @@
 #include <map>
 #include <random>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "alerts/delivery.h"
 #include "alerts/email.h"
+#include "alerts/throttle.h"
 #include "core/url.h"
 #include "daemon/logging.h"
 #include "daemon/metrics.h"
+#include "daemon/retry_requests.h"
 #include "daemon/topic_query.h"
 #include "fetchers/http_client.h"
 #include "fetchers/poll_schedule.h"
@@ -54,6 +57,8 @@ constexpr int kMaxDeliveries = 8;
 constexpr int kMaxArticleFailures = 3;
 constexpr std::size_t kMaxRememberedFailures = 50'000;
 constexpr auto kDrainTimeout = 10s;
+// Outbox records one delivery scan looks at (held digest and rate-limited alerts included).
+constexpr std::size_t kMaxPlannedAlerts = 50'000;
 
 // Quote a value for a key=value log line when it needs it.
 // Appends `line` and a newline to `path` and syncs it: a file channel's delivery.
@@ -126,6 +131,27 @@ std::string q(const std::string& s) {
   return out + "\"";
 }
 
+// The topics' rate limits and digests and the channels' quiet hours, from a validated config.
+alerts::ThrottlePolicy make_throttle(const Config& config) {
+  alerts::ThrottlePolicy policy;
+  for (const auto& t : config.topics) {
+    if (t.max_alerts == 0 && t.digest.count() == 0) continue;
+    alerts::TopicLimits limits;
+    limits.max_alerts = t.max_alerts;
+    limits.rate_window = std::chrono::duration_cast<std::chrono::seconds>(t.rate_window);
+    limits.digest = std::chrono::duration_cast<std::chrono::seconds>(t.digest);
+    policy.topics[t.name] = limits;
+  }
+  for (const auto& c : config.channels) {
+    const auto minutes = alerts::parse_quiet_hours(c.quiet_hours);
+    if (!minutes) continue;
+    auto zone = alerts::TimeZone::load(c.timezone);
+    if (!zone) continue;  // the config loader rejected it already
+    policy.quiet[c.name] = alerts::QuietHours{minutes->first, minutes->second, *zone};
+  }
+  return policy;
+}
+
 struct SourceRuntime {
   SourceConfig config;
   storage::SourceState state;
@@ -162,6 +188,7 @@ class Daemon {
         m_pump_timer(m_io),
         m_index_timer(m_io),
         m_retention_timer(m_io),
+        m_requests_timer(m_io),
         m_rng(std::random_device{}()) {}
 
   int run() {
@@ -190,6 +217,7 @@ class Daemon {
     ro.product_token = product_token(m_config.fetch.user_agent);
     m_robots = fetchers::RobotsCache(ro);
     m_matcher = std::make_shared<TopicMatcher>(m_config.topics, m_config.matching);
+    m_throttle = make_throttle(m_config);
 
     register_metrics();
     if (!start_metrics_server()) return 1;
@@ -199,6 +227,7 @@ class Daemon {
     start_watchdog();
     schedule_index_flush();
     schedule_retention(0ms);
+    schedule_requests();
     log->info("daemon.started config={} db={} sources={} topics={} channels={}", q(m_config_path),
               q(m_config.storage.path), m_config.sources.size(), m_config.topics.size(),
               m_config.channels.size());
@@ -237,6 +266,7 @@ class Daemon {
     m_pump_timer.cancel();
     m_index_timer.cancel();
     m_retention_timer.cancel();
+    m_requests_timer.cancel();
     // Not acknowledged: re-discovered from the feeds after the restart.
     for (auto& [host, hs] : m_hosts) hs.queue.clear();
     m_queued = 0;
@@ -283,6 +313,14 @@ class Daemon {
                                auto pending = m_store->pending_alerts(1'000'000);
                                return pending ? static_cast<double>(pending->size()) : -1.0;
                              });
+    m_metrics.gauge_callback(
+        "newswatch_alerts_held",
+        "Pending alerts held back by rate limits, digests and quiet hours at the last scan.",
+        [this] {
+          std::size_t n = 0;
+          for (const auto& [key, count] : m_held) n += count;
+          return static_cast<double>(n);
+        });
     m_metrics.gauge_callback("newswatch_store_disk_bytes", "Bytes of the database directory.",
                              [this] { return static_cast<double>(directory_bytes()); });
     m_metrics.gauge_callback("newswatch_failing_sources", "Sources whose last poll failed.",
@@ -449,6 +487,7 @@ class Daemon {
       }
     }
     m_matcher = std::make_shared<TopicMatcher>(next.topics, next.matching);
+    m_throttle = make_throttle(next);
     m_config = std::move(next);
     log->info("daemon.reloaded sources={} topics={} channels={}", m_config.sources.size(),
               m_config.topics.size(), m_config.channels.size());
@@ -991,7 +1030,7 @@ class Daemon {
           counter("newswatch_articles_stored_total", "Articles stored as new stories.").inc();
           counter("newswatch_alerts_queued_total", "Alerts written to the outbox.")
               .inc(outcome->alerts_queued);
-          if (outcome->alerts_queued > 0) schedule_delivery(0ms);
+          if (outcome->alerts_queued > 0) schedule_delivery_soon();
         }
         maybe_finish_shutdown();
       });
@@ -1064,8 +1103,42 @@ class Daemon {
           .inc();
       logger("store")->info("store.duplicate kind={} url={} original={} similarity={:.2f}", kind,
                             q(a.url), outcome->id, outcome->similarity);
+      note_also_reported(a.source, outcome->id, routes);
     }
     return outcome;
+  }
+
+  // CPU pool: a copy of a story from another source is not alerted again; the original's alerts
+  // (pending ones go out with it, delivered ones show it in `newswatch show`) learn the source.
+  void note_also_reported(const std::string& source, const std::string& original_id,
+                          const std::map<std::string, std::vector<std::string>>& routes) {
+    auto original = m_store->get_article(original_id);
+    if (!original || !original->has_value() || (*original)->source == source) return;
+    std::vector<std::string> keys;
+    for (const auto& topic : (*original)->topics) {
+      const auto route = routes.find(topic);
+      if (route == routes.end()) continue;
+      for (const auto& ch : route->second) {
+        storage::OutboxRecord key;
+        key.topic = topic;
+        key.article_id = original_id;
+        key.channel = ch;
+        keys.push_back(key.key());
+      }
+    }
+    if (keys.empty()) return;
+    auto changed = m_store->note_also_reported(keys, source);
+    if (!changed) {
+      logger("store")->error("store.write_failed what=also_reported original={} error={}",
+                             original_id, q(changed.error().to_string()));
+    } else if (*changed > 0) {
+      logger("alert")->info("alert.also_reported original={} source={} alerts={}", original_id,
+                            source, *changed);
+      counter("newswatch_alerts_collapsed_total",
+              "Copies of an alerted story from other sources, noted on its alerts instead of "
+              "alerting again.")
+          .inc();
+    }
   }
 
   // --- delivery ------------------------------------------------------------------------------
@@ -1079,6 +1152,14 @@ class Daemon {
     });
   }
 
+  // After new alerts: at once, but at most 4 scans a second while articles stream in (a scan
+  // reads every pending alert, held ones included: ~2 ms per 1000 on the io thread).
+  void schedule_delivery_soon() {
+    const auto since = std::chrono::steady_clock::now() - m_last_scan;
+    schedule_delivery(std::max<std::chrono::milliseconds>(
+        0ms, 250ms - std::chrono::duration_cast<std::chrono::milliseconds>(since)));
+  }
+
   const ChannelConfig* channel(const std::string& name) const {
     for (const auto& c : m_config.channels) {
       if (c.name == name) return &c;
@@ -1087,41 +1168,96 @@ class Daemon {
   }
 
   void deliver_pending() {
-    auto pending = m_store->pending_alerts(1000);
+    m_last_scan = std::chrono::steady_clock::now();
+    auto pending = m_store->pending_alerts(kMaxPlannedAlerts);
     if (!pending) {
       logger("alert")->error("alert.outbox_unreadable error={}", q(pending.error().to_string()));
       schedule_delivery(30s);
       return;
     }
     const TimePoint now = SystemClock::instance().now();
-    TimePoint earliest = now + std::chrono::seconds(30);
+    std::vector<storage::OutboxRecord> idle;
     for (auto& rec : *pending) {
-      if (m_deliveries >= kMaxDeliveries) break;
-      if (m_delivering.count(rec.key())) continue;
-      if (rec.next_attempt > now) {
-        earliest = std::min(earliest, rec.next_attempt);
-        continue;
-      }
-      deliver(std::move(rec));
+      if (!m_delivering.count(rec.key())) idle.push_back(std::move(rec));
     }
+    const auto rate = [this](const std::string& topic, const std::string& channel) {
+      auto state = m_store->get_alert_rate(topic, channel);
+      if (!state) {
+        logger("alert")->error("alert.rate_state_unreadable topic={} channel={} error={}", topic,
+                               channel, q(state.error().to_string()));
+      }
+      return state && state->has_value() ? **state : storage::AlertRateState{};
+    };
+    auto plan = alerts::plan_deliveries(std::move(idle), m_throttle, rate, m_inflight_groups, now);
+    report_held(plan.held);
+    for (auto& message : plan.messages) {
+      if (m_deliveries >= kMaxDeliveries) break;
+      deliver(std::move(message));
+    }
+    TimePoint earliest = now + std::chrono::seconds(30);
+    if (plan.next_wake) earliest = std::min(earliest, *plan.next_wake);
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(earliest - now) + 100ms;
     schedule_delivery(std::max<std::chrono::milliseconds>(wait, 500ms));
   }
 
-  void deliver(storage::OutboxRecord rec) {
-    const ChannelConfig* ch = channel(rec.channel);
-    auto article = m_store->get_article(rec.article_id);
+  // Logs when the number of alerts a topic's limits or a channel's quiet hours hold back changes,
+  // and keeps the gauge's numbers.
+  void report_held(const std::vector<alerts::HeldAlerts>& held) {
+    std::map<std::tuple<std::string, std::string, alerts::HoldReason>, std::size_t> now_held;
+    for (const auto& h : held) {
+      now_held[{h.topic, h.channel, h.reason}] = h.count;
+      auto it = m_held.find({h.topic, h.channel, h.reason});
+      if (it != m_held.end() && it->second == h.count) continue;
+      logger("alert")->info("alert.held topic={} channel={} reason={} alerts={} until={}", h.topic,
+                            h.channel, alerts::hold_reason_name(h.reason), h.count,
+                            h.until ? format_iso8601(*h.until) : "-");
+    }
+    m_held = std::move(now_held);
+  }
+
+  void deliver(alerts::PlannedMessage message) {
+    const ChannelConfig* ch = channel(message.channel);
     const TimePoint now = SystemClock::instance().now();
-    if (!ch || !article || !article->has_value()) {
-      const std::string why = !ch ? "no channel named " + rec.channel : "article missing";
-      alerts::record_failure(rec, why, now, std::nullopt, m_retry, m_rng);
-      store_delivery(rec);
+    std::vector<Article> articles;
+    std::string missing;
+    for (const auto& rec : message.records) {
+      auto article = m_store->get_article(rec.article_id);
+      if (article && article->has_value()) {
+        articles.push_back(std::move(**article));
+      } else {
+        missing = rec.article_id;
+      }
+    }
+    if (!ch || articles.empty() ||
+        (message.kind == alerts::MessageKind::single && !missing.empty())) {
+      const std::string why = !ch ? "no channel named " + message.channel : "article missing";
+      fail_message(message, why, now, std::nullopt, false);
       return;
     }
-    const Article& a = **article;
-    const std::string snippet = rec.snippet.empty() ? alerts::make_snippet(a.text) : rec.snippet;
+    if (message.new_bundle) {
+      // The bundle's composition is stored before its first send, so that a resend after a crash
+      // carries the same stories under the same idempotency key.
+      if (auto st = m_store->update_alerts(message.records); !st.ok()) {
+        logger("store")->error("store.write_failed what=alert_bundle key={} error={}",
+                               message.bundle, q(st.to_string()));
+        return;
+      }
+    }
+    // Stories whose article was purged meanwhile are left out of the message, not the bundle.
+    std::vector<alerts::AlertItem> items;
+    for (const auto& rec : message.records) {
+      for (const auto& a : articles) {
+        if (a.id != rec.article_id) continue;
+        items.push_back(alerts::AlertItem{
+            &rec, &a, rec.snippet.empty() ? alerts::make_snippet(a.text) : rec.snippet});
+      }
+    }
     ++m_deliveries;
-    m_delivering.insert(rec.key());
+    ++m_inflight_groups[{message.topic, message.channel}];
+    for (const auto& rec : message.records) m_delivering.insert(rec.key());
+    const bool single = message.kind == alerts::MessageKind::single;
+    const auto format =
+        alerts::parse_webhook_format(ch->format).value_or(alerts::WebhookFormat::json);
     if (ch->type == ChannelType::email) {
       fetchers::MailRequest mail;
       mail.url = ch->smtp_url;
@@ -1129,85 +1265,165 @@ class Daemon {
       mail.password = ch->password;
       mail.from = alerts::bare_address(ch->from);
       for (const auto& to : ch->to) mail.to.push_back(alerts::bare_address(to));
-      mail.message =
-          alerts::build_mime(alerts::build_alert_email(rec, a, snippet, ch->from, ch->to, now));
+      mail.message = alerts::build_mime(
+          single ? alerts::build_alert_email(message.records.front(), articles.front(),
+                                             items.front().snippet, ch->from, ch->to, now)
+                 : alerts::build_bundle_email(message.bundle, message.kind, items, ch->from, ch->to,
+                                              now));
       mail.timeout = 30s;
-      m_http->send_mail(std::move(mail),
-                        [this, rec = std::move(rec)](Result<fetchers::HttpResponse> r) mutable {
-                          on_delivery_result(std::move(rec), true, std::move(r));
-                        });
+      m_http->send_mail(std::move(mail), [this, message = std::move(message)](
+                                             Result<fetchers::HttpResponse> r) mutable {
+        on_delivery_result(std::move(message), true, std::move(r));
+      });
       return;
     }
-    const auto message = alerts::build_webhook(
-        rec, a, snippet, ch->secret,
-        alerts::parse_webhook_format(ch->format).value_or(alerts::WebhookFormat::json));
+    const auto body = single ? alerts::build_webhook(message.records.front(), articles.front(),
+                                                     items.front().snippet, ch->secret, format)
+                             : alerts::build_bundle_webhook(message.bundle, message.kind, items,
+                                                            ch->secret, format);
     if (ch->type == ChannelType::file) {
-      auto written = append_line(ch->path, message.body);
+      auto written = append_line(ch->path, body.body);
       fetchers::HttpResponse resp;
       resp.status = 200;
       Result<fetchers::HttpResponse> r = std::move(resp);
       if (!written.ok()) r = make_error(written.error().code, written.error().message);
       // Through the loop like a network delivery, so the bookkeeping is the same.
-      asio::post(m_io, [this, rec = std::move(rec), r = std::move(r)]() mutable {
-        on_delivery_result(std::move(rec), false, std::move(r));
+      asio::post(m_io, [this, message = std::move(message), r = std::move(r)]() mutable {
+        on_delivery_result(std::move(message), false, std::move(r));
       });
       return;
     }
     fetchers::HttpRequest req;
     req.url = ch->url;
     req.method = "POST";
-    req.body = message.body;
-    req.headers = message.headers;
+    req.body = body.body;
+    req.headers = body.headers;
     req.timeout = 15s;
     req.max_redirects = 0;
     req.allow_private_networks = true;  // the operator configured this receiver
     m_http->fetch(std::move(req),
-                  [this, rec = std::move(rec)](Result<fetchers::HttpResponse> r) mutable {
-                    on_delivery_result(std::move(rec), false, std::move(r));
+                  [this, message = std::move(message)](Result<fetchers::HttpResponse> r) mutable {
+                    on_delivery_result(std::move(message), false, std::move(r));
                   });
   }
 
-  void on_delivery_result(storage::OutboxRecord rec, bool email, Result<fetchers::HttpResponse> r) {
+  void on_delivery_result(alerts::PlannedMessage message, bool email,
+                          Result<fetchers::HttpResponse> r) {
     --m_deliveries;
-    m_delivering.erase(rec.key());
+    if (--m_inflight_groups[{message.topic, message.channel}] <= 0) {
+      m_inflight_groups.erase({message.topic, message.channel});
+    }
+    for (const auto& rec : message.records) m_delivering.erase(rec.key());
     const TimePoint done = SystemClock::instance().now();
     const bool ok =
         r && (email ? r->status >= 200 && r->status < 400 : r->status >= 200 && r->status < 300);
-    const char* result = ok ? "delivered" : "failed";
+    const char* kind = message.kind == alerts::MessageKind::single   ? "single"
+                       : message.kind == alerts::MessageKind::digest ? "digest"
+                                                                     : "folded";
     if (ok) {
-      rec.state = storage::DeliveryState::delivered;
-      rec.delivered_at = done;
-      ++rec.attempts;
-      ++m_alerts_delivered;
-      logger("alert")->info("alert.delivered topic={} article={} channel={} status={} ms={}",
-                            rec.topic, rec.article_id, rec.channel, r->status, r->elapsed.count());
+      for (auto& rec : message.records) {
+        rec.state = storage::DeliveryState::delivered;
+        rec.delivered_at = done;
+        ++rec.attempts;
+      }
+      m_alerts_delivered += message.records.size();
+      const auto& lead = message.records.front();
+      if (message.kind == alerts::MessageKind::single) {
+        logger("alert")->info("alert.delivered topic={} article={} channel={} status={} ms={}",
+                              lead.topic, lead.article_id, lead.channel, r->status,
+                              r->elapsed.count());
+      } else {
+        logger("alert")->info(
+            "alert.delivered topic={} article={} channel={} status={} ms={} kind={} stories={} "
+            "bundle={}",
+            lead.topic, lead.article_id, lead.channel, r->status, r->elapsed.count(), kind,
+            message.records.size(), message.bundle);
+        counter("newswatch_alerts_bundled_total",
+                "Alerts delivered inside digest or folded messages.", {{"kind", kind}})
+            .inc(message.records.size());
+      }
+      std::optional<storage::AlertRateUpdate> rate;
+      const auto limits = m_throttle.topics.find(message.topic);
+      if (limits != m_throttle.topics.end() && limits->second.max_alerts > 0) {
+        auto state = m_store->get_alert_rate(message.topic, message.channel);
+        rate = storage::AlertRateUpdate{
+            message.topic, message.channel,
+            alerts::record_send(state && state->has_value() ? **state : storage::AlertRateState{},
+                                done, limits->second)};
+      }
+      counter("newswatch_deliveries_total", "Alert delivery attempts by channel and result.",
+              {{"channel", message.channel}, {"result", "delivered"}})
+          .inc();
+      store_delivery(message.records, rate);
     } else {
       const std::string why =
           r ? (email ? "SMTP " : "HTTP ") + std::to_string(r->status) : r.error().to_string();
       // Permanent refusals are not retried: other HTTP 4xx, SMTP 5xx.
       const bool permanent =
           r && (email ? r->status >= 500 : !alerts::is_retryable_status(r->status));
-      if (permanent) rec.attempts = static_cast<std::uint32_t>(m_retry.max_attempts - 1);
-      alerts::record_failure(rec, why, done, r ? r->retry_after : std::nullopt, m_retry, m_rng);
-      logger("alert")->warn(
-          "alert.delivery_failed topic={} article={} channel={} attempt={} state={} error={}",
-          rec.topic, rec.article_id, rec.channel, rec.attempts,
-          rec.state == storage::DeliveryState::dead ? "dead" : "retrying", q(why));
+      fail_message(message, why, done, r ? r->retry_after : std::nullopt, permanent);
     }
-    if (rec.state == storage::DeliveryState::dead) result = "dead";
-    counter("newswatch_deliveries_total", "Alert delivery attempts by channel and result.",
-            {{"channel", rec.channel}, {"result", result}})
-        .inc();
-    store_delivery(rec);
     maybe_finish_shutdown();
     if (!m_stopping) schedule_delivery(0ms);
   }
 
-  void store_delivery(const storage::OutboxRecord& rec) {
-    auto s = m_store->update_alert(rec);
+  // Records a failed attempt on every alert of `message` alike, so a bundle stays whole.
+  void fail_message(alerts::PlannedMessage& message, const std::string& why, TimePoint now,
+                    std::optional<std::chrono::seconds> retry_after, bool permanent) {
+    auto& lead = message.records.front();
+    if (permanent) lead.attempts = static_cast<std::uint32_t>(m_retry.max_attempts - 1);
+    alerts::record_failure(lead, why, now, retry_after, m_retry, m_rng);
+    for (auto& rec : message.records) {
+      rec.attempts = lead.attempts;
+      rec.last_error = lead.last_error;
+      rec.state = lead.state;
+      rec.next_attempt = lead.next_attempt;
+      rec.delivered_at = lead.delivered_at;
+    }
+    const bool dead = lead.state == storage::DeliveryState::dead;
+    logger("alert")->warn(
+        "alert.delivery_failed topic={} article={} channel={} attempt={} state={} stories={} "
+        "error={}",
+        lead.topic, lead.article_id, lead.channel, lead.attempts, dead ? "dead" : "retrying",
+        message.records.size(), q(why));
+    counter("newswatch_deliveries_total", "Alert delivery attempts by channel and result.",
+            {{"channel", message.channel}, {"result", dead ? "dead" : "failed"}})
+        .inc();
+    store_delivery(message.records, std::nullopt);
+  }
+
+  void store_delivery(const std::vector<storage::OutboxRecord>& records,
+                      const std::optional<storage::AlertRateUpdate>& rate) {
+    auto s = m_store->update_alerts(records, rate);
     if (!s.ok()) {
-      logger("store")->error("store.write_failed what=alert key={} error={}", rec.idempotency_key(),
-                             q(s.to_string()));
+      logger("store")->error("store.write_failed what=alert key={} error={}",
+                             records.front().idempotency_key(), q(s.to_string()));
+    }
+  }
+
+  // `newswatch alerts --retry` while the daemon runs: request files beside the database, looked
+  // for every 2 s (one stat of a directory that usually does not exist).
+  void schedule_requests() {
+    m_requests_timer.expires_after(2s);
+    m_requests_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || m_stopping) return;
+      process_requests();
+      schedule_requests();
+    });
+  }
+
+  void process_requests() {
+    const auto requests = take_retry_requests(m_config.storage.path);
+    if (!requests.empty()) schedule_delivery(0ms);
+    for (const auto& request : requests) {
+      auto moved =
+          m_store->requeue_dead([&](const storage::OutboxRecord& r) { return request.selects(r); },
+                                SystemClock::instance().now());
+      if (!moved) {
+        logger("alert")->error("alert.requeue_failed error={}", q(moved.error().to_string()));
+      } else {
+        logger("alert")->info("alert.requeued alerts={} request={}", *moved, q(request.text()));
+      }
     }
   }
 
@@ -1222,6 +1438,7 @@ class Daemon {
   asio::steady_timer m_pump_timer;
   asio::steady_timer m_index_timer;
   asio::steady_timer m_retention_timer;
+  asio::steady_timer m_requests_timer;
   std::map<std::string, HostState> m_hosts;
   std::mt19937_64 m_rng;
   std::unique_ptr<storage::Store> m_store;
@@ -1242,6 +1459,11 @@ class Daemon {
   // ETag and Last-Modified of child sitemaps, by URL (in memory: a restart refetches them once).
   std::map<std::string, std::pair<std::string, std::string>> m_child_validators;
   std::set<std::string> m_delivering;
+  std::chrono::steady_clock::time_point m_last_scan{};
+  alerts::InFlight m_inflight_groups;  // messages being sent per (topic, channel)
+  alerts::ThrottlePolicy m_throttle;
+  // Alerts held back at the last delivery scan, for alert.held lines and the gauge.
+  std::map<std::tuple<std::string, std::string, alerts::HoldReason>, std::size_t> m_held;
   alerts::RetryPolicy m_retry;
   int m_article_fetches = 0;
   int m_deliveries = 0;

@@ -104,7 +104,7 @@ class Reader {
   std::string m_error;
 };
 
-enum Tag : std::uint8_t { kArticle = 1, kSource = 2, kOutbox = 3 };
+enum Tag : std::uint8_t { kArticle = 1, kSource = 2, kOutbox = 3, kAlertRate = 4 };
 
 }  // namespace
 
@@ -211,6 +211,9 @@ std::string encode_outbox(const OutboxRecord& o) {
   w.varint(static_cast<std::uint8_t>(o.state));
   w.time(o.delivered_at);
   w.str(o.snippet);
+  w.str(o.bundle);
+  w.varint(o.also_reported_by.size());
+  for (const auto& s : o.also_reported_by) w.str(s);
   return w.take();
 }
 
@@ -228,9 +231,31 @@ Result<OutboxRecord> decode_outbox(std::string_view bytes) {
   if (state > 2) return make_error(ErrorCode::corruption, "outbox record: bad state");
   o.state = static_cast<DeliveryState>(state);
   o.delivered_at = r.time();
-  if (r.ok() && !r.at_end()) o.snippet = r.str();  // absent in records written before it existed
+  // Trailing fields are absent in records written before they existed.
+  if (r.ok() && !r.at_end()) o.snippet = r.str();
+  if (r.ok() && !r.at_end()) o.bundle = r.str();
+  if (r.ok() && !r.at_end()) {
+    const std::uint64_t n = r.varint();
+    for (std::uint64_t i = 0; i < n && r.ok(); ++i) o.also_reported_by.push_back(r.str());
+  }
   if (!r.ok()) return r.error();
   return o;
+}
+
+std::string encode_alert_rate(const AlertRateState& state) {
+  Writer w(kAlertRate);
+  w.varint(state.sent.size());
+  for (const auto& t : state.sent) w.time(t);
+  return w.take();
+}
+
+Result<AlertRateState> decode_alert_rate(std::string_view bytes) {
+  Reader r(bytes, kAlertRate, "alert rate");
+  AlertRateState state;
+  const std::uint64_t n = r.varint();
+  for (std::uint64_t i = 0; i < n && r.ok(); ++i) state.sent.push_back(r.time());
+  if (!r.ok()) return r.error();
+  return state;
 }
 
 }  // namespace newswatch::storage

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/article.h"
 #include "core/result.h"
@@ -45,11 +46,23 @@ struct OutboxRecord {
   TimePoint delivered_at{};
   // The excerpt sent with the alert, matched words highlighted. Optional trailing field.
   std::string snippet;
+  // Non-empty while the alert travels in a message with others (a digest, or alerts folded by a
+  // topic's rate limit): the message's id, also its idempotency key. Set in the store before the
+  // message is first sent, so a resend after a crash carries the same stories under the same id.
+  // Optional trailing field, as is the next.
+  std::string bundle;
+  // Sources whose copies of this story (URL, exact or near duplicates) were folded into it.
+  std::vector<std::string> also_reported_by;
 
   // "topic\x1Farticle_id\x1Fchannel": the key in the outbox and the delivery log.
   std::string key() const;
   // A stable printable id sent to receivers (webhook header, Message-ID): hex of a hash of key().
   std::string idempotency_key() const;
+};
+
+// When a topic's alerts to one channel were last sent: the rate limit's memory across restarts.
+struct AlertRateState {
+  std::vector<TimePoint> sent;  // oldest first; only the newest max_alerts matter
 };
 
 std::string encode_article(const Article& article);
@@ -60,6 +73,9 @@ Result<SourceState> decode_source_state(std::string_view bytes);
 
 std::string encode_outbox(const OutboxRecord& record);
 Result<OutboxRecord> decode_outbox(std::string_view bytes);
+
+std::string encode_alert_rate(const AlertRateState& state);
+Result<AlertRateState> decode_alert_rate(std::string_view bytes);
 
 // 64-bit FNV-1a; stable across versions (ids and keys depend on it).
 std::uint64_t stable_hash64(std::string_view bytes);

@@ -134,6 +134,8 @@ struct Store::Impl {
   std::vector<std::string> pending_ids;  // 8-byte ids
   std::chrono::steady_clock::time_point pending_since{};
   std::uint64_t next_block = 0;
+  // Serialises read-modify-writes of alert records (delivery marks, also-reported notes).
+  std::mutex alert_mutex;
 
   ~Impl() {
     if (db && secondary_dir.empty()) {
@@ -728,22 +730,7 @@ Result<std::vector<OutboxRecord>> Store::pending_alerts(std::size_t limit) const
   return out;
 }
 
-Status Store::update_alert(const OutboxRecord& record) {
-  rocksdb::WriteBatch batch;
-  const std::string key = record.key();
-  if (record.state == DeliveryState::pending) {
-    batch.Put(m_impl->cf(kOutbox), key, encode_outbox(record));
-  } else {
-    batch.Delete(m_impl->cf(kOutbox), key);
-    batch.Put(m_impl->cf(kAlerts), key, encode_outbox(record));
-  }
-  // Delivery marks are synced: losing one would resend an alert after a power cut.
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  const auto s = m_impl->db->Write(wo, &batch);
-  if (!s.ok()) return from_rocks(s, "updating alert");
-  return Status();
-}
+Status Store::update_alert(const OutboxRecord& record) { return update_alerts({record}); }
 
 Result<std::vector<OutboxRecord>> Store::alert_log(std::size_t limit) const {
   std::vector<OutboxRecord> out;
@@ -756,6 +743,129 @@ Result<std::vector<OutboxRecord>> Store::alert_log(std::size_t limit) const {
   }
   if (!it->status().ok()) return from_rocks(it->status(), "reading alert log");
   return out;
+}
+
+namespace {
+constexpr const char* kAlertRatePrefix = "alert_rate\x1F";
+std::string alert_rate_key(std::string_view topic, std::string_view channel) {
+  return std::string(kAlertRatePrefix) + std::string(topic) + '\x1F' + std::string(channel);
+}
+}  // namespace
+
+Status Store::update_alerts(const std::vector<OutboxRecord>& records,
+                            const std::optional<AlertRateUpdate>& rate) {
+  Impl& impl = *m_impl;
+  if (!impl.secondary_dir.empty()) {
+    return make_error(ErrorCode::invalid_argument, "update_alerts on a read-only store");
+  }
+  std::lock_guard lock(impl.alert_mutex);
+  rocksdb::WriteBatch batch;
+  for (const OutboxRecord& given : records) {
+    OutboxRecord record = given;
+    const std::string key = record.key();
+    // A source noted while this copy was in flight must not be overwritten.
+    for (Cf c : {kOutbox, kAlerts}) {
+      auto raw = impl.get(c, key);
+      if (!raw) return raw.error();
+      if (!raw->has_value()) continue;
+      auto stored = decode_outbox(**raw);
+      if (!stored) continue;
+      for (auto& src : stored->also_reported_by) {
+        if (std::find(record.also_reported_by.begin(), record.also_reported_by.end(), src) ==
+            record.also_reported_by.end()) {
+          record.also_reported_by.push_back(std::move(src));
+        }
+      }
+    }
+    if (record.state == DeliveryState::pending) {
+      batch.Put(impl.cf(kOutbox), key, encode_outbox(record));
+    } else {
+      batch.Delete(impl.cf(kOutbox), key);
+      batch.Put(impl.cf(kAlerts), key, encode_outbox(record));
+    }
+  }
+  if (rate) {
+    batch.Put(impl.cf(kDefault), alert_rate_key(rate->topic, rate->channel),
+              encode_alert_rate(rate->state));
+  }
+  // Delivery marks are synced: losing one would resend an alert after a power cut.
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  const auto s = impl.db->Write(wo, &batch);
+  if (!s.ok()) return from_rocks(s, "updating alerts");
+  return Status();
+}
+
+Result<std::optional<AlertRateState>> Store::get_alert_rate(std::string_view topic,
+                                                            std::string_view channel) const {
+  auto raw = m_impl->get(kDefault, alert_rate_key(topic, channel));
+  if (!raw) return raw.error();
+  if (!raw->has_value()) return std::optional<AlertRateState>();
+  auto state = decode_alert_rate(**raw);
+  if (!state) return state.error();
+  return std::optional<AlertRateState>(std::move(*state));
+}
+
+Result<std::size_t> Store::note_also_reported(const std::vector<std::string>& keys,
+                                              const std::string& source) {
+  Impl& impl = *m_impl;
+  if (!impl.secondary_dir.empty()) {
+    return make_error(ErrorCode::invalid_argument, "note_also_reported on a read-only store");
+  }
+  std::lock_guard lock(impl.alert_mutex);
+  rocksdb::WriteBatch batch;
+  std::size_t changed = 0;
+  for (const auto& key : keys) {
+    for (Cf c : {kOutbox, kAlerts}) {
+      auto raw = impl.get(c, key);
+      if (!raw) return raw.error();
+      if (!raw->has_value()) continue;
+      auto record = decode_outbox(**raw);
+      if (!record) return record.error();
+      auto& also = record->also_reported_by;
+      if (std::find(also.begin(), also.end(), source) != also.end()) continue;
+      also.push_back(source);
+      batch.Put(impl.cf(c), key, encode_outbox(*record));
+      ++changed;
+    }
+  }
+  if (changed == 0) return changed;
+  const auto s = impl.db->Write(impl.write_options, &batch);
+  if (!s.ok()) return from_rocks(s, "noting a duplicate's source");
+  return changed;
+}
+
+Result<std::size_t> Store::requeue_dead(const std::function<bool(const OutboxRecord&)>& select,
+                                        TimePoint now) {
+  Impl& impl = *m_impl;
+  if (!impl.secondary_dir.empty()) {
+    return make_error(ErrorCode::invalid_argument, "requeue_dead on a read-only store");
+  }
+  std::lock_guard lock(impl.alert_mutex);
+  rocksdb::WriteBatch batch;
+  std::size_t moved = 0;
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl.db->NewIterator(rocksdb::ReadOptions(), impl.cf(kAlerts)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto record = decode_outbox(std::string_view(it->value().data(), it->value().size()));
+    if (!record) return record.error();
+    if (record->state != DeliveryState::dead || !select(*record)) continue;
+    record->state = DeliveryState::pending;
+    record->attempts = 0;
+    record->next_attempt = now;
+    record->delivered_at = TimePoint{};
+    record->bundle.clear();
+    batch.Delete(impl.cf(kAlerts), it->key());
+    batch.Put(impl.cf(kOutbox), it->key(), encode_outbox(*record));
+    ++moved;
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "reading alert log");
+  if (moved == 0) return moved;
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  const auto s = impl.db->Write(wo, &batch);
+  if (!s.ok()) return from_rocks(s, "requeueing alerts");
+  return moved;
 }
 
 Result<std::uint64_t> Store::purge(TimePoint before) {

@@ -72,6 +72,13 @@ struct StoreStats {
   std::optional<TimePoint> newest;
 };
 
+// The rate-limit memory of one (topic, channel), written with the alerts it counted.
+struct AlertRateUpdate {
+  std::string topic;
+  std::string channel;
+  AlertRateState state;
+};
+
 // Thread-safe: any thread may call any method (RocksDB serialises writes).
 class Store {
  public:
@@ -127,6 +134,25 @@ class Store {
   Status update_alert(const OutboxRecord& record);
   // Delivered and dead-lettered alerts, any order.
   Result<std::vector<OutboxRecord>> alert_log(std::size_t limit) const;
+
+  // --- alert throttling and folding (alerts/throttle.h) -------------------------------------
+  // Writes every record as update_alert does, and `rate` when given, in ONE synced batch: a
+  // message carrying several alerts is recorded whole or not at all, together with the rate
+  // limit's memory of it. Sources noted by note_also_reported meanwhile are kept. Primary only.
+  Status update_alerts(const std::vector<OutboxRecord>& records,
+                       const std::optional<AlertRateUpdate>& rate = std::nullopt);
+  // The send times recorded for (topic, channel), or nullopt. Any instance.
+  Result<std::optional<AlertRateState>> get_alert_rate(std::string_view topic,
+                                                       std::string_view channel) const;
+  // Adds `source` to also_reported_by of the alerts with these keys (OutboxRecord::key()),
+  // pending or logged; missing keys are skipped. Returns how many records changed. Primary only.
+  Result<std::size_t> note_also_reported(const std::vector<std::string>& keys,
+                                         const std::string& source);
+  // Moves the dead-lettered alerts that `select` picks back to the outbox as fresh pending
+  // alerts (attempts 0, due at `now`, out of any bundle), in one synced batch. Returns how many.
+  // Primary only.
+  Result<std::size_t> requeue_dead(const std::function<bool(const OutboxRecord&)>& select,
+                                   TimePoint now);
 
   // Retention: deletes every story fetched before `before` with its URL keys, fingerprints and
   // doc meta (search stops returning it at once; its postings entries stay in their blocks until

@@ -250,6 +250,51 @@ TEST(TopicMatcherBridge, StemsSynonymsAndHighlights) {
   EXPECT_TRUE(TopicMatcher(topics, matching).match(a).empty());
 }
 
+TEST(Config, AlertStormKeys) {
+  const std::string text = std::string(kValid) +
+                           "max_alerts = 20\nrate_window = \"30m\"\ndigest = \"1h\"\n"
+                           "[[channels]]\nname = \"night\"\ntype = \"file\"\npath = \"a.jsonl\"\n"
+                           "quiet_hours = \"22:00-07:00\"\ntimezone = \"UTC\"\n";
+  ConfigResult r = parse_config(text, "/etc/newswatch/test.toml");
+  ASSERT_TRUE(r.config) << errors_of(text);
+  const auto& topic = r.config->topics.at(0);
+  EXPECT_EQ(topic.max_alerts, 20);
+  EXPECT_EQ(topic.rate_window, std::chrono::minutes(30));
+  EXPECT_EQ(topic.digest, std::chrono::hours(1));
+  EXPECT_EQ(r.config->channels.back().quiet_hours, "22:00-07:00");
+  EXPECT_EQ(r.config->channels.back().timezone, "UTC");
+  // Defaults: no limit, no digest, no quiet hours.
+  ConfigResult plain = parse_config(kValid, "/etc/newswatch/test.toml");
+  ASSERT_TRUE(plain.config);
+  EXPECT_EQ(plain.config->topics.at(0).max_alerts, 0);
+  EXPECT_EQ(plain.config->topics.at(0).digest.count(), 0);
+  EXPECT_TRUE(plain.config->channels.at(0).quiet_hours.empty());
+}
+
+TEST(Config, AlertStormKeysAreValidated) {
+  const std::string topic = "[[topics]]\nname = \"t\"\nquery = \"x\"\n";
+  std::string e = errors_of(topic + "max_alerts = 0\n");
+  EXPECT_NE(e.find("test.toml:4:14: topics[0].max_alerts: must be between 1 and 100000"),
+            std::string::npos)
+      << e;
+  e = errors_of(topic + "rate_window = \"1h\"\n");
+  EXPECT_NE(e.find("topics[0].rate_window: only used with max_alerts"), std::string::npos) << e;
+  e = errors_of(topic + "max_alerts = 5\nrate_window = \"soon\"\n");
+  EXPECT_NE(e.find("topics[0].rate_window: expected a duration"), std::string::npos) << e;
+  e = errors_of(topic + "digest = \"daily\"\n");
+  EXPECT_NE(e.find("topics[0].digest: expected a duration"), std::string::npos) << e;
+  const std::string channel = "[[channels]]\nname = \"c\"\ntype = \"file\"\npath = \"x\"\n";
+  e = errors_of(channel + "quiet_hours = \"22-7\"\n");
+  EXPECT_NE(e.find("channels[0].quiet_hours: expected two different times like \"22:00-07:00\""),
+            std::string::npos)
+      << e;
+  e = errors_of(channel + "timezone = \"UTC\"\n");
+  EXPECT_NE(e.find("channels[0].timezone: only used with quiet_hours"), std::string::npos) << e;
+  e = errors_of(channel + "quiet_hours = \"22:00-07:00\"\ntimezone = \"Mars/Base\"\n");
+  EXPECT_NE(e.find("channels[0].timezone: unknown time zone \"Mars/Base\""), std::string::npos)
+      << e;
+}
+
 TEST(Config, ReportsEveryErrorNotJustTheFirst) {
   ConfigResult r = parse_config(
       "[fetch]\ntimeout = \"soon\"\nmax_redirects = 99\n[[sources]]\nname = \"\"\n", "x.toml");
