@@ -575,6 +575,16 @@ Result<PutOutcome> Store::put_article(Article& article, std::vector<OutboxRecord
   return outcome;
 }
 
+Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& requests) {
+  std::vector<PutOutcome> out;
+  for (auto& r : requests) {
+    auto o = put_article(r.article, std::move(r.alerts));
+    if (!o) return o.error();
+    out.push_back(std::move(*o));
+  }
+  return out;
+}
+
 Result<std::vector<SearchHit>> Store::search(const SearchQuery& query) const {
   if (m_impl->secondary_dir.empty()) {
     std::lock_guard lock(m_impl->put_mutex);
