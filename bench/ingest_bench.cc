@@ -12,6 +12,7 @@
 // URL, an edited copy at another URL). --threads > 1 splits the articles between threads calling
 // put_article concurrently (the daemon's CPU pool); --batch=N uses put_articles with N articles per
 // call. Reports the median articles/s over the runs and its ratio to the raw-put baseline.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,6 +39,17 @@ namespace fs = std::filesystem;
 
 double seconds_since(Steady::time_point t0) {
   return std::chrono::duration<double>(Steady::now() - t0).count();
+}
+
+// CPU seconds of the whole process (all threads, RocksDB's background ones included): on a
+// shared machine a steadier measure than wall time.
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  const auto sec = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return sec(u.ru_utime) + sec(u.ru_stime);
 }
 
 double median(std::vector<double> v) {
@@ -189,6 +201,7 @@ std::string arg_str(int argc, char** argv, const std::string& name, std::string 
 
 struct RunResult {
   double put_seconds = 0;    // puts + final flush_index
+  double put_cpu = 0;        // CPU seconds of the same
   double close_seconds = 0;  // destructor: buffered postings, memtable flush
   size_t stored = 0;
   size_t duplicates = 0;
@@ -217,6 +230,7 @@ RunResult run_store(const std::string& path, const std::vector<Article>& article
   }
   std::vector<size_t> stored(threads, 0), dups(threads, 0);
   const auto t0 = Steady::now();
+  const double c0 = cpu_seconds();
   const auto worker = [&](size_t t) {
     for (size_t i = t; i < batches.size(); i += threads) {
       auto outcomes = store->put_articles(batches[i]);
@@ -239,6 +253,7 @@ RunResult run_store(const std::string& path, const std::vector<Article>& article
   if (auto st = store->flush_index(); !st.ok()) die("flush_index", st.error());
   RunResult r;
   r.put_seconds = seconds_since(t0);
+  r.put_cpu = cpu_seconds() - c0;
   for (size_t t = 0; t < threads; ++t) {
     r.stored += stored[t];
     r.duplicates += dups[t];
@@ -279,8 +294,9 @@ int main(int argc, char** argv) {
       articles.push_back(corpus.story(n, words));
     }
     body_bytes += articles.back().text.size();
-    body_words += static_cast<size_t>(std::count(articles.back().text.begin(),
-                                                 articles.back().text.end(), ' ')) + 1;
+    body_words += static_cast<size_t>(
+                      std::count(articles.back().text.begin(), articles.back().text.end(), ' ')) +
+                  1;
   }
   std::vector<std::pair<std::string, std::string>> records;
   records.reserve(count);
@@ -294,7 +310,7 @@ int main(int argc, char** argv) {
       static_cast<double>(body_bytes) / static_cast<double>(count), dup_percent, runs, threads,
       batch > 0 ? ("put_articles batches of " + std::to_string(batch)).c_str() : "put_article");
 
-  std::vector<double> store_rates, raw_rates;
+  std::vector<double> store_rates, raw_rates, store_cpu, raw_cpu_us;
   const std::string tag = std::to_string(getpid());
   for (size_t run = 0; run < runs; ++run) {
     const fs::path path = dir / ("ingest_bench_" + tag + "_" + std::to_string(run));
@@ -303,12 +319,14 @@ int main(int argc, char** argv) {
     fs::remove_all(path, ec);
     fs::remove_all(raw_path, ec);
     // Alternate the order so neither side always runs on the warmer (or busier) machine.
-    double raw_seconds = 0;
+    double raw_seconds = 0, raw_cpu = 0;
     RunResult r;
     const auto raw = [&] {
+      const double c0 = cpu_seconds();
       auto t = storage::time_raw_puts(raw_path.string(), records);
       if (!t) die("raw puts", t.error());
       raw_seconds = *t;
+      raw_cpu = cpu_seconds() - c0;  // includes open and close
     };
     if (run % 2 == 0) {
       r = run_store(path.string(), articles, threads, batch);
@@ -323,16 +341,20 @@ int main(int argc, char** argv) {
     const double raw_rate = static_cast<double>(count) / raw_seconds;
     store_rates.push_back(rate);
     raw_rates.push_back(raw_rate);
+    store_cpu.push_back(r.put_cpu / static_cast<double>(count) * 1e6);
+    raw_cpu_us.push_back(raw_cpu / static_cast<double>(count) * 1e6);
     std::printf(
-        "run %zu: store %.0f articles/s (%zu stored, %zu duplicates; close %.0f ms; disk %.1f "
-        "MiB), raw RocksDB put %.0f articles/s\n",
-        run + 1, rate, r.stored, r.duplicates, r.close_seconds * 1000, r.disk_mib, raw_rate);
+        "run %zu: store %.0f articles/s, %.0f CPU us/article (%zu stored, %zu duplicates; close "
+        "%.0f ms; disk %.1f MiB); raw RocksDB put %.0f articles/s, %.0f CPU us/article\n",
+        run + 1, rate, store_cpu.back(), r.stored, r.duplicates, r.close_seconds * 1000, r.disk_mib,
+        raw_rate, raw_cpu_us.back());
     std::fflush(stdout);
   }
   const double m = median(store_rates), mr = median(raw_rates);
+  const double mc = median(store_cpu), mrc = median(raw_cpu_us);
   std::printf(
-      "median: store %.0f articles/s (%.1f us/article), raw RocksDB put %.0f articles/s; "
-      "store/raw %.2f\n",
-      m, 1e6 / m, mr, m / mr);
+      "median: store %.0f articles/s (%.1f us/article; %.1f CPU us/article = %.0f articles per "
+      "CPU second), raw RocksDB put %.0f articles/s (%.1f CPU us/article); store/raw %.2f\n",
+      m, 1e6 / m, mc, 1e6 / mc, mr, mrc, m / mr);
   return 0;
 }
