@@ -86,8 +86,8 @@ class StringTable {
     for (std::size_t n = 0; n < m_keys.size(); ++n) {
       std::size_t i = m_hashes[n] & mask;
       while (m_slots[i].index != 0) i = (i + 1) & mask;
-      m_slots[i] = Slot{static_cast<std::uint32_t>(m_hashes[n] >> 32),
-                        static_cast<std::uint32_t>(n + 1)};
+      m_slots[i] =
+          Slot{static_cast<std::uint32_t>(m_hashes[n] >> 32), static_cast<std::uint32_t>(n + 1)};
     }
   }
 
