@@ -14,7 +14,9 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "storage/analyzer.h"
@@ -1001,6 +1003,8 @@ Result<std::uint64_t> Store::purge(TimePoint before) {
       impl.db->NewIterator(rocksdb::ReadOptions(), impl.cf(kTimeline)));
   rocksdb::WriteBatch batch;
   std::vector<std::pair<std::uint64_t, MinHash>> erased;
+  std::unordered_set<std::uint64_t> purged_docs;  // article numbers
+  std::set<std::string> purged_keys;              // their index keys, sorted for the scan below
   const auto write = [&]() -> Status {
     batch.Put(impl.cf(kDefault), kSearchStatsKey, impl.search_stats_value());
     const auto s = impl.db->Write(impl.write_options, &batch);
@@ -1038,17 +1042,59 @@ Result<std::uint64_t> Store::purge(TimePoint before) {
       if (auto sig = MinHash::from_bytes(**sig_raw)) erased.emplace_back(id_number(id), *sig);
       batch.Delete(impl.cf(kFingerprints), mkey);
     }
-    // Postings blocks keep the article's entries; search skips articles without doc meta.
     batch.Delete(impl.cf(kDocs), id8);
-    const std::uint32_t length = index_terms(impl.analyzer, *a).length;
+    const DocTerms terms = index_terms(impl.analyzer, *a);
+    for (const TermFrequency& t : terms.terms) purged_keys.insert(t.key);
+    purged_docs.insert(id_number(id));
     impl.search_docs -= std::min<std::uint64_t>(impl.search_docs, 1);
-    impl.search_length -= std::min<std::uint64_t>(impl.search_length, length);
+    impl.search_length -= std::min<std::uint64_t>(impl.search_length, terms.length);
     ++purged;
     if (batch.Count() > 10000) {
       if (auto st = write(); !st.ok()) return st.error();
     }
   }
   if (!it->status().ok()) return from_rocks(it->status(), "purging articles");
+  if (auto st = write(); !st.ok()) return st.error();
+
+  // Then the purged articles' postings: every block of every index key they had is rewritten
+  // without their entries, or deleted when nothing is left. Search already skips them (no doc
+  // meta), so a crash in between only leaves dead entries behind, as before this step existed.
+  std::unique_ptr<rocksdb::Iterator> pit(
+      impl.db->NewIterator(rocksdb::ReadOptions(), impl.cf(kPostings)));
+  std::string seek, kept;
+  for (const std::string& index_key : purged_keys) {
+    seek.assign(index_key);
+    seek.push_back('\0');
+    for (pit->Seek(seek); pit->Valid() && pit->key().starts_with(seek); pit->Next()) {
+      if (pit->key().size() != seek.size() + 8) continue;  // a longer index key
+      std::string_view entries(pit->value().data(), pit->value().size());
+      kept.clear();
+      bool changed = false;
+      while (!entries.empty()) {
+        const std::string_view entry = entries;
+        std::uint64_t doc = 0;
+        Posting p;
+        if (!next_block_entry(entries, doc, p)) {
+          return make_error(ErrorCode::corruption, "postings: bad block");
+        }
+        if (purged_docs.count(doc)) {
+          changed = true;
+        } else {
+          kept.append(entry.substr(0, entry.size() - entries.size()));
+        }
+      }
+      if (!changed) continue;
+      if (kept.empty()) {
+        batch.Delete(impl.cf(kPostings), pit->key());
+      } else {
+        batch.Put(impl.cf(kPostings), pit->key(), kept);
+      }
+      if (batch.Count() > 10000) {
+        if (auto st = write(); !st.ok()) return st.error();
+      }
+    }
+    if (!pit->status().ok()) return from_rocks(pit->status(), "purging postings");
+  }
   if (auto st = write(); !st.ok()) return st.error();
   return purged;
 }

@@ -140,10 +140,10 @@ class Store {
   // Delivered and dead-lettered alerts, any order.
   Result<std::vector<OutboxRecord>> alert_log(std::size_t limit) const;
 
-  // Retention: deletes every story fetched before `before` with its URL keys, fingerprints and
-  // doc meta (search stops returning it at once; its postings entries stay in their blocks until
-  // a future compaction). Alerts and the delivery log are kept. Returns the number purged.
-  // Primary only.
+  // Retention: deletes every story fetched before `before` with its URL keys, fingerprints, doc
+  // meta and search postings (every block of each of its index keys is rewritten without it).
+  // Alerts and the delivery log are kept. Returns the number purged. Blocks writers while it
+  // runs. Primary only.
   Result<std::uint64_t> purge(TimePoint before);
 
   // Writes a consistent copy of the database to `dir` (must not exist) as a RocksDB checkpoint:

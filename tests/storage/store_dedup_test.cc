@@ -7,10 +7,12 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
 
+#include "storage/search.h"
 #include "storage/store.h"
 #include "tests/support/sandbox.h"
 
@@ -274,6 +276,83 @@ TEST_F(StoreDedupTest, PurgeRemovesOldStoriesFromEveryIndex) {
   EXPECT_EQ(store->stats()->articles, 1u);
   // Its copies are new stories again: no URL, exact or near match is left behind.
   store_new(*store, article("https://example.com/old", kVisit));
+}
+
+// Index key -> article numbers with an entry under it, read from the postings column family of
+// the closed database at `path`.
+std::map<std::string, std::set<std::uint64_t>> postings_of(const std::string& path) {
+  std::map<std::string, std::set<std::uint64_t>> out;
+  std::vector<std::string> names;
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  EXPECT_TRUE(
+      rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
+  if (!raw) return out;
+  std::unique_ptr<rocksdb::DB> db(raw);
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] != "postings") continue;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::string key = it->key().ToString();
+      std::string_view block(it->value().data(), it->value().size());
+      auto& docs = out[key.substr(0, key.size() - 9)];
+      std::uint64_t doc = 0;
+      Posting p;
+      while (!block.empty()) {
+        EXPECT_TRUE(next_block_entry(block, doc, p)) << key;
+        docs.insert(doc);
+      }
+    }
+  }
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  return out;
+}
+
+TEST_F(StoreDedupTest, PurgeRemovesThePostingsOfPurgedStories) {
+  std::string old_id, new_id;
+  {
+    auto store = open_store();
+    Article old_story = article("https://example.com/old", kVisit);
+    old_story.fetched = TimePoint(std::chrono::seconds(1'700'000'000));
+    old_id = store_new(*store, old_story);
+    new_id = store_new(*store, article("https://example.com/new", kAnalysis));
+  }
+  const std::uint64_t old_doc = std::stoull(old_id, nullptr, 16);
+  const std::uint64_t new_doc = std::stoull(new_id, nullptr, 16);
+  const std::string path = (sandbox() / "db").string();
+  size_t old_keys = 0, shared_keys = 0;
+  const auto before = postings_of(path);
+  for (const auto& [key, docs] : before) {
+    old_keys += docs.count(old_doc);
+    shared_keys += docs.count(old_doc) && docs.count(new_doc);
+  }
+  ASSERT_GT(old_keys, 50u);
+  ASSERT_GT(shared_keys, 5u);  // "Pyongyang", "Kim", "Putin"...
+  {
+    auto store = open_store();
+    auto purged = store->purge(TimePoint(std::chrono::seconds(1'750'000'000)));
+    ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
+    ASSERT_EQ(*purged, 1u);
+    SearchQuery q;
+    q.text = "Kim Pyongyang";
+    auto hits = store->search(q);
+    ASSERT_TRUE(hits.has_value());
+    ASSERT_EQ(hits->size(), 1u);
+    EXPECT_EQ((*hits)[0].id, new_id);
+  }
+  std::set<std::uint64_t> left;
+  size_t keys = 0;
+  for (const auto& [key, docs] : postings_of(path)) {
+    left.insert(docs.begin(), docs.end());
+    keys += 1;
+    EXPECT_FALSE(docs.empty()) << key << ": an empty block is deleted";
+  }
+  EXPECT_EQ(left, std::set<std::uint64_t>{new_doc});
+  // The keys only the purged story had are gone.
+  EXPECT_EQ(keys, before.size() - (old_keys - shared_keys));
 }
 
 TEST_F(StoreDedupTest, BackupIsAnOpenableCopy) {
