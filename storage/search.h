@@ -78,8 +78,8 @@ struct DocTerms {
   std::vector<TermFrequency> terms;  // any order
   std::uint32_t length = 0;          // title words + body words
 };
-// Any thread. Keys of recently seen words are memoised per thread (a few MB at most), so analysing
-// many articles costs one Snowball call per new word, not per word and article.
+// Any thread. Keys of recently seen words are memoised per thread (about 10 MB at most), so
+// analysing many articles costs one Snowball call per new word, not per word and article.
 DocTerms index_terms(const Analyzer& analyzer, const Article& article);
 
 // Encoded posting value and its inverse: (title tf, body tf, document length).
