@@ -4,7 +4,9 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <utility>
 
 namespace newswatch::storage {
@@ -152,26 +154,34 @@ Script algorithm_script(std::string_view algorithm) {
 
 }  // namespace
 
-std::vector<Token> tokenize(std::string_view text) {
-  std::vector<Token> tokens;
+namespace {
+
+// Calls `on_word(begin, end)` for the byte range of every word of `text` (see tokenize()).
+template <typename Fn>
+void for_each_word_range(std::string_view text, Fn&& on_word) {
   const auto* data = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
   const auto size = static_cast<utf8proc_ssize_t>(text.size());
   utf8proc_ssize_t i = 0;
   utf8proc_ssize_t word_begin = -1;
   utf8proc_ssize_t word_end = -1;  // end of the last word character, so trailing Cf is dropped
-  std::uint32_t position = 0;
   auto flush = [&] {
     if (word_begin < 0) return;
-    const auto begin = static_cast<std::size_t>(word_begin);
-    const auto end = static_cast<std::size_t>(word_end);
-    std::string norm = normalize_word(text.substr(begin, end - begin));
-    if (!norm.empty()) {
-      tokens.push_back(Token{std::move(norm), position++, static_cast<std::uint32_t>(begin),
-                             static_cast<std::uint32_t>(end)});
-    }
+    on_word(static_cast<std::size_t>(word_begin), static_cast<std::size_t>(word_end));
     word_begin = -1;
   };
   while (i < size) {
+    const utf8proc_uint8_t c = data[i];
+    if (c < 0x80) {
+      // ASCII: letters and digits are the only word characters (no Cf, no marks).
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+        if (word_begin < 0) word_begin = i;
+        word_end = i + 1;
+      } else {
+        flush();
+      }
+      ++i;
+      continue;
+    }
     utf8proc_int32_t cp = -1;
     utf8proc_ssize_t n = utf8proc_iterate(data + i, size - i, &cp);
     if (n <= 0) {  // invalid byte: a separator
@@ -191,12 +201,45 @@ std::vector<Token> tokenize(std::string_view text) {
     i += n;
   }
   flush();
+}
+
+}  // namespace
+
+std::vector<Token> tokenize(std::string_view text) {
+  std::vector<Token> tokens;
+  std::uint32_t position = 0;
+  for_each_word_range(text, [&](std::size_t begin, std::size_t end) {
+    std::string norm = normalize_word(text.substr(begin, end - begin));
+    if (!norm.empty()) {
+      tokens.push_back(Token{std::move(norm), position++, static_cast<std::uint32_t>(begin),
+                             static_cast<std::uint32_t>(end)});
+    }
+  });
   return tokens;
+}
+
+void for_each_norm(std::string_view text, const std::function<void(std::string_view)>& fn) {
+  std::string buffer;
+  for_each_word_range(text, [&](std::size_t begin, std::size_t end) {
+    const std::string_view word = text.substr(begin, end - begin);
+    if (is_ascii_word(word)) {  // the common case, without an allocation per word
+      buffer.assign(word);
+      for (char& c : buffer) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      }
+      fn(buffer);
+      return;
+    }
+    const std::string norm = normalize_word(word);
+    if (!norm.empty()) fn(norm);
+  });
 }
 
 std::string normalize(std::string_view text) { return normalize_word(text); }
 
 Analyzer::Analyzer(AnalyzerOptions options) : m_options(std::move(options)) {
+  static std::atomic<std::uint64_t> s_instances{0};
+  m_instance_id = ++s_instances;
   for (const std::string& language : m_options.languages) {
     const std::string lower = lower_ascii(language);
     std::string algorithm;

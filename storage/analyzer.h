@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -23,6 +24,10 @@ struct Token {
 // such as the soft hyphen continue a word). Everything else, including invalid UTF-8, separates.
 // Words that normalise to nothing are dropped without using a position.
 std::vector<Token> tokenize(std::string_view text);
+
+// Calls `fn` with the normalised form of each word of `text`, in order, exactly the `norm`s of
+// tokenize(text) but without building tokens. The view is valid only during the call.
+void for_each_norm(std::string_view text, const std::function<void(std::string_view)>& fn);
 
 // Normalises `text` as tokenize() normalises one word (no splitting): case folding, NFKC,
 // combining marks and default-ignorable characters removed. "Straße" -> "strasse".
@@ -97,6 +102,10 @@ class Analyzer {
 
   const AnalyzerOptions& options() const { return m_options; }
 
+  // Distinct for every constructed analyzer (copies share it: they give the same keys), so
+  // per-thread caches of keys can tell analyzers apart.
+  std::uint64_t instance_id() const { return m_instance_id; }
+
  private:
   // libstemmer algorithm names to use for `lang`.
   const std::vector<std::string>& stemmers_for(std::string_view lang) const;
@@ -106,6 +115,7 @@ class Analyzer {
   std::unordered_map<std::string, std::vector<std::string>> m_by_lang;  // "de" -> {"german"}
   std::unordered_map<std::string, std::string> m_synonyms;              // norm or stem -> key
   bool m_has_german = false;
+  std::uint64_t m_instance_id = 0;
 };
 
 }  // namespace newswatch::storage

@@ -1,7 +1,11 @@
 #include "storage/search.h"
 
+#include "storage/string_table.h"
+
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <functional>
 
 namespace newswatch::storage {
 namespace {
@@ -137,22 +141,102 @@ bool term_matches(const QueryTerm& term, std::string_view norm,
   return false;
 }
 
-DocTerms index_terms(const Analyzer& analyzer, const Article& article) {
-  DocTerms out;
-  const auto add = [&](std::string_view text, bool title) {
-    const AnalyzedText analyzed = analyzer.analyze(text, article.language);
-    out.length += static_cast<std::uint32_t>(analyzed.tokens.size());
-    for (const Token& t : analyzed.tokens) {
-      const auto keys = analyzed.keys.find(t.norm);
-      if (keys == analyzed.keys.end()) continue;
-      for (const auto& k : keys->second) {
-        auto& tf = out.tf[k];
-        (title ? tf.first : tf.second) += 1;
-      }
-    }
+namespace {
+
+// index_terms()'s per-thread memo for one analyzer: per language tag, normalised word -> ids of
+// its index keys in a table of distinct keys; plus the per-article counters, reused between calls.
+struct KeyMemo {
+  struct Words {
+    StringTable table;                             // normalised words
+    std::vector<std::uint32_t> first;              // word -> its first entry in key_ids
+    std::vector<std::uint32_t> key_ids;            // words' keys, consecutive per word
+    std::vector<std::array<std::uint32_t, 2>> tf;  // word -> (title, body) in the current article
   };
-  add(article.title, true);
-  add(article.text, false);
+  std::uint64_t analyzer_id = 0;
+  std::unordered_map<std::string, Words> by_language;
+  std::size_t word_count = 0;
+  StringTable keys;
+  std::vector<std::array<std::uint32_t, 2>> key_tf;  // key -> counts in the current article
+  std::vector<std::uint32_t> touched_words, touched_keys;
+  std::vector<std::string> scratch;
+
+  // Bounds the memo at about 10 MB per thread (100 bytes per word and key); past it the memo
+  // starts again empty. The most frequent 100,000 words cover nearly every word of news text.
+  static constexpr std::size_t k_max_words = 100000;
+
+  void reset(std::uint64_t id) {
+    analyzer_id = id;
+    by_language.clear();
+    word_count = 0;
+    keys.clear();
+    key_tf.clear();
+  }
+
+  // The index of `norm` in `words`, its keys computed on first sight.
+  std::uint32_t word(const Analyzer& analyzer, Words& words, std::string_view norm,
+                     std::string_view lang) {
+    bool inserted = false;
+    const std::uint32_t w = words.table.intern(norm, StringTable::hash_of(norm), inserted);
+    if (!inserted) return w;
+    ++word_count;
+    scratch.clear();
+    analyzer.word_keys(norm, lang, scratch);
+    words.first.push_back(static_cast<std::uint32_t>(words.key_ids.size()));
+    words.tf.push_back({0, 0});
+    for (const auto& k : scratch) {
+      bool new_key = false;
+      const std::uint32_t id = keys.intern(k, StringTable::hash_of(k), new_key);
+      if (new_key) key_tf.push_back({0, 0});
+      words.key_ids.push_back(id);
+    }
+    return w;
+  }
+};
+
+thread_local KeyMemo t_memo;
+
+}  // namespace
+
+DocTerms index_terms(const Analyzer& analyzer, const Article& article) {
+  KeyMemo& memo = t_memo;
+  if (memo.analyzer_id != analyzer.instance_id() || memo.word_count > KeyMemo::k_max_words) {
+    memo.reset(analyzer.instance_id());
+  }
+  KeyMemo::Words& words = memo.by_language[article.language];
+  DocTerms out;
+  memo.touched_words.clear();
+  const auto add = [&](std::string_view text, std::size_t field) {
+    for_each_norm(text, [&](std::string_view norm) {
+      ++out.length;
+      const std::uint32_t w = memo.word(analyzer, words, norm, article.language);
+      auto& counts = words.tf[w];
+      if (counts[0] == 0 && counts[1] == 0) memo.touched_words.push_back(w);
+      ++counts[field];
+    });
+  };
+  add(article.title, 0);
+  add(article.text, 1);
+  // Words sharing a stem share a key: sum their counts per key.
+  memo.touched_keys.clear();
+  for (std::uint32_t w : memo.touched_words) {
+    auto& counts = words.tf[w];
+    const std::uint32_t end = w + 1 < words.first.size()
+                                  ? words.first[w + 1]
+                                  : static_cast<std::uint32_t>(words.key_ids.size());
+    for (std::uint32_t k = words.first[w]; k < end; ++k) {
+      auto& key_counts = memo.key_tf[words.key_ids[k]];
+      if (key_counts[0] == 0 && key_counts[1] == 0) memo.touched_keys.push_back(words.key_ids[k]);
+      key_counts[0] += counts[0];
+      key_counts[1] += counts[1];
+    }
+    counts = {0, 0};
+  }
+  out.terms.reserve(memo.touched_keys.size());
+  for (std::uint32_t id : memo.touched_keys) {
+    auto& counts = memo.key_tf[id];
+    out.terms.push_back(TermFrequency{memo.keys.key(id), memo.keys.hash(id), counts[0], counts[1]});
+    counts = {0, 0};
+  }
   return out;
 }
 

@@ -66,11 +66,20 @@ Result<ParsedQuery> parse_query(std::string_view text, const Analyzer& analyzer)
 bool term_matches(const QueryTerm& term, std::string_view norm,
                   const std::vector<std::string>& keys);
 
-// Term frequencies of one article: index key -> (in title, in body), and its length in words.
-struct DocTerms {
-  std::unordered_map<std::string, std::pair<std::uint32_t, std::uint32_t>> tf;
-  std::uint32_t length = 0;  // title words + body words
+// Term frequencies of one article: per distinct index key, its occurrences in the title and in the
+// body, and the article's length in words.
+struct TermFrequency {
+  std::string key;
+  std::uint64_t hash = 0;  // StringTable::hash_of(key), computed once for the postings buffer
+  std::uint32_t title_tf = 0;
+  std::uint32_t body_tf = 0;
 };
+struct DocTerms {
+  std::vector<TermFrequency> terms;  // any order
+  std::uint32_t length = 0;          // title words + body words
+};
+// Any thread. Keys of recently seen words are memoised per thread (about 10 MB at most), so
+// analysing many articles costs one Snowball call per new word, not per word and article.
 DocTerms index_terms(const Analyzer& analyzer, const Article& article);
 
 // Encoded posting value and its inverse: (title tf, body tf, document length).

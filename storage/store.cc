@@ -1,6 +1,7 @@
 #include "storage/store.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
@@ -11,11 +12,16 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <set>
 #include <unordered_map>
+#include <unordered_set>
+#include <utility>
 
 #include "storage/analyzer.h"
 #include "storage/fingerprint.h"
+#include "storage/string_table.h"
 #include "storage/url_canon.h"
 
 namespace newswatch::storage {
@@ -112,6 +118,62 @@ std::string timeline_key(TimePoint t, std::string_view id) {
   return key;
 }
 
+// Postings blocks being gathered, by index key. The StringTable reuses the key hashes that
+// index_terms() computed; a std::unordered_map<std::string, std::string> hashing every key again
+// was the largest single cost of put_article.
+class PendingPostings {
+ public:
+  // Fills the blocks from `docs` documents: emit(i, add) calls add(key, hash, doc, posting) for
+  // each posting of document i (StringTable::hash_of(key) is `hash`). Two passes, so that every
+  // block is allocated once at its final size instead of growing entry by entry.
+  template <typename Emit>
+  void build(size_t docs, Emit&& emit) {
+    m_refs.clear();
+    for (size_t i = 0; i < docs; ++i) {
+      emit(i, [&](const std::string& key, std::uint64_t hash, std::uint64_t, const Posting&) {
+        bool inserted = false;
+        const std::uint32_t k = m_keys.intern(key, hash, inserted);
+        if (inserted) m_counts.push_back(0);
+        ++m_counts[k];
+        m_refs.push_back(k);
+      });
+    }
+    m_blocks.resize(m_keys.size());
+    for (size_t k = 0; k < m_keys.size(); ++k) m_blocks[k].reserve(m_counts[k] * kMaxEntry);
+    size_t next = 0;
+    for (size_t i = 0; i < docs; ++i) {
+      emit(i, [&](const std::string&, std::uint64_t, std::uint64_t doc, const Posting& p) {
+        append_block_entry(m_blocks[m_refs[next++]], doc, p);
+      });
+    }
+  }
+
+  // Calls fn(key, block) in key order.
+  template <typename Fn>
+  void for_each_sorted(Fn&& fn) const {
+    std::vector<std::uint32_t> order(m_keys.size());
+    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](std::uint32_t x, std::uint32_t y) { return m_keys.key(x) < m_keys.key(y); });
+    for (std::uint32_t i : order) fn(m_keys.key(i), m_blocks[i]);
+  }
+
+  void clear() {
+    m_keys.clear();
+    m_blocks.clear();
+    m_counts.clear();
+  }
+
+ private:
+  // 8-byte article number + three varints of usually one or two bytes.
+  static constexpr size_t kMaxEntry = 14;
+
+  StringTable m_keys;
+  std::vector<std::string> m_blocks;    // by key index
+  std::vector<std::uint32_t> m_counts;  // entries per key
+  std::vector<std::uint32_t> m_refs;    // key index of each posting, in emit order
+};
+
 }  // namespace
 
 struct Store::Impl {
@@ -127,19 +189,28 @@ struct Store::Impl {
   std::unique_ptr<NearDupIndex> near_index;  // primary only
   std::uint64_t search_docs = 0;             // articles in the search index
   std::uint64_t search_length = 0;           // their summed lengths in words
-  // Postings of stored articles not yet written, per index key: concatenated block entries.
-  // Writing one block per key and flush instead of one key per (term, article) makes ingest
-  // several times faster (docs/storage.md); the `unindexed` markers make it crash-safe.
-  std::unordered_map<std::string, std::string> pending_postings;
-  std::vector<std::string> pending_ids;  // 8-byte ids
+  // Stored articles whose postings are not written yet (their `unindexed` markers are), with
+  // their terms. Writing one block per key and flush instead of one key per (term, article)
+  // makes ingest several times faster (docs/storage.md); the markers make it crash-safe.
+  // Guarded by put_mutex.
+  struct PendingDoc {
+    std::uint64_t doc = 0;  // article number
+    DocTerms terms;
+  };
+  std::vector<PendingDoc> pending_docs;
   std::chrono::steady_clock::time_point pending_since{};
+  // Serialises postings flushes, which build and write blocks outside put_mutex so that other
+  // writers go on meanwhile; guards next_block and block_builder. Taken before put_mutex, never
+  // while holding it.
+  std::mutex flush_mutex;
   std::uint64_t next_block = 0;
   // Serialises read-modify-writes of alert records (delivery marks, also-reported notes).
   std::mutex alert_mutex;
+  PendingPostings block_builder;
 
   ~Impl() {
     if (db && secondary_dir.empty()) {
-      std::lock_guard lock(put_mutex);
+      std::lock_guard lock(flush_mutex);
       (void)flush_postings();
       // Writing the memtables out now makes the next start skip the WAL replay.
       rocksdb::FlushOptions fo;
@@ -192,64 +263,87 @@ struct Store::Impl {
     return text_fingerprint(a.title + "\n" + a.text);
   }
 
-  // Adds the fingerprint, postings and doc-meta entries of a new story to `batch` and counts it
-  // in the search statistics. REQUIRES: put_mutex held (or no other writer).
+  // Adds the fingerprint, doc-meta and unindexed entries of a new story to `batch` and counts it
+  // in the search statistics (the caller writes search_stats_value() into the batch).
+  // REQUIRES: put_mutex held (or no other writer).
   void add_index_entries(const Article& a, const TextFingerprints& fp, std::uint64_t exact,
-                         const DocTerms& terms, rocksdb::WriteBatch& batch) {
+                         std::uint32_t length, const std::string& doc_meta,
+                         rocksdb::WriteBatch& batch) {
     const std::string id8 = be64(id_number(a.id));
     if (exact != 0) batch.Put(cf(kFingerprints), std::string(1, kExactPrefix) + be64(exact), a.id);
     if (fp.words >= kMinNearWords && !fp.minhash.empty()) {
       batch.Put(cf(kFingerprints), std::string(1, kMinHashPrefix) + id8, fp.minhash.to_bytes());
     }
     batch.Put(cf(kUnindexed), id8, "");
-    batch.Put(cf(kDocs), id8, encode_doc_meta(doc_meta_of(a)));
+    batch.Put(cf(kDocs), id8, doc_meta);
     search_docs += 1;
-    search_length += terms.length;
-    batch.Put(cf(kDefault), kSearchStatsKey, search_stats_value());
+    search_length += length;
   }
 
-  // Adds the postings of a stored article to the buffer. REQUIRES: put_mutex held.
-  void buffer_postings(const std::string& id8, const DocTerms& terms) {
-    if (pending_ids.empty()) pending_since = std::chrono::steady_clock::now();
-    pending_ids.push_back(id8);
-    const std::uint64_t doc = read_be64(id8);
-    for (const auto& [term, tf] : terms.tf) {
-      append_block_entry(pending_postings[term], doc, Posting{tf.first, tf.second, terms.length});
-    }
+  // Adds the postings of a stored article to the buffer. REQUIRES: put_mutex held (or no other
+  // writer).
+  void buffer_postings(std::uint64_t doc, DocTerms terms) {
+    if (pending_docs.empty()) pending_since = std::chrono::steady_clock::now();
+    pending_docs.push_back(PendingDoc{doc, std::move(terms)});
   }
 
+  // REQUIRES: put_mutex held.
   bool flush_due() const {
-    return pending_ids.size() >= kFlushArticles ||
-           (!pending_ids.empty() && std::chrono::steady_clock::now() - pending_since >= kFlushAge);
+    return pending_docs.size() >= kFlushArticles ||
+           (!pending_docs.empty() && std::chrono::steady_clock::now() - pending_since >= kFlushAge);
   }
 
-  // Writes the buffered postings as one block per key, clearing their unindexed markers in the
-  // same batch. REQUIRES: put_mutex held.
+  // Writes the postings of the buffered articles as one block per key, clearing their unindexed
+  // markers in the same batch. On failure they stay buffered. REQUIRES: flush_mutex held,
+  // put_mutex not held.
   Status flush_postings() {
-    if (pending_ids.empty()) return Status();
+    std::vector<PendingDoc> docs;
+    {
+      std::lock_guard lock(put_mutex);
+      docs.swap(pending_docs);
+    }
+    if (docs.empty()) return Status();
+    block_builder.build(docs.size(), [&](size_t i, auto&& add) {
+      const PendingDoc& d = docs[i];
+      for (const TermFrequency& t : d.terms.terms) {
+        add(t.key, t.hash, d.doc, Posting{t.title_tf, t.body_tf, d.terms.length});
+      }
+    });
     rocksdb::WriteBatch batch;
     const std::string block = be64(next_block);
     std::string key;
     // Sorted: the memtable's skiplist inserts sequential keys faster.
-    std::vector<const std::pair<const std::string, std::string>*> sorted;
-    sorted.reserve(pending_postings.size());
-    for (const auto& entry : pending_postings) sorted.push_back(&entry);
-    std::sort(sorted.begin(), sorted.end(),
-              [](const auto* x, const auto* y) { return x->first < y->first; });
-    for (const auto* entry : sorted) {
-      key.assign(entry->first);
+    block_builder.for_each_sorted([&](const std::string& term, const std::string& entries) {
+      key.assign(term);
       key.push_back('\0');
       key.append(block);
-      batch.Put(cf(kPostings), key, entry->second);
-    }
-    for (const auto& id8 : pending_ids) batch.Delete(cf(kUnindexed), id8);
+      batch.Put(cf(kPostings), key, entries);
+    });
+    block_builder.clear();
+    for (const PendingDoc& d : docs) batch.Delete(cf(kUnindexed), be64(d.doc));
     batch.Put(cf(kDefault), kPostingsBlockKey, be64(next_block + 1));
     const auto s = db->Write(write_options, &batch);
-    if (!s.ok()) return from_rocks(s, "writing search postings");
+    if (!s.ok()) {
+      std::lock_guard lock(put_mutex);
+      docs.insert(docs.end(), std::make_move_iterator(pending_docs.begin()),
+                  std::make_move_iterator(pending_docs.end()));
+      pending_docs.swap(docs);
+      return from_rocks(s, "writing search postings");
+    }
     ++next_block;
-    pending_postings.clear();
-    pending_ids.clear();
     return Status();
+  }
+
+  // flush_postings() when due and no other flush is running. REQUIRES: no lock held.
+  void maybe_flush_postings() {
+    std::unique_lock lock(flush_mutex, std::try_to_lock);
+    if (!lock.owns_lock()) return;
+    {
+      std::lock_guard put_lock(put_mutex);
+      if (!flush_due()) return;
+    }
+    // The articles are stored either way; a failed flush keeps the buffer and is retried.
+    (void)flush_postings();
   }
 
   // At open: buffers the postings of articles stored before a crash, then writes them.
@@ -265,8 +359,8 @@ struct Store::Impl {
       if (!raw->has_value()) continue;
       auto a = decode_article(**raw);
       if (!a) return a.error();
-      buffer_postings(id8, index_terms(analyzer, *a));
-      if (pending_ids.size() >= kFlushArticles) {
+      buffer_postings(read_be64(id8), index_terms(analyzer, *a));
+      if (pending_docs.size() >= kFlushArticles) {
         if (auto st = flush_postings(); !st.ok()) return st;
       }
     }
@@ -333,10 +427,12 @@ struct Store::Impl {
       for (const auto& u : a->duplicate_urls)
         batch.Put(cf(kUrls), dedup_key(u, options.canon), a->id);
       const TextFingerprints fp = fingerprint_text(a->text);
-      const DocTerms terms = index_terms(analyzer, *a);
-      add_index_entries(*a, fp, exact_hash(*a, fp), terms, batch);
-      buffer_postings(be64(id_number(a->id)), terms);
-      if (pending_ids.size() >= kFlushArticles) {
+      DocTerms terms = index_terms(analyzer, *a);
+      add_index_entries(*a, fp, exact_hash(*a, fp), terms.length, encode_doc_meta(doc_meta_of(*a)),
+                        batch);
+      batch.Put(cf(kDefault), kSearchStatsKey, search_stats_value());
+      buffer_postings(id_number(a->id), std::move(terms));
+      if (pending_docs.size() >= kFlushArticles) {
         const auto s = db->Write(write_options, &batch);
         if (!s.ok()) return from_rocks(s, "migration");
         batch.Clear();
@@ -388,13 +484,22 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   table.cache_index_and_filter_blocks = true;
 
+  // Dedup asks `urls`, `fingerprints`, `outbox` and `alerts` for keys that are mostly absent:
+  // a Bloom filter (10 bits per key, ~1% false positives) answers those without reading a data
+  // block. The other families are read by keys that exist, or scanned.
+  rocksdb::BlockBasedTableOptions filtered = table;
+  filtered.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (size_t i = 0; i < kCfCount; ++i) {
     rocksdb::ColumnFamilyOptions cf_options;
-    cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    const bool lookups = i == kUrls || i == kFingerprints || i == kOutbox || i == kAlerts;
+    cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(lookups ? filtered : table));
     cf_options.write_buffer_size = 16u << 20;
-    // Article bodies compress well; zstd gives ~3x on text for little CPU.
-    cf_options.compression = i == kArticles ? rocksdb::kZSTD : rocksdb::kLZ4Compression;
+    // Article bodies compress well: zstd gives ~3x on text. It is applied where the data settles,
+    // the bottommost level; memtable flushes and upper-level compactions use LZ4, which costs
+    // several times less CPU (zstd at every flush was ~12% of ingest CPU).
+    cf_options.compression = rocksdb::kLZ4Compression;
+    if (i == kArticles) cf_options.bottommost_compression = rocksdb::kZSTD;
 
     descriptors.emplace_back(kCfNames[i], cf_options);
   }
@@ -472,114 +577,239 @@ Result<std::optional<std::string>> Store::find_url(std::string_view url) const {
 }
 
 Result<PutOutcome> Store::put_article(Article& article, std::vector<OutboxRecord> alerts) {
+  std::vector<PutRequest> one(1);
+  one[0].article = std::move(article);
+  one[0].alerts = std::move(alerts);
+  auto outcomes = put_articles(one);
+  article = std::move(one[0].article);
+  if (!outcomes) return outcomes.error();
+  return std::move(outcomes->front());
+}
+
+namespace {
+
+// What put_articles computes for an article before taking the lock.
+struct Prepared {
+  TextFingerprints fp;
+  DocTerms terms;
+  std::uint64_t exact = 0;
+  std::vector<std::pair<std::string, std::string>> keys;  // Impl::url_keys
+  std::string id;                                         // if stored
+  std::string encoded;                                    // the record, if stored
+  std::string doc_meta;
+  bool reencode = false;  // a later copy in the same call added to its duplicate_urls
+};
+
+// Appends `display` to the duplicate URLs of `original` unless it is one of its URLs already.
+void add_duplicate_url(Article& original, const std::string& display) {
+  if (display != original.url && display != original.canonical_url &&
+      std::find(original.duplicate_urls.begin(), original.duplicate_urls.end(), display) ==
+          original.duplicate_urls.end()) {
+    original.duplicate_urls.push_back(display);
+  }
+}
+
+}  // namespace
+
+Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& requests) {
   Impl& impl = *m_impl;
   if (!impl.secondary_dir.empty()) {
     return make_error(ErrorCode::invalid_argument, "put_article on a read-only store");
   }
-  // Fingerprinting and analysis are the expensive parts and need no lock. Duplicates waste the
-  // analysis; they are the minority.
-  const TextFingerprints fp = fingerprint_text(article.text);
-  const DocTerms terms = index_terms(impl.analyzer, article);
-  const std::uint64_t exact = Impl::exact_hash(article, fp);
-  const auto keys = impl.url_keys(article);
-  if (keys.empty()) return make_error(ErrorCode::invalid_argument, "article without a URL");
+  // Fingerprinting, analysis and encoding are the expensive parts and need no lock, so several
+  // workers run them at once. Duplicates waste them; they are the minority.
+  std::vector<Prepared> prepared(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    Article& a = requests[i].article;
+    Prepared& p = prepared[i];
+    p.keys = impl.url_keys(a);
+    if (p.keys.empty()) return make_error(ErrorCode::invalid_argument, "article without a URL");
+    p.fp = fingerprint_text(a.text);
+    p.terms = index_terms(impl.analyzer, a);
+    p.exact = Impl::exact_hash(a, p.fp);
+    p.id = article_id_for(p.keys.front().second);
+    std::string id = std::exchange(a.id, p.id);
+    std::string duplicate_of = std::exchange(a.duplicate_of, std::string());
+    p.encoded = encode_article(a);
+    a.id = std::move(id);
+    a.duplicate_of = std::move(duplicate_of);
+    p.doc_meta = encode_doc_meta(doc_meta_of(a));
+  }
 
-  std::lock_guard lock(impl.put_mutex);
-  PutOutcome outcome;
-  std::vector<bool> known(keys.size(), false);
-  for (size_t i = 0; i < keys.size(); ++i) {
-    auto existing = impl.get(kUrls, keys[i].first);
-    if (!existing) return existing.error();
-    if (existing->has_value()) {
-      known[i] = true;
-      if (outcome.id.empty()) {
-        outcome.id = **existing;
-        outcome.duplicate = DuplicateKind::url;
+  std::vector<PutOutcome> outcomes;
+  outcomes.reserve(requests.size());
+  bool flush = false;
+  {
+    std::lock_guard lock(impl.put_mutex);
+    // What this call has decided so far, so that its later articles see its earlier ones.
+    std::unordered_map<std::string, std::string> new_urls;     // dedup key -> id
+    std::unordered_map<std::uint64_t, std::string> new_exact;  // exact hash -> id
+    std::map<std::string, size_t> new_stories;                 // id -> request index
+    std::map<std::string, std::optional<Article>> originals;   // stored originals read
+    std::vector<std::string> changed_originals;                // ids to write back
+    std::vector<std::string> alert_keys;                       // outbox keys written
+    std::vector<std::pair<std::uint64_t, const MinHash*>> near_added;
+    const std::uint64_t docs_before = impl.search_docs, length_before = impl.search_length;
+    rocksdb::WriteBatch batch;
+    const auto find_url = [&](const std::string& key) -> Result<std::optional<std::string>> {
+      if (auto it = new_urls.find(key); it != new_urls.end()) {
+        return std::optional<std::string>(it->second);
+      }
+      return impl.get(kUrls, key);
+    };
+    const auto undo = [&] {
+      impl.search_docs = docs_before;
+      impl.search_length = length_before;
+      for (const auto& [id, sig] : near_added) impl.near_index->erase(id, *sig);
+    };
+
+    for (size_t i = 0; i < requests.size(); ++i) {
+      Article& article = requests[i].article;
+      Prepared& p = prepared[i];
+      PutOutcome outcome;
+      std::vector<bool> known(p.keys.size(), false);
+      for (size_t k = 0; k < p.keys.size(); ++k) {
+        auto existing = find_url(p.keys[k].first);
+        if (!existing) {
+          undo();
+          return existing.error();
+        }
+        if (existing->has_value()) {
+          known[k] = true;
+          if (outcome.id.empty()) {
+            outcome.id = **existing;
+            outcome.duplicate = DuplicateKind::url;
+          }
+        }
+      }
+      if (outcome.id.empty() && p.exact != 0) {
+        if (auto it = new_exact.find(p.exact); it != new_exact.end()) {
+          outcome.id = it->second;
+          outcome.duplicate = DuplicateKind::exact;
+        } else {
+          auto existing = impl.get(kFingerprints, std::string(1, kExactPrefix) + be64(p.exact));
+          if (!existing) {
+            undo();
+            return existing.error();
+          }
+          if (existing->has_value()) {
+            outcome.id = **existing;
+            outcome.duplicate = DuplicateKind::exact;
+          }
+        }
+      }
+      if (outcome.id.empty() && impl.near_index && p.fp.words >= kMinNearWords) {
+        if (auto match = impl.near_index->find_best(p.fp.minhash)) {
+          outcome.id = hex64(match->id);
+          outcome.duplicate = DuplicateKind::near;
+          outcome.similarity = match->similarity;
+        }
+      }
+
+      if (!outcome.id.empty()) {
+        // A copy: the original learns the new URLs; no story, no postings, no alerts.
+        article.duplicate_of = outcome.id;
+        Article* original = nullptr;
+        const auto in_call = new_stories.find(outcome.id);
+        if (in_call != new_stories.end()) {
+          original = &requests[in_call->second].article;
+        } else {
+          auto it = originals.find(outcome.id);
+          if (it == originals.end()) {
+            auto loaded = get_article(outcome.id);
+            if (!loaded) {
+              undo();
+              return loaded.error();
+            }
+            it = originals.emplace(outcome.id, std::move(*loaded)).first;
+          }
+          if (it->second) original = &*it->second;
+        }
+        bool changed = false;
+        for (size_t k = 0; k < p.keys.size(); ++k) {
+          if (known[k]) continue;
+          batch.Put(impl.cf(kUrls), p.keys[k].first, outcome.id);
+          new_urls[p.keys[k].first] = outcome.id;
+          changed = true;
+          if (original) add_duplicate_url(*original, p.keys[k].second);
+        }
+        if (changed && original) {
+          if (in_call != new_stories.end()) {
+            prepared[in_call->second].reencode = true;
+          } else if (std::find(changed_originals.begin(), changed_originals.end(), outcome.id) ==
+                     changed_originals.end()) {
+            changed_originals.push_back(outcome.id);
+          }
+        }
+        outcomes.push_back(std::move(outcome));
+        continue;
+      }
+
+      article.id = p.id;
+      article.duplicate_of.clear();
+      new_stories.emplace(article.id, i);
+      batch.Put(impl.cf(kTimeline), timeline_key(article.fetched, article.id), "");
+      for (const auto& [key, display] : p.keys) {
+        batch.Put(impl.cf(kUrls), key, article.id);
+        new_urls[key] = article.id;
+      }
+      if (p.exact != 0) new_exact.emplace(p.exact, article.id);
+      impl.add_index_entries(article, p.fp, p.exact, p.terms.length, p.doc_meta, batch);
+      if (impl.near_index && p.fp.words >= kMinNearWords) {
+        // Inserted now so that the rest of this call finds it; taken out again if the write
+        // fails.
+        impl.near_index->insert(id_number(article.id), p.fp.minhash);
+        near_added.emplace_back(id_number(article.id), &p.fp.minhash);
+      }
+      outcome = PutOutcome{true, article.id, DuplicateKind::none, 0, 0};
+      for (auto& alert : requests[i].alerts) {
+        alert.article_id = article.id;
+        const std::string key = alert.key();
+        if (std::find(alert_keys.begin(), alert_keys.end(), key) != alert_keys.end()) continue;
+        auto pending = impl.get(kOutbox, key);
+        auto done = pending ? impl.get(kAlerts, key) : pending;
+        if (!done) {
+          undo();
+          return done.error();
+        }
+        if (pending->has_value() || done->has_value()) continue;  // exactly once per story
+        batch.Put(impl.cf(kOutbox), key, encode_outbox(alert));
+        alert_keys.push_back(key);
+        ++outcome.alerts_queued;
+      }
+      outcomes.push_back(std::move(outcome));
+    }
+
+    for (const auto& [id, index] : new_stories) {
+      const Prepared& p = prepared[index];
+      batch.Put(impl.cf(kArticles), id,
+                p.reencode ? encode_article(requests[index].article) : p.encoded);
+    }
+    for (const auto& id : changed_originals) {
+      batch.Put(impl.cf(kArticles), id, encode_article(*originals[id]));
+    }
+    if (!new_stories.empty()) {
+      batch.Put(impl.cf(kDefault), kSearchStatsKey, impl.search_stats_value());
+    }
+    if (batch.Count() > 0) {
+      const auto s = impl.db->Write(impl.write_options, &batch);
+      if (!s.ok()) {
+        undo();
+        return from_rocks(s, "storing articles");
       }
     }
-  }
-  if (outcome.id.empty() && exact != 0) {
-    auto existing = impl.get(kFingerprints, std::string(1, kExactPrefix) + be64(exact));
-    if (!existing) return existing.error();
-    if (existing->has_value()) {
-      outcome.id = **existing;
-      outcome.duplicate = DuplicateKind::exact;
+    for (const auto& [id, index] : new_stories) {
+      impl.buffer_postings(id_number(id), std::move(prepared[index].terms));
     }
+    flush = impl.flush_due();
   }
-  if (outcome.id.empty() && impl.near_index && fp.words >= kMinNearWords) {
-    if (auto match = impl.near_index->find_best(fp.minhash)) {
-      outcome.id = hex64(match->id);
-      outcome.duplicate = DuplicateKind::near;
-      outcome.similarity = match->similarity;
-    }
-  }
-
-  rocksdb::WriteBatch batch;
-  if (!outcome.id.empty()) {
-    // A copy: the original learns the new URLs; no story, no postings, no alerts.
-    article.duplicate_of = outcome.id;
-    auto original = get_article(outcome.id);
-    if (!original) return original.error();
-    bool changed = false;
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if (known[i]) continue;
-      batch.Put(impl.cf(kUrls), keys[i].first, outcome.id);
-      changed = true;
-      if (!original->has_value()) continue;
-      Article& o = **original;
-      const std::string& display = keys[i].second;
-      if (display != o.url && display != o.canonical_url &&
-          std::find(o.duplicate_urls.begin(), o.duplicate_urls.end(), display) ==
-              o.duplicate_urls.end()) {
-        o.duplicate_urls.push_back(display);
-      }
-    }
-    if (!changed) return outcome;
-    if (original->has_value()) {
-      batch.Put(impl.cf(kArticles), outcome.id, encode_article(**original));
-    }
-    const auto s = impl.db->Write(impl.write_options, &batch);
-    if (!s.ok()) return from_rocks(s, "recording duplicate of " + outcome.id);
-    return outcome;
-  }
-
-  article.id = article_id_for(keys.front().second);
-  article.duplicate_of.clear();
-  batch.Put(impl.cf(kArticles), article.id, encode_article(article));
-  batch.Put(impl.cf(kTimeline), timeline_key(article.fetched, article.id), "");
-  for (const auto& [key, display] : keys) batch.Put(impl.cf(kUrls), key, article.id);
-  const std::uint64_t docs_before = impl.search_docs, length_before = impl.search_length;
-  impl.add_index_entries(article, fp, exact, terms, batch);
-  outcome = PutOutcome{true, article.id, DuplicateKind::none, 0, 0};
-  for (auto& alert : alerts) {
-    alert.article_id = article.id;
-    const std::string key = alert.key();
-    auto pending = impl.get(kOutbox, key);
-    if (!pending) return pending.error();
-    auto done = impl.get(kAlerts, key);
-    if (!done) return done.error();
-    if (pending->has_value() || done->has_value()) continue;  // exactly once per story
-    batch.Put(impl.cf(kOutbox), key, encode_outbox(alert));
-    ++outcome.alerts_queued;
-  }
-  const auto s = impl.db->Write(impl.write_options, &batch);
-  if (!s.ok()) {
-    impl.search_docs = docs_before;
-    impl.search_length = length_before;
-    return from_rocks(s, "storing article " + article.id);
-  }
-  if (impl.near_index && fp.words >= kMinNearWords) {
-    impl.near_index->insert(id_number(article.id), fp.minhash);
-  }
-  impl.buffer_postings(be64(id_number(article.id)), terms);
-  // The article is stored either way; a failed flush keeps the buffer and is retried.
-  if (impl.flush_due()) (void)impl.flush_postings();
-  return outcome;
+  if (flush) impl.maybe_flush_postings();
+  return outcomes;
 }
 
 Result<std::vector<SearchHit>> Store::search(const SearchQuery& query) const {
   if (m_impl->secondary_dir.empty()) {
-    std::lock_guard lock(m_impl->put_mutex);
+    std::lock_guard lock(m_impl->flush_mutex);
     if (auto st = m_impl->flush_postings(); !st.ok()) return st.error();
   }
   const Impl& impl = *m_impl;
@@ -873,15 +1103,18 @@ Result<std::uint64_t> Store::purge(TimePoint before) {
   if (!impl.secondary_dir.empty()) {
     return make_error(ErrorCode::invalid_argument, "purge on a read-only store");
   }
-  std::lock_guard lock(impl.put_mutex);
   // Buffered postings of purged articles would otherwise be written after their doc meta is gone.
+  std::lock_guard flush_lock(impl.flush_mutex);
   if (auto st = impl.flush_postings(); !st.ok()) return st.error();
+  std::lock_guard lock(impl.put_mutex);
   std::uint64_t purged = 0;
   const std::string end = timeline_key(before, "");
   std::unique_ptr<rocksdb::Iterator> it(
       impl.db->NewIterator(rocksdb::ReadOptions(), impl.cf(kTimeline)));
   rocksdb::WriteBatch batch;
   std::vector<std::pair<std::uint64_t, MinHash>> erased;
+  std::unordered_set<std::uint64_t> purged_docs;  // article numbers
+  std::set<std::string> purged_keys;              // their index keys, sorted for the scan below
   const auto write = [&]() -> Status {
     batch.Put(impl.cf(kDefault), kSearchStatsKey, impl.search_stats_value());
     const auto s = impl.db->Write(impl.write_options, &batch);
@@ -919,11 +1152,12 @@ Result<std::uint64_t> Store::purge(TimePoint before) {
       if (auto sig = MinHash::from_bytes(**sig_raw)) erased.emplace_back(id_number(id), *sig);
       batch.Delete(impl.cf(kFingerprints), mkey);
     }
-    // Postings blocks keep the article's entries; search skips articles without doc meta.
     batch.Delete(impl.cf(kDocs), id8);
-    const std::uint32_t length = index_terms(impl.analyzer, *a).length;
+    const DocTerms terms = index_terms(impl.analyzer, *a);
+    for (const TermFrequency& t : terms.terms) purged_keys.insert(t.key);
+    purged_docs.insert(id_number(id));
     impl.search_docs -= std::min<std::uint64_t>(impl.search_docs, 1);
-    impl.search_length -= std::min<std::uint64_t>(impl.search_length, length);
+    impl.search_length -= std::min<std::uint64_t>(impl.search_length, terms.length);
     ++purged;
     if (batch.Count() > 10000) {
       if (auto st = write(); !st.ok()) return st.error();
@@ -931,12 +1165,53 @@ Result<std::uint64_t> Store::purge(TimePoint before) {
   }
   if (!it->status().ok()) return from_rocks(it->status(), "purging articles");
   if (auto st = write(); !st.ok()) return st.error();
+
+  // Then the purged articles' postings: every block of every index key they had is rewritten
+  // without their entries, or deleted when nothing is left. Search already skips them (no doc
+  // meta), so a crash in between only leaves dead entries behind, as before this step existed.
+  std::unique_ptr<rocksdb::Iterator> pit(
+      impl.db->NewIterator(rocksdb::ReadOptions(), impl.cf(kPostings)));
+  std::string seek, kept;
+  for (const std::string& index_key : purged_keys) {
+    seek.assign(index_key);
+    seek.push_back('\0');
+    for (pit->Seek(seek); pit->Valid() && pit->key().starts_with(seek); pit->Next()) {
+      if (pit->key().size() != seek.size() + 8) continue;  // a longer index key
+      std::string_view entries(pit->value().data(), pit->value().size());
+      kept.clear();
+      bool changed = false;
+      while (!entries.empty()) {
+        const std::string_view entry = entries;
+        std::uint64_t doc = 0;
+        Posting p;
+        if (!next_block_entry(entries, doc, p)) {
+          return make_error(ErrorCode::corruption, "postings: bad block");
+        }
+        if (purged_docs.count(doc)) {
+          changed = true;
+        } else {
+          kept.append(entry.substr(0, entry.size() - entries.size()));
+        }
+      }
+      if (!changed) continue;
+      if (kept.empty()) {
+        batch.Delete(impl.cf(kPostings), pit->key());
+      } else {
+        batch.Put(impl.cf(kPostings), pit->key(), kept);
+      }
+      if (batch.Count() > 10000) {
+        if (auto st = write(); !st.ok()) return st.error();
+      }
+    }
+    if (!pit->status().ok()) return from_rocks(pit->status(), "purging postings");
+  }
+  if (auto st = write(); !st.ok()) return st.error();
   return purged;
 }
 
 Status Store::backup(const std::string& dir) const {
   if (m_impl->secondary_dir.empty()) {
-    std::lock_guard lock(m_impl->put_mutex);
+    std::lock_guard lock(m_impl->flush_mutex);
     if (auto st = m_impl->flush_postings(); !st.ok()) return st;
   }
   rocksdb::Checkpoint* raw = nullptr;
@@ -950,7 +1225,7 @@ Status Store::backup(const std::string& dir) const {
 
 Status Store::flush_index() {
   if (!m_impl->secondary_dir.empty()) return Status();
-  std::lock_guard lock(m_impl->put_mutex);
+  std::lock_guard lock(m_impl->flush_mutex);
   return m_impl->flush_postings();
 }
 

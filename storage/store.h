@@ -60,6 +60,12 @@ struct PutOutcome {
   std::size_t alerts_queued = 0;  // outbox records written (never for duplicates)
 };
 
+// One article for Store::put_articles, with the outbox records to queue for it.
+struct PutRequest {
+  Article article;
+  std::vector<OutboxRecord> alerts;
+};
+
 struct StoreStats {
   std::uint64_t articles = 0;
   std::uint64_t urls = 0;
@@ -104,6 +110,12 @@ class Store {
   // queued, `article.duplicate_of` is set and the outcome names the original and the kind.
   // Primary only.
   Result<PutOutcome> put_article(Article& article, std::vector<OutboxRecord> alerts);
+
+  // put_article for several articles at once, in order, with one outcome per request: an article
+  // that copies an earlier one of the same call counts as its duplicate. Cheaper per article than
+  // single puts (one lock, one write). On error nothing of the call is stored.
+  // Primary only.
+  Result<std::vector<PutOutcome>> put_articles(std::vector<PutRequest>& requests);
 
   // Writes the search postings buffered since the last flush (put_article buffers them and
   // writes them once 2000 articles or 2 seconds have gathered, at the next put). Secondaries see
@@ -154,10 +166,10 @@ class Store {
   Result<std::size_t> requeue_dead(const std::function<bool(const OutboxRecord&)>& select,
                                    TimePoint now);
 
-  // Retention: deletes every story fetched before `before` with its URL keys, fingerprints and
-  // doc meta (search stops returning it at once; its postings entries stay in their blocks until
-  // a future compaction). Alerts and the delivery log are kept. Returns the number purged.
-  // Primary only.
+  // Retention: deletes every story fetched before `before` with its URL keys, fingerprints, doc
+  // meta and search postings (every block of each of its index keys is rewritten without it).
+  // Alerts and the delivery log are kept. Returns the number purged. Blocks writers while it
+  // runs. Primary only.
   Result<std::uint64_t> purge(TimePoint before);
 
   // Writes a consistent copy of the database to `dir` (must not exist) as a RocksDB checkpoint:

@@ -5,8 +5,14 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <random>
 #include <set>
+#include <thread>
 
+#include "storage/search.h"
 #include "storage/store.h"
 #include "tests/support/sandbox.h"
 
@@ -272,6 +278,83 @@ TEST_F(StoreDedupTest, PurgeRemovesOldStoriesFromEveryIndex) {
   store_new(*store, article("https://example.com/old", kVisit));
 }
 
+// Index key -> article numbers with an entry under it, read from the postings column family of
+// the closed database at `path`.
+std::map<std::string, std::set<std::uint64_t>> postings_of(const std::string& path) {
+  std::map<std::string, std::set<std::uint64_t>> out;
+  std::vector<std::string> names;
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  EXPECT_TRUE(
+      rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
+  if (!raw) return out;
+  std::unique_ptr<rocksdb::DB> db(raw);
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] != "postings") continue;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::string key = it->key().ToString();
+      std::string_view block(it->value().data(), it->value().size());
+      auto& docs = out[key.substr(0, key.size() - 9)];
+      std::uint64_t doc = 0;
+      Posting p;
+      while (!block.empty()) {
+        EXPECT_TRUE(next_block_entry(block, doc, p)) << key;
+        docs.insert(doc);
+      }
+    }
+  }
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  return out;
+}
+
+TEST_F(StoreDedupTest, PurgeRemovesThePostingsOfPurgedStories) {
+  std::string old_id, new_id;
+  {
+    auto store = open_store();
+    Article old_story = article("https://example.com/old", kVisit);
+    old_story.fetched = TimePoint(std::chrono::seconds(1'700'000'000));
+    old_id = store_new(*store, old_story);
+    new_id = store_new(*store, article("https://example.com/new", kAnalysis));
+  }
+  const std::uint64_t old_doc = std::stoull(old_id, nullptr, 16);
+  const std::uint64_t new_doc = std::stoull(new_id, nullptr, 16);
+  const std::string path = (sandbox() / "db").string();
+  size_t old_keys = 0, shared_keys = 0;
+  const auto before = postings_of(path);
+  for (const auto& [key, docs] : before) {
+    old_keys += docs.count(old_doc);
+    shared_keys += docs.count(old_doc) && docs.count(new_doc);
+  }
+  ASSERT_GT(old_keys, 50u);
+  ASSERT_GT(shared_keys, 5u);  // "Pyongyang", "Kim", "Putin"...
+  {
+    auto store = open_store();
+    auto purged = store->purge(TimePoint(std::chrono::seconds(1'750'000'000)));
+    ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
+    ASSERT_EQ(*purged, 1u);
+    SearchQuery q;
+    q.text = "Kim Pyongyang";
+    auto hits = store->search(q);
+    ASSERT_TRUE(hits.has_value());
+    ASSERT_EQ(hits->size(), 1u);
+    EXPECT_EQ((*hits)[0].id, new_id);
+  }
+  std::set<std::uint64_t> left;
+  size_t keys = 0;
+  for (const auto& [key, docs] : postings_of(path)) {
+    left.insert(docs.begin(), docs.end());
+    keys += 1;
+    EXPECT_FALSE(docs.empty()) << key << ": an empty block is deleted";
+  }
+  EXPECT_EQ(left, std::set<std::uint64_t>{new_doc});
+  // The keys only the purged story had are gone.
+  EXPECT_EQ(keys, before.size() - (old_keys - shared_keys));
+}
+
 TEST_F(StoreDedupTest, BackupIsAnOpenableCopy) {
   std::string id;
   {
@@ -289,6 +372,179 @@ TEST_F(StoreDedupTest, BackupIsAnOpenableCopy) {
   q.text = "Pyongyang";
   EXPECT_EQ((*copy)->search(q)->size(), 1u);
   expect_duplicate(**copy, article("https://copy.example/x", kVisit), id, DuplicateKind::exact);
+}
+
+// "new", or the kind and the index of the request holding the original, per outcome.
+std::string render_outcomes(const std::vector<PutOutcome>& outcomes,
+                            const std::vector<PutRequest>& requests) {
+  std::string out;
+  for (const PutOutcome& o : outcomes) {
+    if (!out.empty()) out += ' ';
+    if (o.stored) {
+      out += "new";
+      continue;
+    }
+    out += std::string(duplicate_kind_name(o.duplicate)) + "->";
+    for (size_t i = 0; i < requests.size(); ++i) {
+      if (requests[i].article.id == o.id && requests[i].article.duplicate_of.empty()) {
+        out += std::to_string(i);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+TEST_F(StoreDedupTest, PutArticlesFindsCopiesWithinOneCall) {
+  std::string edited = kVisit;
+  edited.replace(edited.find("early on Wednesday"), 18, "on Wednesday morning");
+  std::vector<PutRequest> batch;
+  const auto add = [&](Article a) { batch.push_back(PutRequest{std::move(a), {alert()}}); };
+  add(article("https://wire.example/visit", kVisit));
+  add(article("https://wire.example/sanctions", kSanctions));
+  add(article("https://wire.example/visit?utm_source=rss", kAnalysis));
+  add(article("https://paper.example/s", std::string(kSanctions) + " "));
+  add(article("https://other.example/v", "By Staff. " + edited));
+  // The text of request 2, which was a URL copy and left no fingerprint behind.
+  add(article("https://wire.example/analysis", kAnalysis));
+  std::string visit_id, sanctions_id;
+  {
+    auto store = open_store();
+    auto outcomes = store->put_articles(batch);
+    ASSERT_TRUE(outcomes.has_value()) << outcomes.error().to_string();
+    EXPECT_EQ(render_outcomes(*outcomes, batch), "new new url->0 exact->1 near->0 new");
+    visit_id = batch[0].article.id;
+    sanctions_id = batch[1].article.id;
+    EXPECT_EQ(batch[4].article.duplicate_of, visit_id);
+    EXPECT_EQ((*outcomes)[0].alerts_queued, 1u);
+    EXPECT_EQ(store->pending_alerts(100)->size(), 3u);
+    EXPECT_EQ(store->stats()->articles, 3u);
+  }
+  // The originals' new URLs were written with them, in the same batch.
+  auto store = open_store();
+  EXPECT_EQ((*store->get_article(visit_id))->duplicate_urls,
+            std::vector<std::string>{"https://other.example/v"});
+  EXPECT_EQ((*store->get_article(sanctions_id))->duplicate_urls,
+            std::vector<std::string>{"https://paper.example/s"});
+  EXPECT_EQ(*store->find_url("https://other.example/v"), visit_id);
+  SearchQuery q;
+  q.text = "Liberation Tower";
+  auto hits = store->search(q);
+  ASSERT_TRUE(hits.has_value());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].id, visit_id);
+  expect_duplicate(*store, article("https://copy.example/1", kVisit), visit_id,
+                   DuplicateKind::exact);
+}
+
+// Distinct texts: `words` words drawn from 3,000 generated ones, so unrelated texts share
+// almost no shingles; each starts with a word of its own (`tag`).
+std::string random_text(std::mt19937_64& rng, const std::string& tag, size_t words) {
+  static const char* const syllables[] = {"ka", "lo",  "men", "tra", "vi", "sor", "pe", "dan",
+                                          "ru", "ist", "ber", "gon", "al", "ne",  "tik"};
+  std::string text = tag;
+  for (size_t i = 0; i < words; ++i) {
+    const std::uint64_t w = rng() % 3000;
+    text += ' ';
+    text += syllables[w % 15];
+    text += syllables[(w / 15) % 15];
+    text += syllables[(w / 225) % 15];
+  }
+  return text;
+}
+
+TEST_F(StoreDedupTest, PutArticlesDecidesAsSinglePutsDo) {
+  std::mt19937_64 rng(11);
+  std::vector<Article> articles;
+  for (int i = 0; i < 40; ++i) {
+    const int kind = i < 10 ? 0 : static_cast<int>(rng() % 4);
+    if (kind == 0) {  // a new story
+      articles.push_back(article("https://site.example/" + std::to_string(i),
+                                 random_text(rng, "story" + std::to_string(i), 60)));
+    } else {
+      const Article& original = articles[rng() % articles.size()];
+      Article copy = original;
+      if (kind == 1) copy.url += "?utm_source=x";  // same story by URL
+      if (kind >= 2) copy.url = "https://copy.example/" + std::to_string(i);
+      if (kind == 3) copy.text = "By Staff. " + copy.text + " All rights reserved.";
+      copy.canonical_url.clear();
+      articles.push_back(copy);
+    }
+  }
+  std::string singles, batched;
+  std::vector<PutRequest> singles_requests, requests;
+  {
+    auto store = open_store();
+    std::vector<PutOutcome> outcomes;
+    for (const Article& a : articles) {
+      Article copy = a;
+      auto outcome = store->put_article(copy, {alert()});
+      ASSERT_TRUE(outcome.has_value()) << outcome.error().to_string();
+      outcomes.push_back(*outcome);
+      singles_requests.push_back(PutRequest{copy, {}});
+    }
+    singles = render_outcomes(outcomes, singles_requests) + " | " +
+              std::to_string(store->pending_alerts(100)->size()) + " alerts";
+  }
+  std::filesystem::remove_all(sandbox() / "db");
+  auto store = open_store();
+  std::vector<PutOutcome> outcomes;
+  for (size_t begin = 0; begin < articles.size(); begin += 7) {
+    std::vector<PutRequest> part;
+    for (size_t i = begin; i < std::min(articles.size(), begin + 7); ++i) {
+      part.push_back(PutRequest{articles[i], {alert()}});
+    }
+    auto out = store->put_articles(part);
+    ASSERT_TRUE(out.has_value()) << out.error().to_string();
+    outcomes.insert(outcomes.end(), out->begin(), out->end());
+    requests.insert(requests.end(), part.begin(), part.end());
+  }
+  batched = render_outcomes(outcomes, requests) + " | " +
+            std::to_string(store->pending_alerts(100)->size()) + " alerts";
+  EXPECT_EQ(batched, singles);
+  EXPECT_NE(singles.find("url->"), std::string::npos);
+  EXPECT_NE(singles.find("exact->"), std::string::npos);
+  EXPECT_NE(singles.find("near->"), std::string::npos);
+}
+
+TEST_F(StoreDedupTest, ConcurrentWritersStoreEachStoryOnce) {
+  std::mt19937_64 rng(5);
+  std::vector<Article> articles;
+  for (int i = 0; i < 60; ++i) {
+    articles.push_back(article("https://site.example/" + std::to_string(i),
+                               random_text(rng, "uniq" + std::to_string(i) + "x", 50)));
+  }
+  auto store = open_store();
+  std::atomic<bool> done{false};
+  std::atomic<int> failures{0};
+  const auto writer = [&](bool reverse) {
+    for (size_t n = 0; n < articles.size(); ++n) {
+      Article a = articles[reverse ? articles.size() - 1 - n : n];
+      if (!store->put_article(a, {alert()})) ++failures;
+    }
+  };
+  std::thread flusher([&] {
+    while (!done) {
+      if (!store->flush_index().ok()) ++failures;
+      std::this_thread::yield();
+    }
+  });
+  std::thread a(writer, false), b(writer, true);
+  a.join();
+  b.join();
+  done = true;
+  flusher.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(store->stats()->articles, articles.size());
+  EXPECT_EQ(store->pending_alerts(1000)->size(), articles.size());
+  // Every story is indexed exactly once.
+  for (int i = 0; i < 60; i += 7) {
+    SearchQuery q;
+    q.text = "uniq" + std::to_string(i) + "x";
+    auto hits = store->search(q);
+    ASSERT_TRUE(hits.has_value());
+    EXPECT_EQ(hits->size(), 1u) << q.text;
+  }
 }
 
 // Turns a format-2 database into what format 1 left behind: raw URL keys, no fingerprints, no

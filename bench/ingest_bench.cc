@@ -1,0 +1,360 @@
+// Ingest benchmark (issue 6): Store::put_article end to end (URL/exact/near dedup, fingerprints,
+// analysis, postings, RocksDB writes) on generated news articles, against a baseline measured in
+// the same run: writing the same encoded article bytes to a bare RocksDB (storage/rocks_baseline).
+//
+//   ingest_bench [--articles=20000] [--runs=5] [--words=600] [--duplicates=10] [--threads=1]
+//                [--batch=0] [--seed=7] [--dir=DIR]
+//
+// Each run stores the same pre-generated articles into a fresh database under DIR (default: the
+// temp directory) and times the puts plus the final flush_index(); open and close are outside the
+// timing and reported separately. --duplicates is the percentage of articles that are copies of
+// an earlier one (a third each: the same URL with tracking parameters, the same text at another
+// URL, an edited copy at another URL). --threads > 1 splits the articles between threads calling
+// put_article concurrently (the daemon's CPU pool); --batch=N uses put_articles with N articles per
+// call. Reports the median articles/s over the runs and its ratio to the raw-put baseline.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "storage/records.h"
+#include "storage/rocks_baseline.h"
+#include "storage/store.h"
+
+namespace {
+
+using namespace newswatch;
+using Steady = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+double seconds_since(Steady::time_point t0) {
+  return std::chrono::duration<double>(Steady::now() - t0).count();
+}
+
+// CPU seconds of the whole process (all threads, RocksDB's background ones included): on a
+// shared machine a steadier measure than wall time.
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  const auto sec = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return sec(u.ru_utime) + sec(u.ru_stime);
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// English function words, then 50,000 syllable words with Zipf frequencies (rank^-1.07); every
+// article has a topic favouring 30 mid-frequency words and 6 capitalised names.
+class Corpus {
+ public:
+  explicit Corpus(std::uint64_t seed) : m_rng(seed) {
+    for (const char* w :
+         {"the", "of",   "and",  "to",    "a",    "in",    "that",  "is",  "for",  "on",
+          "was", "with", "said", "he",    "it",   "as",    "at",    "by",  "from", "his",
+          "be",  "have", "has",  "are",   "but",  "not",   "they",  "an",  "this", "had",
+          "who", "were", "will", "their", "been", "would", "which", "she", "after"}) {
+      m_vocab.emplace_back(w);
+    }
+    const char* syl[] = {"ka",  "lo",  "men", "tra", "vi",   "sor", "pe",  "dan", "ru",  "ist",
+                         "ber", "gon", "al",  "ne",  "tik",  "mar", "so",  "lin", "chu", "ver",
+                         "en",  "ta",  "dro", "mi",  "ster", "pol", "ung", "ex",  "ri",  "bal"};
+    std::unordered_set<std::string> seen(m_vocab.begin(), m_vocab.end());
+    while (m_vocab.size() < 50000) {
+      std::string w;
+      const int n = 2 + static_cast<int>(m_rng() % 3);
+      for (int i = 0; i < n; ++i) w += syl[m_rng() % std::size(syl)];
+      if (seen.insert(w).second) m_vocab.push_back(w);
+    }
+    double sum = 0;
+    for (size_t r = 0; r < m_vocab.size(); ++r) {
+      sum += 1.0 / std::pow(static_cast<double>(r + 1), 1.07);
+      m_cdf.push_back(sum);
+    }
+    for (double& c : m_cdf) c /= sum;
+    for (int t = 0; t < 2000; ++t) {
+      Topic topic;
+      for (int i = 0; i < 30; ++i) topic.words.push_back(m_vocab[300 + m_rng() % 10000]);
+      for (int i = 0; i < 6; ++i) {
+        std::string name = m_vocab[1000 + m_rng() % 40000];
+        name[0] = static_cast<char>(name[0] - 'a' + 'A');
+        topic.names.push_back(name);
+      }
+      m_topics.push_back(std::move(topic));
+    }
+  }
+
+  // A new story: `mean_words` body words on average (normal, sd mean/3, at least 80).
+  Article story(size_t n, double mean_words) {
+    const Topic& topic = m_topics[m_rng() % m_topics.size()];
+    Article a;
+    a.url = "https://site" + std::to_string(n % 50) + ".example/news/2026/" + std::to_string(n) +
+            "-" + m_vocab[1000 + m_rng() % 40000];
+    a.source = "source" + std::to_string(n % 50);
+    a.language = "en";
+    a.fetched = TimePoint(std::chrono::seconds(1'780'000'000 + static_cast<std::int64_t>(n) * 3));
+    a.published = a.fetched;
+    a.title = sentence(topic, 6 + m_rng() % 6);
+    a.summary = sentence(topic, 20 + m_rng() % 10);
+    const double w = std::normal_distribution<>(mean_words, mean_words / 3)(m_rng);
+    const size_t words = static_cast<size_t>(std::max(80.0, w));
+    size_t done = 0;
+    while (done < words) {
+      const size_t s = 8 + m_rng() % 20;
+      if (!a.text.empty()) a.text += (m_rng() % 4 == 0) ? "\n\n" : " ";
+      a.text += sentence(topic, s);
+      done += s;
+    }
+    return a;
+  }
+
+  // A copy of `original` as a fetcher would meet it; `kind` 0: same URL with tracking
+  // parameters, 1: same text at another outlet, 2: another outlet's edited copy.
+  Article copy(const Article& original, size_t n, int kind) {
+    Article a = original;
+    a.fetched = TimePoint(std::chrono::seconds(1'780'000'000 + static_cast<std::int64_t>(n) * 3));
+    if (kind == 0) {
+      a.url += "?utm_source=rss&utm_medium=feed";
+      return a;
+    }
+    a.url = "https://outlet" + std::to_string(n % 20) + ".example/wire/" + std::to_string(n);
+    a.source = "outlet" + std::to_string(n % 20);
+    if (kind == 2) {
+      a.text = "By Staff Writer. " + a.text + "\n\nCopyright the agency. All rights reserved.";
+      for (int edits = 0; edits < 5; ++edits) {
+        const size_t at = m_rng() % a.text.size();
+        const size_t space = a.text.find(' ', at);
+        if (space != std::string::npos) a.text.insert(space, " reportedly");
+      }
+    }
+    return a;
+  }
+
+  std::uint64_t next() { return m_rng(); }
+
+ private:
+  struct Topic {
+    std::vector<std::string> words, names;
+  };
+
+  std::string sentence(const Topic& topic, size_t n) {
+    std::string s;
+    for (size_t i = 0; i < n; ++i) {
+      const auto u = m_rng() % 100;
+      std::string w = u < 10   ? topic.words[m_rng() % topic.words.size()]
+                      : u < 14 ? topic.names[m_rng() % topic.names.size()]
+                               : zipf();
+      if (i == 0) w[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(w[0])));
+      s += (i ? " " : "") + w;
+    }
+    return s + ".";
+  }
+
+  std::string zipf() {
+    const double u = std::uniform_real_distribution<>(0, 1)(m_rng);
+    const auto r =
+        static_cast<size_t>(std::lower_bound(m_cdf.begin(), m_cdf.end(), u) - m_cdf.begin());
+    return m_vocab[std::min(r, m_vocab.size() - 1)];
+  }
+
+  std::mt19937_64 m_rng;
+  std::vector<std::string> m_vocab;
+  std::vector<double> m_cdf;
+  std::vector<Topic> m_topics;
+};
+
+long arg_long(int argc, char** argv, const std::string& name, long fallback) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind(name + "=", 0) == 0) return std::atol(a.c_str() + name.size() + 1);
+  }
+  return fallback;
+}
+
+std::string arg_str(int argc, char** argv, const std::string& name, std::string fallback) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind(name + "=", 0) == 0) return a.substr(name.size() + 1);
+  }
+  return fallback;
+}
+
+[[noreturn]] void die(const std::string& what, const Error& e) {
+  std::fprintf(stderr, "ingest_bench: %s: %s\n", what.c_str(), e.to_string().c_str());
+  std::exit(1);
+}
+
+struct RunResult {
+  double put_seconds = 0;    // puts + final flush_index
+  double put_cpu = 0;        // CPU seconds of the same
+  double close_seconds = 0;  // destructor: buffered postings, memtable flush
+  size_t stored = 0;
+  size_t duplicates = 0;
+  double disk_mib = 0;
+};
+
+RunResult run_store(const std::string& path, const std::vector<Article>& articles, size_t threads,
+                    size_t batch) {
+  storage::StoreOptions o;
+  o.path = path;
+  auto opened = storage::Store::open(o);
+  if (!opened) die("open", opened.error());
+  std::unique_ptr<storage::Store> store = std::move(*opened);
+  // put_article fills in ids: every run stores fresh copies, made before the clock starts.
+  std::vector<Article> work;
+  std::vector<std::vector<storage::PutRequest>> batches;
+  if (batch == 0) {
+    work = articles;
+  } else {
+    for (size_t begin = 0; begin < articles.size(); begin += batch) {
+      auto& b = batches.emplace_back();
+      for (size_t i = begin; i < std::min(articles.size(), begin + batch); ++i) {
+        b.push_back({articles[i], {}});
+      }
+    }
+  }
+  std::vector<size_t> stored(threads, 0), dups(threads, 0);
+  const auto t0 = Steady::now();
+  const double c0 = cpu_seconds();
+  const auto worker = [&](size_t t) {
+    for (size_t i = t; i < batches.size(); i += threads) {
+      auto outcomes = store->put_articles(batches[i]);
+      if (!outcomes) die("put_articles", outcomes.error());
+      for (const auto& out : *outcomes) (out.stored ? stored[t] : dups[t]) += 1;
+    }
+    for (size_t i = t; i < work.size(); i += threads) {
+      auto outcome = store->put_article(work[i], {});
+      if (!outcome) die("put_article", outcome.error());
+      (outcome->stored ? stored[t] : dups[t]) += 1;
+    }
+  };
+  if (threads == 1) {
+    worker(0);
+  } else {
+    std::vector<std::thread> pool;
+    for (size_t t = 0; t < threads; ++t) pool.emplace_back(worker, t);
+    for (auto& th : pool) th.join();
+  }
+  if (auto st = store->flush_index(); !st.ok()) die("flush_index", st.error());
+  RunResult r;
+  r.put_seconds = seconds_since(t0);
+  r.put_cpu = cpu_seconds() - c0;
+  for (size_t t = 0; t < threads; ++t) {
+    r.stored += stored[t];
+    r.duplicates += dups[t];
+  }
+  const auto t1 = Steady::now();
+  store.reset();
+  r.close_seconds = seconds_since(t1);
+  std::error_code ec;
+  std::uintmax_t bytes = 0;
+  for (const auto& e : fs::recursive_directory_iterator(path, ec)) {
+    if (e.is_regular_file(ec)) bytes += e.file_size(ec);
+  }
+  r.disk_mib = static_cast<double>(bytes) / 1048576.0;
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const size_t count = static_cast<size_t>(std::max(1L, arg_long(argc, argv, "--articles", 20000)));
+  const size_t runs = static_cast<size_t>(std::max(1L, arg_long(argc, argv, "--runs", 5)));
+  const double words = static_cast<double>(arg_long(argc, argv, "--words", 600));
+  const long dup_percent = std::clamp(arg_long(argc, argv, "--duplicates", 10), 0L, 90L);
+  const size_t threads = static_cast<size_t>(std::max(1L, arg_long(argc, argv, "--threads", 1)));
+  const size_t batch = static_cast<size_t>(std::max(0L, arg_long(argc, argv, "--batch", 0)));
+  const auto seed = static_cast<std::uint64_t>(arg_long(argc, argv, "--seed", 7));
+  const fs::path dir = arg_str(argc, argv, "--dir", fs::temp_directory_path().string());
+
+  Corpus corpus(seed);
+  std::vector<Article> articles;
+  articles.reserve(count);
+  size_t body_words = 0, body_bytes = 0;
+  for (size_t n = 0; n < count; ++n) {
+    if (!articles.empty() && static_cast<long>(corpus.next() % 100) < dup_percent) {
+      const Article& original = articles[corpus.next() % articles.size()];
+      articles.push_back(corpus.copy(original, n, static_cast<int>(n % 3)));
+    } else {
+      articles.push_back(corpus.story(n, words));
+    }
+    body_bytes += articles.back().text.size();
+    body_words += static_cast<size_t>(
+                      std::count(articles.back().text.begin(), articles.back().text.end(), ' ')) +
+                  1;
+  }
+  std::vector<std::pair<std::string, std::string>> records;
+  records.reserve(count);
+  for (const Article& a : articles) {
+    records.emplace_back(storage::Store::article_id_for(a.url), storage::encode_article(a));
+  }
+  std::printf(
+      "ingest_bench: %zu articles (%.0f words, %.0f bytes of body on average; %ld%% copies), "
+      "%zu runs, %zu thread(s), %s\n",
+      count, static_cast<double>(body_words) / static_cast<double>(count),
+      static_cast<double>(body_bytes) / static_cast<double>(count), dup_percent, runs, threads,
+      batch > 0 ? ("put_articles batches of " + std::to_string(batch)).c_str() : "put_article");
+
+  std::vector<double> store_rates, raw_rates, store_cpu, raw_cpu_us;
+  const std::string tag = std::to_string(getpid());
+  for (size_t run = 0; run < runs; ++run) {
+    const fs::path path = dir / ("ingest_bench_" + tag + "_" + std::to_string(run));
+    const fs::path raw_path = dir / ("ingest_bench_raw_" + tag + "_" + std::to_string(run));
+    std::error_code ec;
+    fs::remove_all(path, ec);
+    fs::remove_all(raw_path, ec);
+    // Alternate the order so neither side always runs on the warmer (or busier) machine.
+    double raw_seconds = 0, raw_cpu = 0;
+    RunResult r;
+    const auto raw = [&] {
+      const double c0 = cpu_seconds();
+      auto t = storage::time_raw_puts(raw_path.string(), records);
+      if (!t) die("raw puts", t.error());
+      raw_seconds = *t;
+      raw_cpu = cpu_seconds() - c0;  // includes open and close
+    };
+    if (run % 2 == 0) {
+      r = run_store(path.string(), articles, threads, batch);
+      raw();
+    } else {
+      raw();
+      r = run_store(path.string(), articles, threads, batch);
+    }
+    fs::remove_all(path, ec);
+    fs::remove_all(raw_path, ec);
+    const double rate = static_cast<double>(count) / r.put_seconds;
+    const double raw_rate = static_cast<double>(count) / raw_seconds;
+    store_rates.push_back(rate);
+    raw_rates.push_back(raw_rate);
+    store_cpu.push_back(r.put_cpu / static_cast<double>(count) * 1e6);
+    raw_cpu_us.push_back(raw_cpu / static_cast<double>(count) * 1e6);
+    std::printf(
+        "run %zu: store %.0f articles/s, %.0f CPU us/article (%zu stored, %zu duplicates; close "
+        "%.0f ms; disk %.1f MiB); raw RocksDB put %.0f articles/s, %.0f CPU us/article\n",
+        run + 1, rate, store_cpu.back(), r.stored, r.duplicates, r.close_seconds * 1000, r.disk_mib,
+        raw_rate, raw_cpu_us.back());
+    std::fflush(stdout);
+  }
+  const double m = median(store_rates), mr = median(raw_rates);
+  const double mc = median(store_cpu), mrc = median(raw_cpu_us);
+  std::printf(
+      "median: store %.0f articles/s (%.1f us/article; %.1f CPU us/article = %.0f articles per "
+      "CPU second), raw RocksDB put %.0f articles/s (%.1f CPU us/article); store/raw %.2f\n",
+      m, 1e6 / m, mc, 1e6 / mc, mr, mrc, m / mr);
+  return 0;
+}
