@@ -20,8 +20,14 @@ struct TestHttpServer::Impl {
   mutable std::mutex mutex;
   TestHandler handler;
   std::vector<TestRequest> requests;
-  std::list<std::thread> connections;
-  std::list<std::shared_ptr<tcp::socket>> sockets;
+  // One per connection; finished ones are joined and dropped at the next accept, so that a
+  // long benchmark does not pile up threads and descriptors.
+  struct Connection {
+    std::shared_ptr<tcp::socket> socket;
+    std::thread thread;
+    bool done = false;  // guarded by mutex; the socket is closed by then
+  };
+  std::list<Connection> connections;
   std::atomic<bool> stopping{false};
   bool recording = true;
   std::size_t count = 0;
@@ -66,6 +72,13 @@ struct TestHttpServer::Impl {
     }
     socket->shutdown(tcp::socket::shutdown_both, ec);
   }
+
+  void finish(Connection& c) {
+    std::lock_guard lock(mutex);
+    boost::system::error_code ec;
+    c.socket->close(ec);
+    c.done = true;
+  }
 };
 
 TestHttpServer::TestHttpServer(TestHandler handler, const std::string& address)
@@ -84,8 +97,20 @@ TestHttpServer::TestHttpServer(TestHandler handler, const std::string& address)
       impl->acceptor.accept(*socket, ec);
       if (ec || impl->stopping) break;
       std::lock_guard lock(impl->mutex);
-      impl->sockets.push_back(socket);
-      impl->connections.emplace_back([impl, socket] { impl->serve(socket); });
+      for (auto it = impl->connections.begin(); it != impl->connections.end();) {
+        if (it->done) {
+          it->thread.join();
+          it = impl->connections.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      Impl::Connection& c = impl->connections.emplace_back();
+      c.socket = socket;
+      c.thread = std::thread([impl, &c] {
+        impl->serve(c.socket);
+        impl->finish(c);
+      });
     }
   });
 }
@@ -106,11 +131,14 @@ void TestHttpServer::stop() {
   m_impl->acceptor.close(ec);
   {
     std::lock_guard lock(m_impl->mutex);
-    // The raw descriptor: the serving threads own the socket objects.
-    for (auto& s : m_impl->sockets) ::shutdown(s->native_handle(), SHUT_RDWR);
+    // The raw descriptor: the serving threads own the socket objects (open until done).
+    for (auto& c : m_impl->connections) {
+      if (!c.done) ::shutdown(c.socket->native_handle(), SHUT_RDWR);
+    }
   }
-  for (auto& t : m_impl->connections) {
-    if (t.joinable()) t.join();
+  // The accept thread has ended, so the list no longer changes.
+  for (auto& c : m_impl->connections) {
+    if (c.thread.joinable()) c.thread.join();
   }
 }
 
