@@ -105,7 +105,7 @@ std::optional<TimePoint> QuietHours::until(TimePoint now) const {
   const bool inside = wraps ? (minute >= start_minute || minute < end_minute)
                             : (minute >= start_minute && minute < end_minute);
   if (!inside) return std::nullopt;
-  std::int64_t end_local = day_start + end_minute * 60;
+  std::int64_t end_local = day_start + std::int64_t{end_minute} * 60;
   if (wraps && minute >= start_minute) end_local += 86400;
   // The offset at the end may differ (a DST change inside the window).
   const TimePoint guess(seconds(end_local - off.count()));

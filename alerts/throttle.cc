@@ -209,6 +209,7 @@ storage::AlertRateState record_send(storage::AlertRateState state, TimePoint now
 
 std::string bundle_id(MessageKind kind, const std::vector<storage::OutboxRecord>& records) {
   std::vector<std::string> keys;
+  keys.reserve(records.size());
   for (const auto& r : records) keys.push_back(r.key());
   std::sort(keys.begin(), keys.end());
   std::string all;
