@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -213,6 +215,32 @@ void baseline(const Options& o, const Sites& sites) {
       ok, o.sources, wall, o.sources / wall, cpu);
 }
 
+// A port nothing listens on right now (bound and released).
+int free_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+// The daemon's io-loop lag lines from its /metrics.
+std::string io_loop_lag(int port) {
+  boost::asio::io_context io;
+  newswatch::fetchers::HttpClient client(io, {});
+  newswatch::fetchers::HttpRequest req;
+  req.url = "http://127.0.0.1:" + std::to_string(port) + "/metrics";
+  req.allow_private_networks = true;
+  std::string out;
+  client.fetch(std::move(req), [&](newswatch::Result<newswatch::fetchers::HttpResponse> r) {
+    if (!r) return;
+    std::istringstream lines(r->body);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("newswatch_io_loop_lag", 0) == 0) out += "  " + line + "\n";
+    }
+  });
+  io.run();
+  return "io loop lag (daemon /metrics):\n" + out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -244,12 +272,15 @@ int main(int argc, char** argv) {
   });
   hook.set_recording(false);
 
+  const int metrics_port = free_port();
   const auto dir =
       std::filesystem::temp_directory_path() / ("newswatch-soak-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::string config =
       "[storage]\npath = \"db\"\n[fetch]\nallow_private_networks = true\n"
-      "[log]\nlevel = \"warn\"\n[metrics]\nlisten = \"\"\n"
+      "[log]\nlevel = \"warn\"\n[metrics]\nlisten = \"127.0.0.1:" +
+      std::to_string(metrics_port) +
+      "\"\n"
       "[[channels]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" +
       hook.url("/alerts") +
       "\"\n[[topics]]\nname = \"korea\"\nquery = \"Nordkorea\"\nchannels = [\"hook\"]\n";
@@ -297,6 +328,7 @@ int main(int argc, char** argv) {
                 sites.article_fetches(), a, rss, fds, pct);
     std::fflush(stdout);
   }
+  std::printf("%s", io_loop_lag(metrics_port).c_str());
   const double total_cpu = cpu_seconds(daemon.pid());
   daemon.signal(SIGTERM);
   const int code = daemon.wait(60s);

@@ -188,6 +188,7 @@ class Daemon {
         m_pump_timer(m_io),
         m_index_timer(m_io),
         m_retention_timer(m_io),
+        m_probe_timer(m_io),
         m_requests_timer(m_io),
         m_rng(std::random_device{}()) {}
 
@@ -225,6 +226,7 @@ class Daemon {
     for (const auto& s : m_config.sources) add_source(s);
     schedule_delivery(0ms);
     start_watchdog();
+    schedule_loop_probe();
     schedule_index_flush();
     schedule_retention(0ms);
     schedule_requests();
@@ -266,6 +268,7 @@ class Daemon {
     m_pump_timer.cancel();
     m_index_timer.cancel();
     m_retention_timer.cancel();
+    m_probe_timer.cancel();
     m_requests_timer.cancel();
     // Not acknowledged: re-discovered from the feeds after the restart.
     for (auto& [host, hs] : m_hosts) hs.queue.clear();
@@ -304,6 +307,9 @@ class Daemon {
     m_metrics.gauge_callback("newswatch_topics", "Configured topics.", [this] {
       return static_cast<double>(m_matcher ? m_matcher->topic_count() : 0);
     });
+    m_metrics.gauge_callback("newswatch_io_loop_lag_max_seconds",
+                             "The largest lag of the io thread's probe timer since start.",
+                             [this] { return m_loop_lag_max.load(); });
     m_metrics.gauge_callback("newswatch_article_queue", "Article URLs waiting to be fetched.",
                              [this] { return static_cast<double>(m_queued); });
     m_metrics.gauge_callback("newswatch_http_in_flight", "HTTP and SMTP transfers in progress.",
@@ -340,6 +346,26 @@ class Daemon {
       if (e.is_regular_file(ec)) bytes += e.file_size(ec);
     }
     return bytes;
+  }
+
+  // How late the io thread runs a 100 ms timer: anything that blocks the loop (a slow callback,
+  // a synchronous call that should be on the pool) shows up as lag, in a histogram and as the
+  // largest lag seen. bench/soak_bench and the metrics e2e test read them.
+  void schedule_loop_probe() {
+    const auto due = std::chrono::steady_clock::now() + 100ms;
+    m_probe_timer.expires_at(due);
+    m_probe_timer.async_wait([this, due](const boost::system::error_code& ec) {
+      if (ec || m_stopping) return;
+      const auto lag = std::chrono::steady_clock::now() - due;
+      static const std::vector<double> k_lag_buckets = {0.0001, 0.0005, 0.001, 0.002, 0.005,
+                                                        0.01,   0.05,   0.1,   0.5,   1.0};
+      m_metrics
+          .histogram("newswatch_io_loop_lag_seconds",
+                     "How late the io thread ran a 100 ms probe timer.", k_lag_buckets)
+          .observe(lag);
+      m_loop_lag_max = std::max(m_loop_lag_max.load(), std::chrono::duration<double>(lag).count());
+      schedule_loop_probe();
+    });
   }
 
   Counter& counter(std::string_view name, std::string_view help, const Labels& labels = {}) {
@@ -1438,6 +1464,8 @@ class Daemon {
   asio::steady_timer m_pump_timer;
   asio::steady_timer m_index_timer;
   asio::steady_timer m_retention_timer;
+  asio::steady_timer m_probe_timer;
+  std::atomic<double> m_loop_lag_max{0};
   asio::steady_timer m_requests_timer;
   std::map<std::string, HostState> m_hosts;
   std::mt19937_64 m_rng;

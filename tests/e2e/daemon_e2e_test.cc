@@ -182,6 +182,9 @@ TEST_F(DaemonE2E, MetricsAndHealthReportWhatThePipelineDid) {
   EXPECT_EQ(sample(metrics, "newswatch_outbox_pending"), 0) << metrics;
   EXPECT_GE(sample(metrics, "newswatch_extract_seconds_count"), 3) << metrics;
   EXPECT_GT(sample(metrics, "process_resident_memory_bytes"), 1e6) << metrics;
+  // The io loop's probe timer has ticked and its lag is measured.
+  EXPECT_GE(sample(metrics, "newswatch_io_loop_lag_seconds_count"), 1) << metrics;
+  EXPECT_GE(sample(metrics, "newswatch_io_loop_lag_max_seconds"), 0) << metrics;
 
   const std::string health = http_get(port, "/healthz");
   EXPECT_NE(health.find(" 200 OK"), std::string::npos) << health;
