@@ -228,6 +228,17 @@ struct Store::Impl {
 
   rocksdb::ColumnFamilyHandle* cf(Cf c) const { return cfs[c]; }
 
+  // True when no column family holds a key: a database whose creation was interrupted (the
+  // process killed between RocksDB's create and the format-version write) looks like this.
+  bool is_empty() const {
+    for (auto* handle : cfs) {
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handle));
+      it->SeekToFirst();
+      if (it->Valid()) return false;
+    }
+    return true;
+  }
+
   Result<std::optional<std::string>> get(Cf c, std::string_view key) const {
     std::string value;
     const auto s =
@@ -529,12 +540,15 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     if (options.access == StoreOptions::Access::read_only) {
       return make_error(ErrorCode::corruption, options.path + ": database has no format version");
     }
-    if (is_db) {
+    // An empty database is ours from a creation that was cut short (a SIGKILL right after
+    // RocksDB created it): adopt it. Anything with data in it is someone else's.
+    if (is_db && !impl->is_empty()) {
       return make_error(ErrorCode::corruption,
                         options.path + ": a RocksDB database that newswatch did not create");
     }
-    const auto ws =
-        impl->db->Put(rocksdb::WriteOptions(), impl->cf(kDefault), kFormatKey, kFormatVersion);
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    const auto ws = impl->db->Put(synced, impl->cf(kDefault), kFormatKey, kFormatVersion);
     if (!ws.ok()) return from_rocks(ws, "writing format version");
   } else if (**version == "1" && options.access == StoreOptions::Access::read_write) {
     if (auto st = impl->migrate_from_1(); !st.ok()) return st.error();
