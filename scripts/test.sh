@@ -18,7 +18,7 @@ elif [[ "${1:-}" == "--tsan" ]]; then
   build=build-tsan
   flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEWSWATCH_TSAN=ON -DNEWSWATCH_BUILD_BENCH=OFF)
   # Inherited by the daemon processes the e2e tests start: a race makes them exit non-zero.
-  export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
+  export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp}"
 fi
 jobs=$(nproc)
 cmake -S . -B "$build" "${flags[@]}"

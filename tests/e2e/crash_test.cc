@@ -113,8 +113,8 @@ class CrashConsistency : public testing::SandboxTest {
       std::string items;
       for (int n = 0; n < published(); ++n) {
         if (!wire && !republished(n)) continue;
-        items += "<item><title>Meldung " + std::to_string(n) + "</title><link>" +
-                 m_site->url((wire ? "/wire/" : "/partner/") + std::to_string(n) + ".html") +
+        items += "<item><title>Meldung " + std::to_string(n) + "</title><link>" + "http://" +
+                 r.header("host") + (wire ? "/wire/" : "/partner/") + std::to_string(n) + ".html" +
                  "</link></item>";
       }
       return {
@@ -145,6 +145,13 @@ class CrashConsistency : public testing::SandboxTest {
 };
 
 TEST_F(CrashConsistency, SigkillAtRandomMomentsLosesNothingAndDuplicatesNothing) {
+#if defined(__SANITIZE_THREAD__)
+  // 51 daemon starts: each opens RocksDB, whose uninstrumented background threads TSan reports
+  // (without a rocksdb:: frame to suppress by) often enough to kill a run. This test is about
+  // crash consistency, which the normal and ASan builds check; TSan covers the daemon's threads
+  // in the other e2e tests.
+  GTEST_SKIP() << "not under ThreadSanitizer (see comment)";
+#endif
   const int kills = env_int("NEWSWATCH_CRASH_KILLS", 50);
   std::printf("[ crash ] seed %u (NEWSWATCH_CRASH_SEED to replay), %d kills\n", m_seed, kills);
   std::mt19937 rng(m_seed);

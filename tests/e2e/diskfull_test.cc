@@ -58,7 +58,8 @@ class DiskFull : public testing::SandboxTest {
       std::string items;
       for (int n = 0; n < m_published; ++n) {
         items += "<item><title>Nordkorea Meldung " + std::to_string(n) + "</title><link>" +
-                 m_site->url("/a/" + std::to_string(n) + ".html") + "</link></item>";
+                 "http://" + r.header("host") + "/a/" + std::to_string(n) + ".html" +
+                 "</link></item>";
       }
       return {200,
               {{"Content-Type", "application/rss+xml"}},

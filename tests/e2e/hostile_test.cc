@@ -114,8 +114,9 @@ class HostileWeb : public testing::SandboxTest {
       if (r.target == "/" + feed + ".xml") {
         std::string items;
         for (int n = std::max(0, published - 15); n < published; ++n) {
-          items += item("Nordkorea Meldung " + feed + " " + std::to_string(n),
-                        m_good->url("/" + feed + "/" + std::to_string(n) + ".html"));
+          items +=
+              item("Nordkorea Meldung " + feed + " " + std::to_string(n),
+                   "http://" + r.header("host") + "/" + feed + "/" + std::to_string(n) + ".html");
         }
         return {200, {{"Content-Type", "application/rss+xml"}}, rss(feed, items)};
       }
