@@ -73,25 +73,6 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-long status_kb(pid_t pid, const char* field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  const std::string f = std::string(field) + ":";
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(f, 0) == 0) return std::stol(line.substr(f.size()));
-  }
-  return -1;
-}
-
-long fd_count(pid_t pid) {
-  std::error_code ec;
-  long n = 0;
-  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    ++n;
-  }
-  return n;
-}
-
 // utime + stime of a process, in seconds.
 double cpu_seconds(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
@@ -309,8 +290,8 @@ int main(int argc, char** argv) {
     const double pct = 100 * (cpu - last_cpu) / std::chrono::duration<double>(now - last).count();
     last_cpu = cpu;
     last = now;
-    const long rss = status_kb(daemon.pid(), "VmRSS") / 1024;
-    const long fds = fd_count(daemon.pid());
+    const long rss = newswatch::testing::proc_status_kb(daemon.pid(), "VmRSS") / 1024;
+    const long fds = newswatch::testing::open_fds(daemon.pid());
     const double t = std::chrono::duration<double>(now - start).count();
     if (t > std::min(120.0, o.minutes * 15.0)) {  // after the first catching up
       if (rss_first < 0) rss_first = rss;

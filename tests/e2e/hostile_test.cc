@@ -30,6 +30,8 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using testing::ChildProcess;
+using testing::open_fds;
+using testing::proc_status_kb;
 using testing::RawConnection;
 using testing::RawHttpServer;
 using testing::run_command;
@@ -50,25 +52,6 @@ std::chrono::seconds run_length() {
   const char* env = std::getenv("NEWSWATCH_HOSTILE_SECONDS");
   const long s = env ? std::strtol(env, nullptr, 10) : 0;
   return std::chrono::seconds(s > 0 ? s : 40);
-}
-
-// A kB figure from /proc/PID/status ("VmHWM", "VmRSS"), or -1.
-long proc_status_kb(pid_t pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
-  }
-  return -1;
-}
-
-long open_fds(pid_t pid) {
-  std::error_code ec;
-  long n = 0;
-  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    ++n;
-  }
-  return n;
 }
 
 std::string rss(const std::string& title, const std::string& items) {

@@ -42,6 +42,11 @@ class ChildProcess {
   int m_status = 0;
 };
 
+// From /proc: a kB figure of /proc/PID/status ("VmHWM", "VmRSS"; -1 when missing), and the
+// number of open descriptors. For tests and benchmarks that watch a daemon's footprint.
+long proc_status_kb(pid_t pid, const std::string& field);
+long open_fds(pid_t pid);
+
 // Polls `condition` every 50 ms until it holds or `timeout` passes; returns its last value.
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
