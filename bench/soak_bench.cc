@@ -36,6 +36,7 @@
 #include "fetchers/http_client.h"
 #include "tests/support/http_server.h"
 #include "tests/support/process.h"
+#include "tests/support/smtp_sink.h"
 
 namespace {
 
@@ -196,13 +197,6 @@ void baseline(const Options& o, const Sites& sites) {
       ok, o.sources, wall, o.sources / wall, cpu);
 }
 
-// A port nothing listens on right now (bound and released).
-int free_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
-
 // The daemon's io-loop lag lines from its /metrics.
 std::string io_loop_lag(int port) {
   boost::asio::io_context io;
@@ -253,7 +247,7 @@ int main(int argc, char** argv) {
   });
   hook.set_recording(false);
 
-  const int metrics_port = free_port();
+  const int metrics_port = newswatch::testing::free_loopback_port();
   const auto dir =
       std::filesystem::temp_directory_path() / ("newswatch-soak-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);

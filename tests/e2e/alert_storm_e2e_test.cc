@@ -1,9 +1,7 @@
 // No alert storms, end to end: the real daemon with a topic rate limit, a digest, copies from a
 // second source and a dead-lettered alert requeued by `newswatch alerts --retry`, against a news
 // site and a webhook receiver on 127.0.0.1.
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -18,6 +16,7 @@
 #include "tests/support/http_server.h"
 #include "tests/support/process.h"
 #include "tests/support/sandbox.h"
+#include "tests/support/smtp_sink.h"
 
 namespace newswatch {
 namespace {
@@ -306,50 +305,12 @@ TEST_F(AlertStormE2E, QuietHoursHoldDeliveriesUntilTheyEnd) {
   ASSERT_EQ(daemon->wait(20s), 0) << log();
 }
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool can_connect(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
 TEST_F(AlertStormE2E, EmailDigestIsOneMailListingEveryStory) {
-  if (!std::filesystem::exists("/usr/bin/python3") ||
-      run_command({"/usr/bin/python3", "-c", "import aiosmtpd"}).exit_code != 0) {
+  if (!testing::SmtpSink::available()) {
     GTEST_SKIP() << "python3-aiosmtpd is not installed (scripts/bootstrap.sh installs it)";
   }
-  const int smtp_port = free_port();
-  const auto maildir = sandbox() / "maildir";
-  ChildProcess smtp(
-      {"/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:" + std::to_string(smtp_port),
-       "-c", "aiosmtpd.handlers.Mailbox", maildir.string()},
-      (sandbox() / "smtp.log").string());
-  ASSERT_TRUE(wait_until([&] { return can_connect(smtp_port); }, 15s))
-      << testing::read_file(sandbox() / "smtp.log");
-  const auto mails = [&] {
-    std::vector<std::string> out;
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(maildir / "new", ec)) {
-      out.push_back(testing::read_file(e.path()));
-    }
-    return out;
-  };
+  testing::SmtpSink smtp(sandbox());
+  ASSERT_TRUE(smtp.ready()) << smtp.log();
   add_feed("news", 3);
   m_config = write_file("newswatch.toml",
                         "[storage]\npath = \"db\"\n"
@@ -357,8 +318,8 @@ TEST_F(AlertStormE2E, EmailDigestIsOneMailListingEveryStory) {
                         "robots = false\n[metrics]\nlisten = \"\"\n" +
                             source("news") +
                             "[[channels]]\nname = \"mail\"\ntype = \"email\"\n"
-                            "smtp_url = \"smtp://127.0.0.1:" +
-                            std::to_string(smtp_port) +
+                            "smtp_url = \"" +
+                            smtp.url() +
                             "\"\nfrom = \"newswatch <alerts@newswatch.example>\"\n"
                             "to = [\"reader@example.org\"]\n"
                             "[[topics]]\nname = \"korea\"\nquery = \"Nordkorea\"\n"
@@ -368,8 +329,8 @@ TEST_F(AlertStormE2E, EmailDigestIsOneMailListingEveryStory) {
   ASSERT_TRUE(wait_until([&] { return cli_alerts("--delivered").size() == 3; }, 30s)) << log();
   daemon->signal(SIGTERM);
   ASSERT_EQ(daemon->wait(20s), 0) << log();
-  smtp.signal(SIGTERM);
-  const auto got = mails();
+  smtp.stop();
+  const auto got = smtp.messages();
   ASSERT_GE(got.size(), 1u);
   ASSERT_LE(got.size(), 2u) << "one mail per digest period";
   std::size_t listed = 0;

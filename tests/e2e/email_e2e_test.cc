@@ -1,8 +1,6 @@
 // Email alerts end to end: the real daemon delivers to a real SMTP server on 127.0.0.1
 // (Debian's python3-aiosmtpd, storing each message in a Maildir), and the test parses the MIME.
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -13,44 +11,13 @@
 #include "tests/support/http_server.h"
 #include "tests/support/process.h"
 #include "tests/support/sandbox.h"
+#include "tests/support/smtp_sink.h"
 
 namespace newswatch {
 namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool can_connect(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
-std::vector<std::string> maildir_messages(const fs::path& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir / "new", ec)) {
-    out.push_back(testing::read_file(e.path()));
-  }
-  return out;
-}
 
 // The decoded body of the MIME part with `content_type`.
 std::string decoded_part(const std::string& message, const std::string& content_type) {
@@ -87,18 +54,11 @@ std::string decoded_part(const std::string& message, const std::string& content_
 class EmailE2E : public testing::SandboxTest {};
 
 TEST_F(EmailE2E, AlertArrivesAsMultipartMailWithEncodedSubject) {
-  if (!fs::exists("/usr/bin/python3") ||
-      testing::run_command({"/usr/bin/python3", "-c", "import aiosmtpd"}).exit_code != 0) {
+  if (!testing::SmtpSink::available()) {
     GTEST_SKIP() << "python3-aiosmtpd is not installed (scripts/bootstrap.sh installs it)";
   }
-  const int smtp_port = free_port();
-  const fs::path maildir = sandbox() / "maildir";
-  testing::ChildProcess smtp(
-      {"/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:" + std::to_string(smtp_port),
-       "-c", "aiosmtpd.handlers.Mailbox", maildir.string()},
-      (sandbox() / "smtp.log").string());
-  ASSERT_TRUE(testing::wait_until([&] { return can_connect(smtp_port); }, 15s))
-      << testing::read_file(sandbox() / "smtp.log");
+  testing::SmtpSink smtp(sandbox());
+  ASSERT_TRUE(smtp.ready()) << smtp.log();
 
   testing::StaticSite site;
   testing::TestHttpServer server(std::ref(site));
@@ -120,22 +80,22 @@ TEST_F(EmailE2E, AlertArrivesAsMultipartMailWithEncodedSubject) {
       "[[sources]]\nname = \"t\"\nurl = \"" +
           server.url("/feed.xml") +
           "\"\ninterval = \"1s\"\n"
-          "[[channels]]\nname = \"mail\"\ntype = \"email\"\nsmtp_url = \"smtp://127.0.0.1:" +
-          std::to_string(smtp_port) +
+          "[[channels]]\nname = \"mail\"\ntype = \"email\"\nsmtp_url = \"" +
+          smtp.url() +
           "\"\nfrom = \"newswatch <alerts@newswatch.example>\"\n"
           "to = [\"Jürgen Leser <reader@example.org>\"]\n"
           "[[topics]]\nname = \"korea\"\nquery = \"Nordkorea\"\nchannels = [\"mail\"]\n");
   testing::ChildProcess daemon({NEWSWATCH_BINARY, "run", "--config", config.string()},
                                (sandbox() / "daemon.log").string());
-  ASSERT_TRUE(testing::wait_until([&] { return !maildir_messages(maildir).empty(); }, 30s))
+  ASSERT_TRUE(testing::wait_until([&] { return !smtp.messages().empty(); }, 30s))
       << testing::read_file(sandbox() / "daemon.log");
   // Give a duplicate a chance to show up before stopping.
   std::this_thread::sleep_for(2s);
   daemon.signal(SIGTERM);
   EXPECT_EQ(daemon.wait(20s), 0);
-  smtp.signal(SIGTERM);
+  smtp.stop();
 
-  const auto messages = maildir_messages(maildir);
+  const auto messages = smtp.messages();
   ASSERT_EQ(messages.size(), 1u);
   const std::string& m = messages[0];
   EXPECT_NE(m.find("Subject: =?UTF-8?B?"), std::string::npos) << m;
