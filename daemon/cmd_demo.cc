@@ -22,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/time.h"
 #include "daemon/cli_args.h"
 #include "daemon/commands.h"
 
@@ -39,7 +40,7 @@ struct DemoArticle {
   const char* title;
   const char* lead;
   const char* body;  // paragraphs separated by '\n'
-  const char* date;
+  int minutes_ago;   // published this long before the demo runs (matching.max_age skips old news)
 };
 
 // Written for the demo; the last one "breaks" after the daemon's first poll.
@@ -53,28 +54,28 @@ constexpr DemoArticle k_articles[] = {
      "Regierung in Tokio berief eine Sitzung des Nationalen Sicherheitsrats ein.\n"
      "Beobachter werten den Start als Signal an Washington, wo in dieser Woche über neue "
      "Sanktionen beraten wird.",
-     "2026-11-20T07:30:00Z"},
+     95},
     {"/wirtschaft/gaspreise.html", "Gaspreise sinken zum dritten Mal in Folge",
      "Haushalte zahlen im Dezember weniger für Gas als im Vorjahr.",
      "Die Großhandelspreise für Erdgas sind im November erneut gefallen, wie ein "
      "Vergleichsportal berichtet. Viele Versorger geben die Senkung an ihre Kunden weiter.\n"
      "Verbraucherschützer raten dennoch, Tarife zu vergleichen: Die Unterschiede zwischen den "
      "Anbietern seien weiterhin groß.",
-     "2026-11-20T09:00:00Z"},
+     80},
     {"/ausland/kreml-gespraeche.html", "Kreml bestätigt Gespräche über Gefangenenaustausch",
      "Russland und die USA verhandeln nach Angaben aus Moskau über einen Austausch.",
      "Ein Sprecher des Kremls sagte am Mittwoch, die Gespräche würden auf Ebene der "
      "Geheimdienste geführt. Einzelheiten nannte er nicht.\n"
      "In Washington wollte sich das Außenministerium nicht äußern. Zuletzt hatten beide "
      "Länder im Sommer Gefangene ausgetauscht.",
-     "2026-11-20T10:15:00Z"},
+     45},
     {"/eilmeldung/pjoengjang-gipfel.html", "Eilmeldung: Gipfeltreffen in Pjöngjang angekündigt",
      "Nordkorea und Russland wollen ihre Zusammenarbeit bei einem Gipfel ausbauen.",
      "Die staatliche Nachrichtenagentur KCNA meldete am Abend, der russische Präsident werde in "
      "der kommenden Woche in Pjöngjang erwartet.\n"
      "Im Mittelpunkt sollen wirtschaftliche Zusammenarbeit und Rüstungsfragen stehen. Südkorea "
      "kündigte an, das Treffen genau zu beobachten.",
-     "2026-11-20T18:45:00Z"},
+     2},
 };
 constexpr std::size_t k_initial_articles = 3;
 
@@ -101,7 +102,8 @@ std::string article_html(const DemoArticle& a) {
          html_escape(a.title) +
          " | Demo-Nachrichten</title>"
          "<meta property=\"article:published_time\" content=\"" +
-         a.date +
+         format_iso8601(std::chrono::floor<std::chrono::seconds>(
+             std::chrono::system_clock::now() - std::chrono::minutes(a.minutes_ago))) +
          "\"></head><body>"
          "<div class=\"cookie-banner\"><p>Wir verwenden Cookies, um Ihnen das beste Erlebnis zu "
          "bieten.</p><button>Akzeptieren</button></div>"

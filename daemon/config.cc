@@ -369,7 +369,7 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
 
   // [matching]
   if (const toml::table* t = r.table(root, "matching")) {
-    r.check_keys(*t, "matching", {"languages", "synonyms", "compounds"});
+    r.check_keys(*t, "matching", {"languages", "synonyms", "compounds", "max_age"});
     if (t->get("languages")) config.matching.languages.clear();  // replaces the default list
     r.read_string_list(*t, "matching", "languages", config.matching.languages);
     for (const auto& lang : config.matching.languages) {
@@ -403,6 +403,7 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
       }
     }
     r.read_bool(*t, "matching", "compounds", config.matching.compounds);
+    r.read_duration(*t, "matching", "max_age", config.matching.max_age, milliseconds(0));
   }
 
   // [metrics]

@@ -112,6 +112,10 @@ struct MatchingConfig {
   std::vector<std::vector<std::string>> synonyms;
   // German compounds: `Sanktion` also matches `Wirtschaftssanktionen`. Default true.
   bool compounds = true;
+  // An article dated (the later of published and modified) further back than this when it is
+  // first seen is stored, searchable and counted for its topics, but sends no alert: a newly
+  // added feed's back catalogue is not news. 0 = every match alerts. Default 72 h.
+  milliseconds max_age{72 * 3'600'000};
 };
 
 // The Prometheus /metrics and /healthz endpoint.

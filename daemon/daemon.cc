@@ -1101,8 +1101,17 @@ class Daemon {
     seconds("newswatch_match_seconds", "Time to match one article against every topic.")
         .observe(std::chrono::steady_clock::now() - m0);
     counter("newswatch_topic_matches_total", "Topic matches on fetched articles.").inc(hits.size());
+    const bool too_old = !hits.empty() && matcher.too_old_to_alert(a, a.fetched);
+    if (too_old) {
+      counter("newswatch_alerts_skipped_old_total",
+              "Matching articles not alerted because their date is older than matching.max_age.")
+          .inc();
+      logger("alert")->info("alert.skipped_old url={} published={} (matching.max_age)", q(a.url),
+                            a.published ? format_iso8601(*a.published) : "-");
+    }
     for (const auto& hit : hits) {
       a.topics.push_back(hit.topic);
+      if (too_old) continue;
       auto route = routes.find(hit.topic);
       if (route == routes.end()) continue;
       for (const auto& channel : route->second) {

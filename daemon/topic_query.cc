@@ -15,6 +15,7 @@ struct TopicMatcher::Impl {
   explicit Impl(std::vector<alerts::TopicQuery> topics, alerts::MatcherOptions options)
       : matcher(std::move(topics), std::move(options)) {}
   alerts::Matcher matcher;
+  std::chrono::milliseconds max_age{0};
 };
 
 TopicMatcher::TopicMatcher(const std::vector<TopicConfig>& topics, const MatchingConfig& matching) {
@@ -30,6 +31,7 @@ TopicMatcher::TopicMatcher(const std::vector<TopicConfig>& topics, const Matchin
   options.analyzer.compounds =
       matching.compounds ? storage::CompoundMode::german : storage::CompoundMode::off;
   m_impl = std::make_unique<Impl>(std::move(queries), std::move(options));
+  m_impl->max_age = matching.max_age;
 }
 
 TopicMatcher::~TopicMatcher() = default;
@@ -46,6 +48,13 @@ std::vector<TopicHit> TopicMatcher::match(const Article& article) const {
     hits.push_back(std::move(hit));
   }
   return hits;
+}
+
+bool TopicMatcher::too_old_to_alert(const Article& article, TimePoint now) const {
+  if (m_impl->max_age.count() <= 0) return false;
+  std::optional<TimePoint> dated = article.published;
+  if (article.modified && (!dated || *article.modified > *dated)) dated = article.modified;
+  return dated && *dated + m_impl->max_age < now;
 }
 
 }  // namespace newswatch::daemon

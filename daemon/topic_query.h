@@ -34,6 +34,9 @@ class TopicMatcher {
 
   std::vector<TopicHit> match(const Article& article) const;
   std::size_t topic_count() const;
+  // Whether `article`'s date lies further back than matching.max_age at `now`: its matches are
+  // recorded but alert no one. Undated articles and articles dated in the future are never old.
+  bool too_old_to_alert(const Article& article, TimePoint now) const;
 
  private:
   struct Impl;

@@ -250,6 +250,32 @@ TEST(TopicMatcherBridge, StemsSynonymsAndHighlights) {
   EXPECT_TRUE(TopicMatcher(topics, matching).match(a).empty());
 }
 
+TEST(Config, MaxAgeDecidesWhichMatchesAlert) {
+  EXPECT_EQ(parse_config("", "x.toml").config->matching.max_age, std::chrono::hours(72));
+  const auto off = parse_config("[matching]\nmax_age = \"0s\"\n", "x.toml");
+  ASSERT_TRUE(off.config);
+  EXPECT_EQ(off.config->matching.max_age.count(), 0);
+  EXPECT_NE(errors_of("[matching]\nmax_age = \"soon\"\n").find("matching.max_age:"),
+            std::string::npos);
+
+  MatchingConfig matching;
+  matching.max_age = std::chrono::hours(72);
+  TopicMatcher matcher({{"korea", "Nordkorea", {}, 1}}, matching);
+  const TimePoint now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  Article a;
+  EXPECT_FALSE(matcher.too_old_to_alert(a, now)) << "undated articles always alert";
+  a.published = now - std::chrono::hours(73);
+  EXPECT_TRUE(matcher.too_old_to_alert(a, now));
+  a.modified = now - std::chrono::hours(1);  // updated an hour ago: news again
+  EXPECT_FALSE(matcher.too_old_to_alert(a, now));
+  a.modified.reset();
+  a.published = now + std::chrono::hours(5);  // a clock ahead of ours is not old
+  EXPECT_FALSE(matcher.too_old_to_alert(a, now));
+  matching.max_age = std::chrono::milliseconds(0);
+  a.published = now - std::chrono::hours(24 * 365);
+  EXPECT_FALSE(TopicMatcher({{"korea", "Nordkorea", {}, 1}}, matching).too_old_to_alert(a, now));
+}
+
 TEST(Config, AlertStormKeys) {
   const std::string text = std::string(kValid) +
                            "max_alerts = 20\nrate_window = \"30m\"\ndigest = \"1h\"\n"

@@ -32,6 +32,20 @@ using testing::TestRequest;
 using testing::TestResponse;
 using testing::wait_until;
 
+// A whole-second time `ago` before now, and its RFC 822 form as feeds write it.
+TimePoint time_ago(std::chrono::hours ago) {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now() - ago);
+}
+
+std::string rfc822(TimePoint t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
 std::string article_page(const std::string& title, const std::string& body_paragraphs) {
   return "<!DOCTYPE html><html lang=\"de\"><head><meta charset=\"utf-8\"><title>" + title +
          " | Testnachrichten</title></head><body>"
@@ -59,7 +73,9 @@ class DaemonE2E : public testing::SandboxTest {
                     "<item><title>Nordkorea testet Rakete</title><link>" +
                     base +
                     "/politik/nordkorea-rakete.html</link><guid>a1</guid>"
-                    "<pubDate>Fri, 20 Nov 2026 08:00:00 GMT</pubDate></item>"
+                    "<pubDate>" +
+                    rfc822(m_published) +
+                    "</pubDate></item>"
                     "<item><title>Wetter am Wochenende</title><link>" +
                     base +
                     "/wetter/wochenende.html</link><guid>a2</guid></item>"
@@ -120,6 +136,8 @@ class DaemonE2E : public testing::SandboxTest {
 
   std::string log() const { return testing::read_file(sandbox() / "daemon.log"); }
 
+  // Two hours ago: recent enough to alert (matching.max_age), whole seconds.
+  const TimePoint m_published = time_ago(std::chrono::hours(2));
   StaticSite m_pages;
   std::unique_ptr<TestHttpServer> m_site;
   std::unique_ptr<TestHttpServer> m_hook;
@@ -264,7 +282,7 @@ TEST_F(DaemonE2E, FeedToStoreToWebhookExactlyOnceAcrossRestart) {
   EXPECT_EQ(text.find("Impressum"), std::string::npos) << text;
   EXPECT_EQ(article["title"], "Nordkorea testet Rakete");
   // The feed's RFC 822 pubDate fills in a date the page does not carry.
-  EXPECT_EQ(article["published"], "2026-11-20T08:00:00Z");
+  EXPECT_EQ(article["published"], format_iso8601(m_published));
 
   // A restart polls again but neither stores nor sends anything twice.
   const std::size_t polls_before = feed_polls();
@@ -298,6 +316,37 @@ TEST_F(DaemonE2E, FeedToStoreToWebhookExactlyOnceAcrossRestart) {
   EXPECT_EQ(st["articles"], 3);
   EXPECT_EQ(st["pending_alerts"], 0);
   EXPECT_GT(st["disk_bytes"].get<long>(), 0);
+}
+
+TEST_F(DaemonE2E, ArticlesOlderThanMaxAgeAreStoredButNotAlerted) {
+  // A feed added today still lists last week's story: it is kept and searchable, not sent.
+  const std::string base = m_site->url("");
+  m_pages.add("/feed.xml",
+              "<rss version=\"2.0\"><channel><title>T</title>"
+              "<item><title>Nordkorea testet Rakete</title><link>" +
+                  base + "/politik/nordkorea-rakete.html</link><pubDate>" +
+                  rfc822(time_ago(std::chrono::hours(24 * 10))) +
+                  "</pubDate></item>"
+                  "<item><title>Gipfel in Pjöngjang</title><link>" +
+                  base + "/politik/gipfel.html</link><pubDate>" +
+                  rfc822(time_ago(std::chrono::hours(1))) + "</pubDate></item></channel></rss>",
+              "application/rss+xml");
+  auto daemon = start_daemon();
+  ASSERT_TRUE(wait_until([&] { return alerts_received().size() >= 1; }, 30s)) << log();
+  ASSERT_TRUE(wait_until([&] { return log().find("alert.skipped_old") != std::string::npos; }, 30s))
+      << log();
+  std::this_thread::sleep_for(2s);  // room for a wrong second alert
+  daemon->signal(SIGTERM);
+  ASSERT_EQ(daemon->wait(20s), 0) << log();
+  const auto got = alerts_received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_NE(got[0].body.find("/politik/gipfel.html"), std::string::npos) << got[0].body;
+  EXPECT_NE(log().find("/politik/nordkorea-rakete.html"), std::string::npos);
+  // Both stored; the old one still counts for its topic.
+  const auto found = run_command(
+      {NEWSWATCH_BINARY, "search", "--config", m_config, "--json", "--topic", "korea", "Rakete"});
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_NE(found.out.find("nordkorea-rakete.html"), std::string::npos) << found.out;
 }
 
 TEST_F(DaemonE2E, SitemapIndexLeadsToRecentArticlesOnly) {
