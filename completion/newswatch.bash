@@ -4,7 +4,7 @@
 # stand in when the program cannot be run.
 
 _newswatch_fallback_commands=(run check-config list show search sources stats alerts topics match
-	demo parse-feed extract)
+	demo parse-feed extract discover opml)
 
 # Prints the commands listed by `PROGRAM --help` (the indented lines after "commands:").
 _newswatch_commands() {
@@ -109,7 +109,7 @@ _newswatch() {
 		return 0
 	fi
 	case $cmd in
-	parse-feed | extract)
+	parse-feed | extract | opml)
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		;;

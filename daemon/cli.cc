@@ -52,6 +52,9 @@ constexpr Command kCommands[] = {
      "parse a feed or sitemap and print it as JSON"},
     {"discover", cmd_discover, "discover [--json] [--allow-private] URL",
      "find a site's feeds and news sitemaps (announced, linked, robots.txt, usual paths)"},
+    {"opml", cmd_opml,
+     "opml import [--config FILE] [--interval 5m] [--json] FILE|- | opml export [--config FILE]",
+     "turn a feed reader's OPML export into [[sources]], or the sources into OPML"},
     {"extract", cmd_extract, "extract [--url URL] [--format text|json] [FILE|-]",
      "extract the article from an HTML page"},
 };

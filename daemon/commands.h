@@ -24,6 +24,7 @@ int cmd_backup(const Args& args);        // daemon/cmd_export.cc
 int cmd_topics(const Args& args);        // daemon/cmd_topics.cc
 int cmd_match(const Args& args);         // daemon/cmd_match.cc
 int cmd_discover(const Args& args);      // daemon/cmd_discover.cc
+int cmd_opml(const Args& args);          // daemon/cmd_opml.cc
 int cmd_parse_feed(const Args& args);    // daemon/cmd_parse_feed.cc
 int cmd_extract(const Args& args);       // daemon/cmd_extract.cc
 
