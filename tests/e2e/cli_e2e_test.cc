@@ -2,8 +2,12 @@
 // terminal, tables cut to $COLUMNS, progress lines for import/export on standard error (forced
 // with --progress, since the test's standard error is a pipe) while standard output stays clean
 // JSON lines, and the warning about a world-readable config holding secrets.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pty.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 
@@ -74,6 +78,65 @@ channels = ["file"]
 };
 
 std::size_t lines_in(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
+
+struct PtyResult {
+  int exit_code = -1;
+  std::string terminal;  // everything written to the terminal
+};
+
+// Runs `args` on a real pseudo-terminal `columns` wide (standard output and error; standard
+// output goes to `stdout_file` instead when given), with TERM=xterm and NO_COLOR as given.
+PtyResult run_on_terminal(const std::vector<std::string>& args, unsigned short columns,
+                          const char* no_color = nullptr, const std::string& stdout_file = "") {
+  winsize ws{};
+  ws.ws_row = 40;
+  ws.ws_col = columns;
+  int master = -1;
+  const pid_t pid = forkpty(&master, nullptr, nullptr, &ws);
+  if (pid == 0) {
+    setenv("TERM", "xterm", 1);
+    unsetenv("COLUMNS");
+    if (no_color) {
+      setenv("NO_COLOR", no_color, 1);
+    } else {
+      unsetenv("NO_COLOR");
+    }
+    if (!stdout_file.empty()) {
+      const int fd = open(stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(fd, STDOUT_FILENO);
+    }
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  PtyResult r;
+  if (pid < 0) return r;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = read(master, buf, sizeof buf);
+    if (n <= 0) break;  // EIO once the child has exited and closed the terminal
+    r.terminal.append(buf, static_cast<std::size_t>(n));
+  }
+  close(master);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string strip_escapes(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\x1b') {
+      while (i < s.size() && !std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
+      continue;
+    }
+    if (s[i] != '\r') out += s[i];
+  }
+  return out;
+}
 
 TEST_F(CliE2E, ImportAndExportShowProgressOnStderrAndKeepStdoutClean) {
   const auto imported =
@@ -174,6 +237,51 @@ TEST_F(CliE2E, TablesAreColouredOnlyWhenAskedAndFitColumns) {
   const auto bad = run_command({NEWSWATCH_BINARY, "list", "--config", m_config, "--color=pink"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--color takes auto, always or never"), std::string::npos) << bad.err;
+}
+
+TEST_F(CliE2E, OnARealTerminalTablesAreColouredAndCutAndProgressIsRedrawnInPlace) {
+  ASSERT_EQ(
+      run_command({NEWSWATCH_BINARY, "import", "--config", m_config, "--quiet", m_jsonl}).exit_code,
+      0);
+  // No --color, no $COLUMNS: the terminal decides both.
+  const auto list =
+      run_on_terminal({NEWSWATCH_BINARY, "list", "--config", m_config, "--limit", "300"}, 70);
+  ASSERT_EQ(list.exit_code, 0) << list.terminal;
+  EXPECT_NE(list.terminal.find("\x1b[1mID\x1b[0m"), std::string::npos) << list.terminal;
+  const std::string text = strip_escapes(list.terminal);
+  std::istringstream in(text);
+  std::size_t lines = 0, cut = 0;
+  for (std::string line; std::getline(in, line); ++lines) {
+    EXPECT_LE(daemon::display_width(line), 70u) << line;
+    cut += line.find("…") != std::string::npos;
+  }
+  EXPECT_EQ(lines, static_cast<std::size_t>(k_articles + 1));
+  EXPECT_EQ(cut, 30u);
+
+  // NO_COLOR on the same terminal: no colour, still cut to its width.
+  const auto no_color =
+      run_on_terminal({NEWSWATCH_BINARY, "list", "--config", m_config, "--limit", "300"}, 70, "1");
+  EXPECT_EQ(no_color.terminal.find('\x1b'), std::string::npos);
+  EXPECT_NE(no_color.terminal.find("…"), std::string::npos);
+
+  // export with standard error on the terminal and standard output to a file: the progress line
+  // is drawn in place (carriage return, erase to end of line) and the file holds only JSON.
+  const auto out_file = (sandbox() / "export.jsonl").string();
+  const auto exported =
+      run_on_terminal({NEWSWATCH_BINARY, "export", "--config", m_config}, 100, nullptr, out_file);
+  ASSERT_EQ(exported.exit_code, 0) << exported.terminal;
+  EXPECT_NE(exported.terminal.find("\rnewswatch export: 300 articles  100%"), std::string::npos)
+      << exported.terminal;
+  EXPECT_NE(exported.terminal.find("\x1b[K"), std::string::npos);
+  EXPECT_NE(exported.terminal.find("newswatch export: 300 articles\r\n"), std::string::npos);
+  const std::string jsonl = testing::read_file(out_file);
+  EXPECT_EQ(lines_in(jsonl), static_cast<std::size_t>(k_articles));
+  EXPECT_EQ(jsonl.find("newswatch"), std::string::npos);
+  // --quiet on a terminal: nothing at all on standard error.
+  const auto quiet = run_on_terminal({NEWSWATCH_BINARY, "export", "--config", m_config, "--quiet"},
+                                     100, nullptr, out_file);
+  EXPECT_EQ(quiet.exit_code, 0);
+  EXPECT_EQ(quiet.terminal, "");
 }
 
 TEST_F(CliE2E, CheckConfigWarnsAboutAWorldReadableConfigWithSecrets) {
