@@ -124,7 +124,10 @@ int cmd_export(const Args& raw) {
     std::fprintf(stderr, "newswatch export: %s\n", store.error().message.c_str());
     return kExitFailure;
   }
-  const bool show_progress = progress_wanted(*args);
+  // Articles written to the terminal itself would be torn by the redrawn line: progress then
+  // only when asked for.
+  const bool show_progress =
+      progress_wanted(*args) && (args->has("--progress") || isatty(STDOUT_FILENO) != 1);
   std::uint64_t total = 0;
   if (show_progress) {
     // Counting costs a pass over the article keys; only a progress line needs it.

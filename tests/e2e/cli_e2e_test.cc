@@ -277,6 +277,11 @@ TEST_F(CliE2E, OnARealTerminalTablesAreColouredAndCutAndProgressIsRedrawnInPlace
   const std::string jsonl = testing::read_file(out_file);
   EXPECT_EQ(lines_in(jsonl), static_cast<std::size_t>(k_articles));
   EXPECT_EQ(jsonl.find("newswatch"), std::string::npos);
+  // Both on the terminal: the articles are what the user sees; no line is redrawn over them.
+  const auto both = run_on_terminal({NEWSWATCH_BINARY, "export", "--config", m_config}, 100);
+  EXPECT_EQ(both.exit_code, 0);
+  EXPECT_EQ(both.terminal.find("100%"), std::string::npos);
+  EXPECT_NE(both.terminal.find("newswatch export: 300 articles\r\n"), std::string::npos);
   // --quiet on a terminal: nothing at all on standard error.
   const auto quiet = run_on_terminal({NEWSWATCH_BINARY, "export", "--config", m_config, "--quiet"},
                                      100, nullptr, out_file);
