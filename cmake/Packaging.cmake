@@ -9,7 +9,13 @@ set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 # --- Install rules (the binary is installed by daemon/, the unit by systemd/) ---------------
 # The config path is absolute: the unit and every command read /etc/newswatch/newswatch.toml
 # whatever the prefix.
-install(FILES ${PROJECT_SOURCE_DIR}/packaging/newswatch.toml DESTINATION /etc/newswatch)
+# The file may hold webhook secrets and SMTP passwords: 0640, never world-readable. The package's
+# postinst gives it to group newswatch (the service's user, packaging/newswatch.sysusers).
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/newswatch.toml DESTINATION /etc/newswatch
+  PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
+# The system user the unit runs as; systemd-sysusers (or the package's postinst) creates it.
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/newswatch.sysusers DESTINATION lib/sysusers.d
+  RENAME newswatch.conf)
 install(FILES ${PROJECT_SOURCE_DIR}/docs/newswatch.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES ${PROJECT_SOURCE_DIR}/docs/newswatch.toml.5 DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
 # Debian installs man pages gzipped (-n: no name or time stamp, so the package is reproducible).

@@ -86,6 +86,10 @@ _newswatch() {
 		mapfile -t COMPREPLY < <(compgen -W 'text json' -- "$cur")
 		return 0
 		;;
+	--color)
+		mapfile -t COMPREPLY < <(compgen -W 'auto always never' -- "$cur")
+		return 0
+		;;
 	--topic)
 		mapfile -t COMPREPLY < <(compgen -W "$(_newswatch_names "$config" topics)" -- "$cur")
 		return 0

@@ -1,5 +1,7 @@
 #include "daemon/cli_args.h"
 
+#include "daemon/cli_table.h"
+
 namespace newswatch::daemon {
 
 std::optional<std::string> CliArgs::get(const std::string& option) const {
@@ -33,7 +35,7 @@ Result<CliArgs> parse_cli_args(const std::vector<std::string>& args, const CliSp
       out.flags.insert(name);
       continue;
     }
-    if (!spec.value_options.count(name)) {
+    if (!spec.value_options.count(name) && name != "--color") {
       return make_error(ErrorCode::invalid_argument, "unknown option " + name);
     }
     if (!value) {
@@ -47,6 +49,10 @@ Result<CliArgs> parse_cli_args(const std::vector<std::string>& args, const CliSp
       return make_error(ErrorCode::invalid_argument, name + " given more than once");
     }
     slot.push_back(*value);
+  }
+  if (auto color = out.get("--color"); color && !parse_color_mode(*color)) {
+    return make_error(ErrorCode::invalid_argument,
+                      "--color takes auto, always or never, not '" + *color + "'");
   }
   return out;
 }

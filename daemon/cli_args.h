@@ -29,6 +29,7 @@ struct CliArgs {
 
 // Reads `args` (without the program and command names) against `spec`. Error naming the option
 // for unknown options, missing values and repeated single-valued options. "-" is positional.
+// Every command takes --color=auto|always|never (daemon/cli_table.h); other values are an error.
 Result<CliArgs> parse_cli_args(const std::vector<std::string>& args, const CliSpec& spec);
 
 }  // namespace newswatch::daemon

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "daemon/cli_args.h"
+#include "daemon/cli_table.h"
 #include "daemon/commands.h"
 #include "fetchers/http_client.h"
 #include "fetchers/robots.h"
@@ -128,10 +129,19 @@ int cmd_discover(const Args& raw) {
       std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     }
   } else {
+    Table table({{"KIND"},
+                 {"ENTRIES", Align::right},
+                 {"FOUND"},
+                 {"URL", Align::left, true},
+                 {"TITLE", Align::left, true}});
     for (const auto& f : found) {
-      std::printf("%-8s %5zu  %-14s %s%s%s\n", f.kind.c_str(), f.entries, f.how.c_str(),
-                  f.url.c_str(), f.title.empty() ? "" : "  ", f.title.c_str());
+      table.add_row({{f.kind},
+                     {std::to_string(f.entries)},
+                     {f.how, Style::dim},
+                     {f.url},
+                     {f.title, Style::bold}});
     }
+    if (!table.empty()) std::fputs(table.render(table_output(*args)).c_str(), stdout);
   }
   if (found.empty()) {
     std::fprintf(stderr, "newswatch discover: no feed or sitemap found for %s\n", url.c_str());

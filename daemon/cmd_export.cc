@@ -1,4 +1,8 @@
 // export, import and backup: moving stored articles out of and into a database.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -6,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/cli_args.h"
+#include "daemon/cli_progress.h"
 #include "daemon/commands.h"
 #include "daemon/config.h"
 #include "storage/store.h"
@@ -99,7 +104,8 @@ Result<Article> from_json(const nlohmann::json& j) {
 }  // namespace
 
 int cmd_export(const Args& raw) {
-  auto args = parse_cli_args(raw, CliSpec{{"--config", "--db", "--format"}, {}, {}});
+  auto args =
+      parse_cli_args(raw, CliSpec{{"--config", "--db", "--format"}, {"--progress", "--quiet"}, {}});
   if (!args) {
     std::fprintf(stderr, "newswatch export: %s\n", args.error().message.c_str());
     return kExitUsage;
@@ -118,6 +124,16 @@ int cmd_export(const Args& raw) {
     std::fprintf(stderr, "newswatch export: %s\n", store.error().message.c_str());
     return kExitFailure;
   }
+  // Articles written to the terminal itself would be torn by the redrawn line: progress then
+  // only when asked for.
+  const bool show_progress =
+      progress_wanted(*args) && (args->has("--progress") || isatty(STDOUT_FILENO) != 1);
+  std::uint64_t total = 0;
+  if (show_progress) {
+    // Counting costs a pass over the article keys; only a progress line needs it.
+    if (auto stats = (*store)->stats()) total = stats->articles;
+  }
+  Progress progress("newswatch export", "articles", show_progress, total);
   std::uint64_t n = 0;
   const auto st = (*store)->scan_articles([&](const Article& a) {
     const std::string line =
@@ -125,18 +141,24 @@ int cmd_export(const Args& raw) {
     std::fwrite(line.data(), 1, line.size(), stdout);
     std::fputc('\n', stdout);
     ++n;
+    progress.update(n, n);
     return true;
   });
   if (!st.ok()) {
+    progress.clear();
     std::fprintf(stderr, "newswatch export: %s\n", st.to_string().c_str());
     return kExitFailure;
   }
-  std::fprintf(stderr, "newswatch export: %llu articles\n", static_cast<unsigned long long>(n));
+  std::fflush(stdout);
+  progress.finish(n, n);
+  if (!args->has("--quiet")) {
+    std::fprintf(stderr, "newswatch export: %llu articles\n", static_cast<unsigned long long>(n));
+  }
   return kExitOk;
 }
 
 int cmd_import(const Args& raw) {
-  auto args = parse_cli_args(raw, CliSpec{{"--config", "--db"}, {}, {}});
+  auto args = parse_cli_args(raw, CliSpec{{"--config", "--db"}, {"--progress", "--quiet"}, {}});
   if (!args) {
     std::fprintf(stderr, "newswatch import: %s\n", args.error().message.c_str());
     return kExitUsage;
@@ -165,15 +187,32 @@ int cmd_import(const Args& raw) {
                  store.error().message.c_str());
     return kExitFailure;
   }
-  std::uint64_t stored = 0, duplicates = 0, bad = 0, line_no = 0;
+  // Progress in bytes when the input is a regular file whose size is known.
+  std::uint64_t size = 0;
+  {
+    const int fd = in == &std::cin ? STDIN_FILENO : -1;
+    struct stat sb {};
+    if (fd >= 0 ? fstat(fd, &sb) == 0 : stat(args->positional[0].c_str(), &sb) == 0) {
+      if (S_ISREG(sb.st_mode)) {
+        const off_t at = fd >= 0 ? lseek(fd, 0, SEEK_CUR) : 0;
+        size = static_cast<std::uint64_t>(sb.st_size - std::max<off_t>(at, 0));
+      }
+    }
+  }
+  Progress progress("newswatch import", "articles", progress_wanted(*args), size,
+                    Progress::Unit::bytes);
+  std::uint64_t stored = 0, duplicates = 0, bad = 0, line_no = 0, bytes = 0;
   std::string line;
   while (std::getline(*in, line)) {
     ++line_no;
+    bytes += line.size() + 1;
+    progress.update(stored + duplicates + bad, bytes);
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const auto j = nlohmann::json::parse(line, nullptr, false);
     auto article = j.is_object() ? from_json(j)
                                  : Result<Article>(make_error(ErrorCode::parse_error, "not JSON"));
     if (!article) {
+      progress.clear();
       std::fprintf(stderr, "newswatch import: line %llu: %s\n",
                    static_cast<unsigned long long>(line_no), article.error().message.c_str());
       ++bad;
@@ -182,14 +221,18 @@ int cmd_import(const Args& raw) {
     // Imports queue no alerts: they are history, not news.
     auto outcome = (*store)->put_article(*article, {});
     if (!outcome) {
+      progress.clear();
       std::fprintf(stderr, "newswatch import: %s\n", outcome.error().to_string().c_str());
       return kExitFailure;
     }
     ++(outcome->stored ? stored : duplicates);
   }
-  std::fprintf(stderr, "newswatch import: %llu stored, %llu duplicates, %llu bad lines\n",
-               static_cast<unsigned long long>(stored), static_cast<unsigned long long>(duplicates),
-               static_cast<unsigned long long>(bad));
+  progress.finish(stored + duplicates + bad, bytes);
+  if (!args->has("--quiet")) {
+    std::fprintf(stderr, "newswatch import: %llu stored, %llu duplicates, %llu bad lines\n",
+                 static_cast<unsigned long long>(stored),
+                 static_cast<unsigned long long>(duplicates), static_cast<unsigned long long>(bad));
+  }
   return bad > 0 ? kExitFailure : kExitOk;
 }
 

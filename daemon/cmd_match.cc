@@ -1,11 +1,10 @@
 // `newswatch match`: which stored articles a topic query would have matched, with the matched
 // words highlighted, so that users can tune queries before an alert fires on the wrong story.
-#include <unistd.h>
-
 #include <cstdio>
 
 #include "alerts/query.h"
 #include "daemon/cli_store.h"
+#include "daemon/cli_table.h"
 #include "daemon/commands.h"
 #include "daemon/topic_query.h"
 
@@ -15,6 +14,26 @@ namespace {
 constexpr std::size_t k_page = 500;
 
 TimePoint article_time(const Article& a) { return a.published ? *a.published : a.fetched; }
+
+// The matcher marks matched words «like this»; with colour they are highlighted instead.
+std::string guillemets_to_colour(const std::string& snippet, bool color) {
+  if (!color) return snippet;
+  static constexpr std::string_view k_open = "«", k_close = "»";
+  Cell cell{"", Style::plain, {}};
+  std::size_t at = 0;
+  while (at < snippet.size()) {
+    const auto b = snippet.find(k_open, at);
+    const auto e = b == std::string::npos ? b : snippet.find(k_close, b + k_open.size());
+    if (e == std::string::npos) break;
+    cell.text.append(snippet, at, b - at);
+    const std::size_t mark = cell.text.size();
+    cell.text.append(snippet, b + k_open.size(), e - b - k_open.size());
+    cell.marks.emplace_back(mark, cell.text.size());
+    at = e + k_close.size();
+  }
+  cell.text.append(snippet, at, std::string::npos);
+  return render_cell(cell, display_width(cell.text), Align::left, false, true);
+}
 
 }  // namespace
 
@@ -83,7 +102,16 @@ int cmd_match(const Args& raw) {
   if (!store) return code;
 
   const bool json = args->has("--json");
-  const bool tty = isatty(STDOUT_FILENO);
+  const TableOutput out = table_output(*args);
+  Table headlines({{"ID"},
+                   {"DATE"},
+                   {"SOURCE", Align::left, true},
+                   {"TOPIC", Align::left, true},
+                   {"TITLE", Align::left, true}});
+  struct Detail {
+    std::string terms, snippet;
+  };
+  std::vector<Detail> details;
   std::size_t shown = 0, scanned = 0;
   auto report = [&](const Article& a) {
     ++scanned;
@@ -98,24 +126,16 @@ int cmd_match(const Args& raw) {
         std::printf("%s\n", dump(j).c_str());
         continue;
       }
-      std::string snippet = hit.snippet;
-      if (tty) {  // bold instead of guillemets on a terminal
-        for (auto [from, to] :
-             {std::pair<std::string, std::string>{"«", "\x1b[1m"}, {"»", "\x1b[0m"}}) {
-          for (auto at = snippet.find(from); at != std::string::npos; at = snippet.find(from, at)) {
-            snippet.replace(at, from.size(), to);
-            at += to.size();
-          }
-        }
-      }
       std::string terms;
       for (const auto& t : hit.terms) terms += (terms.empty() ? "" : ", ") + t;
-      std::printf("%s  %s  %-12s  [%s] %s\n    terms: %s\n    %s\n\n", a.id.c_str(),
-                  format_iso8601(article_time(a)).substr(0, 16).c_str(), a.source.c_str(),
-                  hit.topic.c_str(), a.title.c_str(), terms.c_str(), snippet.c_str());
+      headlines.add_row({{a.id},
+                         {format_iso8601(article_time(a)).substr(0, 16), Style::dim},
+                         {a.source},
+                         {"[" + hit.topic + "]"},
+                         {a.title, Style::bold}});
+      details.push_back({terms, hit.snippet});
     }
   };
-
   if (!args->positional.empty()) {
     auto article = store->get_article(args->positional[0]);
     if (!article) {
@@ -145,6 +165,13 @@ int cmd_match(const Args& raw) {
         report(a);
       }
       if (page->size() < k_page) done = true;
+    }
+  }
+  if (!json && !details.empty()) {
+    const auto lines = headlines.render_lines(out);  // lines[0] is the header
+    for (std::size_t i = 0; i < details.size(); ++i) {
+      std::printf("%s\n    terms: %s\n    %s\n\n", lines[i + 1].c_str(), details[i].terms.c_str(),
+                  guillemets_to_colour(details[i].snippet, out.color).c_str());
     }
   }
   if (!json) {

@@ -23,6 +23,14 @@ int cmd_run(const Args& args) {
     return kExitUsage;
   }
   setup_logging(loaded.config->log.level);
+  if (auto exposed = world_readable_secrets(*loaded.config)) {
+    std::string keys;
+    for (const auto& k : exposed->keys) keys += (keys.empty() ? "" : ",") + k;
+    logger("daemon")->warn(
+        "daemon.config_world_readable file={} mode={:04o} secrets={} (every local user can read "
+        "them: chmod o-r the file)",
+        exposed->file, exposed->mode, keys);
+  }
   return run_daemon(path, std::move(*loaded.config));
 }
 

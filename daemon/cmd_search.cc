@@ -1,12 +1,11 @@
 // search: ranked full-text search over the stored articles, read from the live database as a
 // RocksDB secondary (storage/search.h).
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "daemon/cli_args.h"
+#include "daemon/cli_table.h"
 #include "daemon/commands.h"
 #include "daemon/config.h"
 #include "storage/store.h"
@@ -43,23 +42,6 @@ std::optional<std::string> database_path(const CliArgs& args) {
     return std::nullopt;
   }
   return loaded.config->storage.path;
-}
-
-// `text` with the ranges in `marks` wrapped in `open`/`close`.
-std::string highlight(const std::string& text, const std::vector<storage::Highlight>& marks,
-                      const char* open, const char* close) {
-  std::string out;
-  std::size_t at = 0;
-  for (const auto& [b, e] : marks) {
-    if (b < at || e > text.size() || b > e) continue;
-    out.append(text, at, b - at);
-    out += open;
-    out.append(text, b, e - b);
-    out += close;
-    at = e;
-  }
-  out.append(text, at, std::string::npos);
-  return out;
 }
 
 nlohmann::json marks_json(const std::vector<storage::Highlight>& marks) {
@@ -128,9 +110,8 @@ int cmd_search(const Args& raw) {
     return hits.error().code == ErrorCode::invalid_argument ? kExitUsage : kExitFailure;
   }
   const bool json = args->has("--json");
-  const bool tty = isatty(STDOUT_FILENO);
-  const char* open = tty ? "\x1b[1m" : "";
-  const char* close = tty ? "\x1b[0m" : "";
+  const TableOutput out = table_output(*args);
+  Table headlines({{"ID"}, {"DATE"}, {"SOURCE", Align::left, true}, {"TITLE", Align::left, true}});
   for (const auto& h : *hits) {
     if (json) {
       nlohmann::json j;
@@ -149,10 +130,25 @@ int cmd_search(const Args& raw) {
       continue;
     }
     const std::string when = format_iso8601(h.published.value_or(h.fetched)).substr(0, 10);
-    std::printf("%s  %s  %-12s  %s\n", h.id.c_str(), when.c_str(), h.source.c_str(),
-                highlight(h.title, h.title_highlights, open, close).c_str());
-    std::printf("    %s\n    %s\n\n", h.url.c_str(),
-                highlight(h.snippet, h.snippet_highlights, open, close).c_str());
+    headlines.add_row(
+        {{h.id},
+         {when, Style::dim},
+         {h.source},
+         {h.title, Style::bold, Marks(h.title_highlights.begin(), h.title_highlights.end())}});
+  }
+  if (!json && !hits->empty()) {
+    // Each hit: its headline row (columns aligned across hits), the URL, the snippet.
+    const auto lines = headlines.render_lines(out);
+    // The header line comes first; headline i is lines[i + 1].
+    for (std::size_t i = 0; i < hits->size(); ++i) {
+      const auto& h = (*hits)[i];
+      const Cell snippet{h.snippet, Style::plain,
+                         Marks(h.snippet_highlights.begin(), h.snippet_highlights.end())};
+      std::printf(
+          "%s\n    %s\n    %s\n\n", lines[i + 1].c_str(),
+          paint(h.url, Style::dim, out.color).c_str(),
+          render_cell(snippet, display_width(h.snippet), Align::left, false, out.color).c_str());
+    }
   }
   if (!json && hits->empty()) std::fprintf(stderr, "%s: no matches\n", kName);
   return kExitOk;

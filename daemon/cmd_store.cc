@@ -1,12 +1,11 @@
 // check-config, list and show: the commands that read the config and the store.
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "daemon/cli_args.h"
 #include "daemon/cli_store.h"
+#include "daemon/cli_table.h"
 #include "daemon/commands.h"
 #include "daemon/config.h"
 #include "daemon/retry_requests.h"
@@ -28,6 +27,14 @@ int cmd_check_config(const Args& raw) {
     std::fprintf(stderr, "newswatch check-config: %zu error%s in %s\n", loaded.errors.size(),
                  loaded.errors.size() == 1 ? "" : "s", path.c_str());
     return kExitUsage;
+  }
+  if (auto exposed = world_readable_secrets(*loaded.config)) {
+    std::string keys;
+    for (const auto& k : exposed->keys) keys += (keys.empty() ? "" : ", ") + k;
+    std::fprintf(stderr,
+                 "newswatch check-config: warning: %s holds secrets (%s) and every local user can "
+                 "read it (mode %04o); chmod o-r it\n",
+                 path.c_str(), keys.c_str(), exposed->mode);
   }
   if (!args->has("--quiet")) {
     const Config& c = *loaded.config;
@@ -59,19 +66,16 @@ int cmd_list(const Args& raw) {
     std::fprintf(stderr, "newswatch list: %s\n", articles.error().to_string().c_str());
     return kExitFailure;
   }
-  const bool json = args->has("--json");
-  const bool tty = isatty(STDOUT_FILENO);
-  for (const auto& a : *articles) {
-    if (json) {
-      std::printf("%s\n", dump(article_json(a, false)).c_str());
-      continue;
-    }
-    const std::string when = a.published ? format_iso8601(*a.published).substr(0, 16) : "-";
-    std::string title = a.title;
-    if (tty && title.size() > 80) title = title.substr(0, 77) + "...";
-    std::printf("%s  %-16s  %-12s  %s\n", a.id.c_str(), when.c_str(), a.source.c_str(),
-                title.c_str());
+  if (args->has("--json")) {
+    for (const auto& a : *articles) std::printf("%s\n", dump(article_json(a, false)).c_str());
+    return kExitOk;
   }
+  Table table({{"ID"}, {"PUBLISHED"}, {"SOURCE", Align::left, true}, {"TITLE", Align::left, true}});
+  for (const auto& a : *articles) {
+    const std::string when = a.published ? format_iso8601(*a.published).substr(0, 16) : "-";
+    table.add_row({{a.id}, {when, Style::dim}, {a.source}, {a.title, Style::bold}});
+  }
+  if (!table.empty()) std::fputs(table.render(table_output(*args)).c_str(), stdout);
   return kExitOk;
 }
 
@@ -186,10 +190,14 @@ int cmd_sources(const Args& raw) {
   auto store = open_store("sources", *args, code);
   if (!store) return code;
   const TimePoint now = SystemClock::instance().now();
-  if (!args->has("--json")) {
-    std::printf("%-20s %-8s %-14s %-14s %-10s %8s %6s  %s\n", "NAME", "STATUS", "LAST SUCCESS",
-                "NEXT POLL", "INTERVAL", "ITEMS", "ERRORS", "LAST ERROR");
-  }
+  Table table({{"NAME", Align::left, true},
+               {"STATUS"},
+               {"LAST SUCCESS"},
+               {"NEXT POLL"},
+               {"INTERVAL"},
+               {"ITEMS", Align::right},
+               {"ERRORS", Align::right},
+               {"LAST ERROR", Align::left, true}});
   for (const auto& src : loaded.config->sources) {
     auto state = store->get_source_state(src.name);
     if (!state) {
@@ -220,11 +228,20 @@ int cmd_sources(const Args& raw) {
       std::printf("%s\n", dump(j).c_str());
       continue;
     }
-    std::printf("%-20s %-8s %-14s %-14s %-10s %8llu %6u  %s\n", src.name.c_str(), status.c_str(),
-                age(st.last_success, now).c_str(), never ? "-" : age(st.next_due, now).c_str(),
-                format_duration(interval).c_str(), static_cast<unsigned long long>(st.items_seen),
-                st.consecutive_errors, st.last_error.c_str());
+    const Style status_style = never                       ? Style::warn
+                               : st.consecutive_errors > 0 ? Style::bad
+                                                           : Style::good;
+    table.add_row({{src.name},
+                   {status, status_style},
+                   {age(st.last_success, now), Style::dim},
+                   {never ? "-" : age(st.next_due, now), Style::dim},
+                   {format_duration(interval)},
+                   {std::to_string(st.items_seen)},
+                   {std::to_string(st.consecutive_errors),
+                    st.consecutive_errors > 0 ? Style::bad : Style::plain},
+                   {st.last_error, Style::bad}});
   }
+  if (!args->has("--json")) std::fputs(table.render(table_output(*args)).c_str(), stdout);
   return kExitOk;
 }
 
@@ -254,15 +271,20 @@ int cmd_stats(const Args& raw) {
     std::printf("%s\n", dump(j).c_str());
     return kExitOk;
   }
-  std::printf(
-      "articles:        %llu\nknown URLs:      %llu\npending alerts:  %llu\n"
-      "sources:         %llu\ndisk:            %.1f MiB\n",
-      static_cast<unsigned long long>(st->articles), static_cast<unsigned long long>(st->urls),
-      static_cast<unsigned long long>(st->pending_alerts),
-      static_cast<unsigned long long>(st->sources),
-      static_cast<double>(st->disk_bytes) / (1024.0 * 1024.0));
-  if (st->oldest) std::printf("oldest fetched:  %s\n", format_iso8601(*st->oldest).c_str());
-  if (st->newest) std::printf("newest fetched:  %s\n", format_iso8601(*st->newest).c_str());
+  Table table({{""}, {""}});
+  const auto count = [](std::uint64_t n) { return std::to_string(n); };
+  table.add_row({{"articles:"}, {count(st->articles), Style::bold}});
+  table.add_row({{"known URLs:"}, {count(st->urls)}});
+  table.add_row({{"pending alerts:"},
+                 {count(st->pending_alerts), st->pending_alerts > 0 ? Style::warn : Style::plain}});
+  table.add_row({{"sources:"}, {count(st->sources)}});
+  char disk[32];
+  std::snprintf(disk, sizeof disk, "%.1f MiB",
+                static_cast<double>(st->disk_bytes) / (1024.0 * 1024.0));
+  table.add_row({{"disk:"}, {disk}});
+  if (st->oldest) table.add_row({{"oldest fetched:"}, {format_iso8601(*st->oldest), Style::dim}});
+  if (st->newest) table.add_row({{"newest fetched:"}, {format_iso8601(*st->newest), Style::dim}});
+  std::fputs(table.render(table_output(*args)).c_str(), stdout);
   return kExitOk;
 }
 
@@ -383,8 +405,17 @@ int cmd_alerts(const Args& raw) {
            : s == storage::DeliveryState::dead  ? "dead"
                                                 : "delivered";
   };
+  const bool json = args->has("--json");
+  Table table({{"STATE"},
+               {"TOPIC", Align::left, true},
+               {"ARTICLE"},
+               {"CHANNEL", Align::left, true},
+               {"ATTEMPTS", Align::right},
+               {"CREATED"},
+               {"KEY"},
+               {"DETAIL", Align::left, true}});
   for (const auto& r : records) {
-    if (args->has("--json")) {
+    if (json) {
       nlohmann::json j;
       j["topic"] = r.topic;
       j["article"] = r.article_id;
@@ -397,19 +428,27 @@ int cmd_alerts(const Args& raw) {
       j["bundle"] = r.bundle;
       j["also_reported_by"] = r.also_reported_by;
       std::printf("%s\n", dump(j).c_str());
-    } else {
-      std::string extra = r.last_error;
-      if (!r.bundle.empty())
-        extra += (extra.empty() ? "" : " ") + std::string("bundle=") + r.bundle;
-      if (!r.also_reported_by.empty()) {
-        extra += (extra.empty() ? "" : " ") + std::string("also reported by ") +
-                 joined(r.also_reported_by);
-      }
-      std::printf("%-9s %-16s %-16s %-12s attempts=%u key=%s %s\n", state_name(r.state),
-                  r.topic.c_str(), r.article_id.c_str(), r.channel.c_str(), r.attempts,
-                  r.idempotency_key().c_str(), extra.c_str());
+      continue;
     }
+    std::string extra = r.last_error;
+    if (!r.bundle.empty()) extra += (extra.empty() ? "" : " ") + std::string("bundle=") + r.bundle;
+    if (!r.also_reported_by.empty()) {
+      extra += (extra.empty() ? "" : " ") + std::string("also reported by ") +
+               joined(r.also_reported_by);
+    }
+    const Style state_style = r.state == storage::DeliveryState::delivered ? Style::good
+                              : r.state == storage::DeliveryState::dead    ? Style::bad
+                                                                           : Style::warn;
+    table.add_row({{state_name(r.state), state_style},
+                   {r.topic},
+                   {r.article_id},
+                   {r.channel},
+                   {std::to_string(r.attempts)},
+                   {format_iso8601(r.created).substr(0, 16), Style::dim},
+                   {r.idempotency_key(), Style::dim},
+                   {extra}});
   }
+  if (!json && !table.empty()) std::fputs(table.render(table_output(*args)).c_str(), stdout);
   return kExitOk;
 }
 

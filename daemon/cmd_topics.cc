@@ -4,6 +4,7 @@
 #include <map>
 
 #include "daemon/cli_store.h"
+#include "daemon/cli_table.h"
 #include "daemon/commands.h"
 
 namespace newswatch::daemon {
@@ -80,17 +81,28 @@ int cmd_topics(const Args& raw) {
     }
     return kExitOk;
   }
-  std::printf("%-20s %8s %6s %6s  %-17s %9s %7s %5s\n", "TOPIC", "STORIES", "24H", "7D",
-              "LAST MATCH", "DELIVERED", "PENDING", "DEAD");
+  Table table({{"TOPIC", Align::left, true},
+               {"STORIES", Align::right},
+               {"24H", Align::right},
+               {"7D", Align::right},
+               {"LAST MATCH"},
+               {"DELIVERED", Align::right},
+               {"PENDING", Align::right},
+               {"DEAD", Align::right},
+               {""}});
   for (const auto& [name, c] : topics) {
     const std::string last = c.last ? format_iso8601(*c.last).substr(0, 16) : "-";
-    std::printf("%-20s %8llu %6llu %6llu  %-17s %9llu %7llu %5llu%s\n", name.c_str(),
-                static_cast<unsigned long long>(c.total), static_cast<unsigned long long>(c.day),
-                static_cast<unsigned long long>(c.week), last.c_str(),
-                static_cast<unsigned long long>(c.delivered),
-                static_cast<unsigned long long>(c.pending), static_cast<unsigned long long>(c.dead),
-                c.configured ? "" : "  (no longer configured)");
+    table.add_row({{name, Style::bold},
+                   {std::to_string(c.total)},
+                   {std::to_string(c.day)},
+                   {std::to_string(c.week)},
+                   {last, Style::dim},
+                   {std::to_string(c.delivered), c.delivered > 0 ? Style::good : Style::plain},
+                   {std::to_string(c.pending), c.pending > 0 ? Style::warn : Style::plain},
+                   {std::to_string(c.dead), c.dead > 0 ? Style::bad : Style::plain},
+                   {c.configured ? "" : "(no longer configured)", Style::dim}});
   }
+  std::fputs(table.render(table_output(*args)).c_str(), stdout);
   return kExitOk;
 }
 

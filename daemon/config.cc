@@ -1,7 +1,10 @@
 #include "daemon/config.h"
 
+#include <sys/stat.h>
 #include <toml++/toml.h>
+
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -289,6 +292,57 @@ std::string ConfigError::to_string() const {
 }
 
 // `path` resolved against the directory of the config file `file`.
+namespace {
+
+bool names_a_secret(std::string_view key) {
+  std::string lower(key);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const char* word : {"password", "secret", "token"}) {
+    if (lower.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// "scheme://user:password@host...": a URL that carries a password.
+bool url_with_password(std::string_view value) {
+  const auto scheme = value.find("://");
+  if (scheme == std::string_view::npos) return false;
+  const auto rest = value.substr(scheme + 3);
+  const auto at = rest.find('@');
+  if (at == std::string_view::npos) return false;
+  const auto authority = rest.substr(0, at);
+  if (authority.find_first_of("/?#") != std::string_view::npos) return false;
+  const auto colon = authority.find(':');
+  return colon != std::string_view::npos && colon + 1 < authority.size();
+}
+
+void collect_secret_keys(const toml::node& node, const std::string& path, bool secret_name,
+                         std::vector<std::string>& out) {
+  if (const auto* t = node.as_table()) {
+    for (const auto& [key, value] : *t) {
+      const std::string k(key.str());
+      collect_secret_keys(value, path.empty() ? k : path + "." + k, names_a_secret(k), out);
+    }
+  } else if (const auto* a = node.as_array()) {
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      collect_secret_keys(*a->get(i), path + "[" + std::to_string(i) + "]", secret_name, out);
+    }
+  } else if (const auto* v = node.as_string()) {
+    const std::string& value = v->get();
+    if ((secret_name && !value.empty()) || url_with_password(value)) out.push_back(path);
+  }
+}
+
+}  // namespace
+
+std::optional<SecretExposure> world_readable_secrets(const Config& config) {
+  if (config.secret_keys.empty()) return std::nullopt;
+  struct stat sb {};
+  if (::stat(config.file.c_str(), &sb) != 0 || (sb.st_mode & S_IROTH) == 0) return std::nullopt;
+  return SecretExposure{config.file, static_cast<unsigned>(sb.st_mode & 07777), config.secret_keys};
+}
+
 static std::string relative_to(const std::string& file, const std::string& path) {
   std::filesystem::path p(path);
   if (p.is_relative()) {
@@ -318,6 +372,7 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
 
   Config config;
   config.file = name;
+  collect_secret_keys(root, "", false, config.secret_keys);
   Reader r(name, result.errors);
   r.check_keys(root, "",
                {"storage", "fetch", "log", "matching", "metrics", "sources", "channels", "topics"});

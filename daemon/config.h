@@ -130,6 +130,9 @@ struct LogConfig {
 
 struct Config {
   std::string file;  // the file it was read from
+  // Keys that hold a secret, as "channels[1].password": non-empty strings under any key whose
+  // name contains "password", "secret" or "token", and URLs with a password in them.
+  std::vector<std::string> secret_keys;
   StorageConfig storage;
   FetchConfig fetch;
   LogConfig log;
@@ -155,6 +158,17 @@ struct ConfigResult {
   std::optional<Config> config;  // set only when errors is empty
   std::vector<ConfigError> errors;
 };
+
+// A config file with secrets that every local user may read.
+struct SecretExposure {
+  std::string file;
+  unsigned mode = 0;  // permission bits, e.g. 0644
+  std::vector<std::string> keys;
+};
+
+// Set when `config` holds secrets and its file is readable by others (mode o+r); the daemon and
+// check-config warn about it. Reads the file's mode now (stat); nullopt when it cannot.
+std::optional<SecretExposure> world_readable_secrets(const Config& config);
 
 // Reads and validates `path`. Collects every error rather than stopping at the first.
 ConfigResult load_config(const std::string& path);

@@ -56,12 +56,17 @@ for f in /usr/bin/newswatch /usr/lib/systemd/system/newswatch.service \
   /etc/newswatch/newswatch.toml /usr/share/man/man1/newswatch.1.gz \
   /usr/share/man/man5/newswatch.toml.5.gz /usr/share/bash-completion/completions/newswatch \
   /usr/share/zsh/vendor-completions/_newswatch /usr/share/doc/newswatch/README.md \
-  /usr/share/doc/newswatch/config.md; do
+  /usr/share/doc/newswatch/config.md /usr/lib/sysusers.d/newswatch.conf; do
   grep -qx -- "$f" "$tmp/files" || fail "package lacks $f"
 done
 if grep -E '\.(a|h|cmake)$|/include/' "$tmp/files"; then fail "package carries build files"; fi
 mode=$(dpkg-deb -c "$deb" | awk '$NF == "./usr/bin/newswatch" { print $1 }')
 [[ $mode == -rwxr-xr-x ]] || fail "/usr/bin/newswatch has mode $mode"
+# The config may hold secrets (SMTP passwords, webhook secrets): never world-readable. It is
+# shipped root:root 0640; postinst gives it to group newswatch (checked below).
+owner_mode=$(dpkg-deb -c "$deb" | awk '$NF == "./etc/newswatch/newswatch.toml" { print $1, $2 }')
+[[ $owner_mode == "-rw-r----- root/root" ]] ||
+  fail "/etc/newswatch/newswatch.toml is packaged as [$owner_mode], not -rw-r----- root/root"
 pass "file layout"
 
 # `cmake --install --prefix /usr` places the same files as the package.
@@ -88,6 +93,12 @@ else
   fail "packaged config does not validate"
 fi
 grep -qx 'StateDirectory=newswatch' "$unit" || fail "unit has no StateDirectory=newswatch"
+# The service runs as the static user the package creates, whose group may read the config.
+{ grep -qx 'User=newswatch' "$unit" && grep -qx 'Group=newswatch' "$unit"; } ||
+  fail "unit does not run as User=/Group=newswatch"
+if grep -q '^DynamicUser=yes' "$unit"; then fail "unit still uses DynamicUser=yes"; fi
+grep -qx 'u newswatch - .*' "$root/usr/lib/sysusers.d/newswatch.conf" ||
+  fail "sysusers.d/newswatch.conf does not declare the user newswatch"
 pass "unit and config"
 
 # --- Control archive: conffiles and maintainer scripts -----------------------------------------
@@ -123,10 +134,22 @@ expect_log() { # DESCRIPTION EXPECTED_LINES...
   [[ $(cat "$log") == "$want" ]] || fail "$what: systemctl calls were [$(tr '\n' ';' <"$log")]"
 }
 mkdir -p "$fake"
+# What dpkg has unpacked before postinst runs: the sysusers file and the conffile (root:root 0640).
+install -D -m 0644 "$root/usr/lib/sysusers.d/newswatch.conf" "$fake/usr/lib/sysusers.d/newswatch.conf"
+install -D -m 0640 "$root/etc/newswatch/newswatch.toml" "$fake/etc/newswatch/newswatch.toml"
 
 # No systemd running (a chroot, an image build, this container): enable only, start nothing.
 run_script postinst configure "" || fail "postinst without systemd exits non-zero"
 expect_log "postinst, no systemd" "--root=$fake enable newswatch.service"
+# postinst created the system user in the root it was given and gave the config to its group.
+if command -v systemd-sysusers >/dev/null; then
+  gid=$(sed -n 's/^newswatch:[^:]*:\([0-9]*\):.*/\1/p' "$fake/etc/group" 2>/dev/null || true)
+  grep -q '^newswatch:' "$fake/etc/passwd" 2>/dev/null || fail "postinst did not create user newswatch"
+  if [[ -n $gid && $(id -u) == 0 ]]; then
+    got=$(stat -c '%a %u %g' "$fake/etc/newswatch/newswatch.toml")
+    [[ $got == "640 0 $gid" ]] || fail "postinst left the config as [$got], not [640 0 $gid]"
+  fi
+fi
 # No systemctl at all: nothing to do, and no failure.
 DPKG_ROOT=$fake PATH="$tmp/nobin" /bin/sh "$ctl/postinst" configure "" ||
   fail "postinst without systemctl exits non-zero"
@@ -143,6 +166,7 @@ expect_log "prerm, upgrade" # keeps running; postinst restarts it
 run_script prerm remove || fail "prerm remove"
 expect_log "prerm, remove" "stop newswatch.service" "--root=$fake disable newswatch.service"
 
+rm -f "$fake/etc/newswatch/newswatch.toml"  # dpkg removes conffiles itself on purge
 mkdir -p "$fake/var/lib/private/newswatch/db" "$fake/etc/newswatch"
 ln -s private/newswatch "$fake/var/lib/newswatch"
 run_script postrm remove || fail "postrm remove"
@@ -170,6 +194,12 @@ elif dpkg_root -i "$deb"; then
   [[ -x $inst/usr/bin/newswatch ]] || fail "dpkg -i did not install the binary"
   [[ -L $inst/etc/systemd/system/multi-user.target.wants/newswatch.service ]] ||
     fail "dpkg -i did not enable newswatch.service"
+  if command -v systemd-sysusers >/dev/null && [[ $(id -u) == 0 ]]; then
+    inst_gid=$(sed -n 's/^newswatch:[^:]*:\([0-9]*\):.*/\1/p' "$inst/etc/group")
+    got=$(stat -c '%a %u %g' "$inst/etc/newswatch/newswatch.toml")
+    [[ -n $inst_gid && $got == "640 0 $inst_gid" ]] ||
+      fail "dpkg -i: config is [$got], not 0640 root:newswatch (gid ${inst_gid:-none})"
+  fi
   mkdir -p "$inst/var/lib/newswatch/db"
   echo "# local edit" >>"$inst/etc/newswatch/newswatch.toml"
   dpkg_root -r newswatch || fail "dpkg -r"
