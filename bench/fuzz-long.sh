@@ -45,7 +45,7 @@ for h in "${harnesses[@]}"; do
   log="$build/fuzz/$h.long.log"
   # In fork mode the parent prints "#N ... cov: C ft: F ... exec/s: E" lines summed over jobs.
   total=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
-  execs=$(grep -oE 'exec/s: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$')
+  execs=$(grep -oE 'exec/s:? [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$')
   cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
   ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
   cpu=$(awk '{printf "%d", $1 + $2}' "$build/fuzz/$h.long.cpu" 2>/dev/null)
