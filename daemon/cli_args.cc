@@ -1,5 +1,10 @@
 #include "daemon/cli_args.h"
 
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
 #include "daemon/cli_table.h"
 
 namespace newswatch::daemon {
@@ -56,5 +61,20 @@ Result<CliArgs> parse_cli_args(const std::vector<std::string>& args, const CliSp
   }
   return out;
 }
+
+Result<std::string> read_input(const std::string& file) {
+  std::string bytes;
+  if (file == "-") {
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (in) bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (!in.is_open() || in.bad()) return make_error(ErrorCode::io_error, "cannot read file");
+  return bytes;
+}
+
+std::string input_name(const std::string& file) { return file == "-" ? "<stdin>" : file; }
 
 }  // namespace newswatch::daemon

@@ -32,4 +32,9 @@ struct CliArgs {
 // Every command takes --color=auto|always|never (daemon/cli_table.h); other values are an error.
 Result<CliArgs> parse_cli_args(const std::vector<std::string>& args, const CliSpec& spec);
 
+// The bytes of FILE, or of standard input for "-"; the error says "cannot read file". Commands
+// print it after input_name(FILE), which is "<stdin>" for "-".
+Result<std::string> read_input(const std::string& file);
+std::string input_name(const std::string& file);
+
 }  // namespace newswatch::daemon

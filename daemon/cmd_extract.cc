@@ -189,17 +189,14 @@ int cmd_extract(const Args& args) {
     return kExitUsage;
   }
   const std::string file = parsed->positional.empty() ? "-" : parsed->positional[0];
-  const std::string shown = file == "-" ? "<stdin>" : file;
-  std::string bytes;
-  if (file == "-") {
-    std::ostringstream ss;
-    ss << std::cin.rdbuf();
-    bytes = ss.str();
-  } else if (!read_file(file, bytes)) {
-    std::fprintf(stderr, "newswatch extract: %s: cannot read file\n", shown.c_str());
+  const std::string shown = input_name(file);
+  const auto bytes = read_input(file);
+  if (!bytes) {
+    std::fprintf(stderr, "newswatch extract: %s: %s\n", shown.c_str(),
+                 bytes.error().message.c_str());
     return kExitFailure;
   }
-  const Result<Article> article = parsers::extract_article(bytes, options);
+  const Result<Article> article = parsers::extract_article(*bytes, options);
   if (!article) {
     std::fprintf(stderr, "newswatch extract: %s: %s\n", shown.c_str(),
                  article.error().to_string().c_str());

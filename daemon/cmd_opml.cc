@@ -76,21 +76,14 @@ int import_opml(const CliArgs& args) {
     return kExitUsage;
   }
   const std::string file = args.positional[1];
-  const std::string shown = file == "-" ? "<stdin>" : file;
-  std::string bytes;
-  if (file == "-") {
-    std::ostringstream ss;
-    ss << std::cin.rdbuf();
-    bytes = ss.str();
-  } else {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      std::fprintf(stderr, "newswatch opml import: %s: cannot open file\n", shown.c_str());
-      return kExitFailure;
-    }
-    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  const std::string shown = input_name(file);
+  const auto bytes = read_input(file);
+  if (!bytes) {
+    std::fprintf(stderr, "newswatch opml import: %s: %s\n", shown.c_str(),
+                 bytes.error().message.c_str());
+    return kExitFailure;
   }
-  auto list = parsers::parse_opml(bytes);
+  auto list = parsers::parse_opml(*bytes);
   if (!list) {
     std::fprintf(stderr, "newswatch opml import: %s: %s\n", shown.c_str(),
                  list.error().message.c_str());

@@ -63,24 +63,14 @@ int cmd_parse_feed(const Args& args) {
     return kExitUsage;
   }
   const std::string file = parsed->positional.empty() ? "-" : parsed->positional[0];
-  const std::string shown = file == "-" ? "<stdin>" : file;
-  std::string bytes;
-  if (file == "-") {
-    std::ostringstream ss;
-    ss << std::cin.rdbuf();
-    bytes = ss.str();
-  } else {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      std::fprintf(stderr, "newswatch parse-feed: %s: cannot open file\n", shown.c_str());
-      return kExitFailure;
-    }
-    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    if (in.bad()) {
-      std::fprintf(stderr, "newswatch parse-feed: %s: read error\n", shown.c_str());
-      return kExitFailure;
-    }
+  const std::string shown = input_name(file);
+  const auto input = read_input(file);
+  if (!input) {
+    std::fprintf(stderr, "newswatch parse-feed: %s: %s\n", shown.c_str(),
+                 input.error().message.c_str());
+    return kExitFailure;
   }
+  const std::string& bytes = *input;
   parsers::FeedParseOptions options;
   options.url = parsed->get("--url").value_or("");
   options.content_type = parsed->get("--content-type").value_or("");
