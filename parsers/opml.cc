@@ -29,7 +29,7 @@ bool is_element(const xmlNode* n, const char* name) {
          xmlStrcasecmp(n->name, reinterpret_cast<const xmlChar*>(name)) == 0;
 }
 
-std::string trim(std::string s) {
+std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r\n");
   if (b == std::string::npos) return "";
   const auto e = s.find_last_not_of(" \t\r\n");
