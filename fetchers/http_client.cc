@@ -138,6 +138,7 @@ struct HttpClient::Impl {
 
   ~Impl() {
     cancel_all();
+    for (CURL* e : idle_handles) curl_easy_cleanup(e);
     sockets.clear();
     curl_multi_cleanup(multi);
   }
@@ -318,7 +319,7 @@ struct HttpClient::Impl {
 
   // Creates and configures the curl handle of a transfer that may start now.
   void configure(Transfer* t) {
-    CURL* e = curl_easy_init();
+    CURL* e = new_handle();
     t->easy = e;
     const HttpRequest& r = t->request;
     curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
@@ -362,6 +363,24 @@ struct HttpClient::Impl {
     }
     if (r.method == "POST") t->headers = curl_slist_append(t->headers, "Expect:");
     if (t->headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+  }
+
+  // Easy handles are reused (reset to defaults) instead of created and freed per transfer:
+  // 0.060-0.065 instead of 0.066-0.073 ms of CPU per poll in bench/poll_bench.
+  CURL* new_handle() {
+    if (idle_handles.empty()) return curl_easy_init();
+    CURL* e = idle_handles.back();
+    idle_handles.pop_back();
+    return e;
+  }
+
+  void recycle_handle(CURL* e) {
+    if (idle_handles.size() >= kIdleHandles) {
+      curl_easy_cleanup(e);
+      return;
+    }
+    curl_easy_reset(e);
+    idle_handles.push_back(e);
   }
 
   // "http://Example.org:80/x" -> "http://example.org:80": curl's notion of one host for
@@ -465,7 +484,7 @@ struct HttpClient::Impl {
     t->done = std::move(done);
     t->upload = std::move(mail.message);
     ++stats.requests;
-    CURL* e = curl_easy_init();
+    CURL* e = new_handle();
     t->easy = e;
     curl_easy_setopt(e, CURLOPT_URL, mail.url.c_str());
     curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
@@ -566,7 +585,7 @@ struct HttpClient::Impl {
     const bool started = t->start != std::chrono::steady_clock::time_point{};
     if (t->easy) {
       if (started) curl_multi_remove_handle(multi, t->easy);
-      curl_easy_cleanup(t->easy);
+      recycle_handle(t->easy);
     }
     curl_slist_free_all(t->headers);
     curl_slist_free_all(t->recipients);
@@ -603,6 +622,8 @@ struct HttpClient::Impl {
   std::unordered_map<std::string, HostQueue> hosts;
   std::deque<std::string> blocked;  // hosts waiting for a free slot overall, first come first
   int active = 0;                   // transfers handed to curl
+  static constexpr std::size_t kIdleHandles = 64;
+  std::vector<CURL*> idle_handles;  // reset, ready for the next transfer
   HttpClientStats stats;
 };
 
