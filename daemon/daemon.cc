@@ -17,6 +17,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <tuple>
@@ -190,6 +191,7 @@ class Daemon {
         m_retention_timer(m_io),
         m_probe_timer(m_io),
         m_requests_timer(m_io),
+        m_state_timer(m_io),
         m_rng(std::random_device{}()) {}
 
   int run() {
@@ -270,6 +272,7 @@ class Daemon {
     m_retention_timer.cancel();
     m_probe_timer.cancel();
     m_requests_timer.cancel();
+    m_state_timer.cancel();
     // Not acknowledged: re-discovered from the feeds after the restart.
     for (auto& [host, hs] : m_hosts) hs.queue.clear();
     m_queued = 0;
@@ -293,7 +296,12 @@ class Daemon {
     m_finished = true;
     m_drain_timer.cancel();
     m_signals.cancel();
-    for (auto& [name, src] : m_sources) persist_state(src);
+    {
+      // A batch still being written by the pool (drain timeout) must not overwrite these.
+      std::lock_guard lock(m_state_write_mutex);
+      m_states_final = true;
+      for (auto& [name, src] : m_sources) persist_state(src);
+    }
     if (m_metrics_server) m_metrics_server->stop();
     m_io.stop();
   }
@@ -506,6 +514,7 @@ class Daemon {
           it->second.removed = true;  // erased when its poll completes
           ++it;
         } else {
+          if (m_dirty_sources.erase(&it->second)) persist_state(it->second);
           it = m_sources.erase(it);
         }
       } else {
@@ -605,12 +614,71 @@ class Daemon {
     src.state.next_due = SystemClock::instance().now() +
                          std::chrono::duration_cast<std::chrono::seconds>(decision.delay);
     src.next_delay = decision.delay;
-    persist_state(src);
     if (src.removed) {
+      m_dirty_sources.erase(&src);
+      persist_state(src);
       m_sources.erase(src.config.name);
       return;
     }
+    mark_dirty(src);
     if (!m_stopping) schedule_source(src, decision.delay);
+  }
+
+  // Poll state reaches RocksDB in batches written by the CPU pool, at most ~250 ms after the poll
+  // (one write per poll on the io thread was 8 % of its time at 6,000 polls/s, bench/poll_bench;
+  // short batches keep the copy on the io thread well under a millisecond). Shutdown writes
+  // every source's state; a crash loses at most the last quarter second, which only makes the
+  // next start poll those sources a little early.
+  void mark_dirty(SourceRuntime& src) {
+    m_dirty_sources.insert(&src);
+    arm_state_timer();
+  }
+
+  void arm_state_timer() {
+    if (m_state_timer_armed || m_stopping) return;
+    m_state_timer_armed = true;
+    m_state_timer.expires_after(250ms);
+    m_state_timer.async_wait([this](const boost::system::error_code& ec) {
+      m_state_timer_armed = false;
+      if (ec || m_stopping) return;
+      flush_source_states();
+    });
+  }
+
+  void flush_source_states() {
+    if (m_state_flush_running) {  // one batch at a time, so batches land in order
+      arm_state_timer();
+      return;
+    }
+    std::vector<std::pair<std::string, storage::SourceState>> batch;
+    batch.reserve(m_dirty_sources.size());
+    for (const SourceRuntime* src : m_dirty_sources)
+      batch.emplace_back(src->config.name, src->state);
+    m_dirty_sources.clear();
+    if (batch.empty()) return;
+    m_state_flush_running = true;
+    ++m_cpu_tasks;
+    asio::post(m_pool, [this, batch = std::move(batch)] {
+      std::size_t failed = 0;
+      std::string error;
+      {
+        std::lock_guard lock(m_state_write_mutex);
+        for (const auto& [name, state] : batch) {
+          if (m_states_final) break;
+          auto st = m_store->put_source_state(name, state);
+          if (!st.ok() && failed++ == 0) error = st.to_string();
+        }
+      }
+      asio::post(m_io, [this, failed, error = std::move(error)] {
+        --m_cpu_tasks;
+        m_state_flush_running = false;
+        if (failed > 0) {
+          logger("store")->error("store.write_failed what=source_state sources={} error={}", failed,
+                                 q(error));
+        }
+        maybe_finish_shutdown();
+      });
+    });
   }
 
   void persist_state(const SourceRuntime& src) {
@@ -1476,6 +1544,13 @@ class Daemon {
   asio::steady_timer m_probe_timer;
   std::atomic<double> m_loop_lag_max{0};
   asio::steady_timer m_requests_timer;
+  asio::steady_timer m_state_timer;  // batches source state writes (mark_dirty)
+  // Sources polled since the last batch (m_sources' nodes are stable; erased from here first).
+  std::unordered_set<const SourceRuntime*> m_dirty_sources;
+  bool m_state_timer_armed = false;
+  bool m_state_flush_running = false;
+  std::mutex m_state_write_mutex;  // the pool's batch vs. the final write at shutdown
+  bool m_states_final = false;     // under m_state_write_mutex
   std::map<std::string, HostState> m_hosts;
   std::mt19937_64 m_rng;
   std::unique_ptr<storage::Store> m_store;

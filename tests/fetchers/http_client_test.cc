@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <thread>
 
 #include "tests/support/http_server.h"
 
@@ -83,6 +85,112 @@ TEST(HttpClient, ManyConcurrentRequestsAllComplete) {
     ASSERT_TRUE(results[i].has_value()) << i << ": " << results[i].error().to_string();
     EXPECT_EQ(results[i]->body, "/item/" + std::to_string(i));
   }
+}
+
+// Counts the requests a server is answering at once.
+struct Concurrency {
+  std::atomic<int> now{0};
+  std::atomic<int> most{0};
+  TestResponse serve(std::atomic<int>* shared_now, std::atomic<int>* shared_most) {
+    const int n = ++now;
+    const int all = ++*shared_now;
+    for (int m = most.load(); n > m && !most.compare_exchange_weak(m, n);) {
+    }
+    for (int m = shared_most->load(); all > m && !shared_most->compare_exchange_weak(m, all);) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    --now;
+    --*shared_now;
+    return TestResponse{200, {}, "ok"};
+  }
+};
+
+TEST(HttpClient, PerHostLimitHoldsUnderLoadAndHostsDoNotWaitForEachOther) {
+  std::atomic<int> all_now{0}, all_most{0};
+  Concurrency a, b;
+  TestHttpServer host_a([&](const TestRequest&) { return a.serve(&all_now, &all_most); },
+                        "127.0.0.1");
+  TestHttpServer host_b([&](const TestRequest&) { return b.serve(&all_now, &all_most); },
+                        "127.0.0.2");
+  std::vector<HttpRequest> reqs;
+  for (int i = 0; i < 12; ++i) {
+    reqs.push_back(local(host_a.url("/a" + std::to_string(i))));
+    reqs.push_back(local(host_b.url("/b" + std::to_string(i))));
+  }
+  HttpClientOptions options;
+  options.per_host_connections = 2;
+  auto results = fetch_all(reqs, options);
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.has_value()) << r.error().to_string();
+    EXPECT_EQ(r->status, 200);
+  }
+  EXPECT_EQ(a.most.load(), 2);
+  EXPECT_EQ(b.most.load(), 2);
+  EXPECT_GE(all_most.load(), 3);  // the two hosts were served at the same time
+}
+
+TEST(HttpClient, TotalLimitHoldsAcrossHosts) {
+  std::atomic<int> all_now{0}, all_most{0};
+  std::vector<std::unique_ptr<Concurrency>> counts;
+  std::vector<std::unique_ptr<TestHttpServer>> servers;
+  std::vector<HttpRequest> reqs;
+  for (int h = 0; h < 4; ++h) {
+    counts.push_back(std::make_unique<Concurrency>());
+    Concurrency* c = counts.back().get();
+    servers.push_back(std::make_unique<TestHttpServer>(
+        [&, c](const TestRequest&) { return c->serve(&all_now, &all_most); },
+        "127.0.0." + std::to_string(h + 1)));
+    for (int i = 0; i < 4; ++i) reqs.push_back(local(servers.back()->url("/" + std::to_string(i))));
+  }
+  HttpClientOptions options;
+  options.per_host_connections = 2;
+  options.max_total_connections = 3;
+  auto results = fetch_all(reqs, options);
+  for (const auto& r : results) ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  EXPECT_EQ(all_most.load(), 3);
+}
+
+// The transfer timeout counts from the request's start, not from when it was queued behind
+// other requests to the same host.
+TEST(HttpClient, TimeWaitingForAConnectionSlotIsNotATimeout) {
+  TestHttpServer server([](const TestRequest&) {
+    return TestResponse{200, {}, "ok", std::chrono::milliseconds(150)};
+  });
+  std::vector<HttpRequest> reqs;
+  for (int i = 0; i < 6; ++i) {
+    auto r = local(server.url("/" + std::to_string(i)));
+    r.timeout = std::chrono::milliseconds(600);
+    reqs.push_back(r);
+  }
+  HttpClientOptions options;
+  options.per_host_connections = 1;
+  auto results = fetch_all(reqs, options);
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.has_value()) << r.error().to_string();
+    EXPECT_LT(r->elapsed, std::chrono::milliseconds(600));
+  }
+}
+
+TEST(HttpClient, CancelAllFailsQueuedAndRunningTransfers) {
+  TestHttpServer server([](const TestRequest&) {
+    return TestResponse{200, {}, "late", std::chrono::milliseconds(2000)};
+  });
+  boost::asio::io_context io;
+  HttpClientOptions options;
+  options.per_host_connections = 1;
+  HttpClient client(io, options);
+  int cancelled = 0;
+  for (int i = 0; i < 5; ++i) {
+    client.fetch(local(server.url("/" + std::to_string(i))), [&](Result<HttpResponse> r) {
+      cancelled += !r.has_value() && r.error().message == "cancelled";
+    });
+  }
+  EXPECT_EQ(client.in_flight(), 5u);
+  boost::asio::steady_timer later(io, std::chrono::milliseconds(200));
+  later.async_wait([&](const boost::system::error_code&) { client.cancel_all(); });
+  io.run_for(std::chrono::seconds(5));
+  EXPECT_EQ(cancelled, 5);
+  EXPECT_EQ(client.in_flight(), 0u);
 }
 
 TEST(HttpClient, CutsOffBodiesOverTheLimit) {
