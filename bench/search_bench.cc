@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -29,6 +30,20 @@ namespace {
 using namespace newswatch;
 using Steady = std::chrono::steady_clock;
 namespace fs = std::filesystem;
+
+// A field of /proc/self/status in MiB ("VmRSS", "VmHWM"), 0 when unreadable.
+double status_mib(const char* field) {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  double mib = 0;
+  const size_t n = std::strlen(field);
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::strncmp(line, field, n) == 0 && line[n] == ':') mib = std::atof(line + n + 1) / 1024;
+  }
+  std::fclose(f);
+  return mib;
+}
 
 double micros(Steady::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
 
@@ -224,12 +239,13 @@ int main(int argc, char** argv) {
   auto stats = store->stats();
   std::printf(
       "reopen (%s): %.0f ms; near index %llu entries, "
-      "%.1f MiB; disk %.1f MiB = %.0f bytes/article\n",
+      "%.1f MiB; disk %.1f MiB = %.0f bytes/article; RSS %.0f MiB\n",
       secondary ? "secondary, as the CLI" : "incl. near-duplicate index rebuild", open_ms,
       static_cast<unsigned long long>(stats->near_index_entries),
       static_cast<double>(stats->near_index_bytes) / 1048576.0,
       static_cast<double>(stats->disk_bytes) / 1048576.0,
-      static_cast<double>(stats->disk_bytes) / static_cast<double>(stats->articles));
+      static_cast<double>(stats->disk_bytes) / static_cast<double>(stats->articles),
+      status_mib("VmRSS"));
 
   for (size_t terms = 1; terms <= 3; ++terms) {
     std::vector<double> lat;
@@ -275,6 +291,8 @@ int main(int argc, char** argv) {
         static_cast<double>(hits) / static_cast<double>(queries), base, scan.size(),
         base / std::max(p50, 1e-9));
   }
+  std::printf("RSS after the queries %.0f MiB (peak %.0f MiB)\n", status_mib("VmRSS"),
+              status_mib("VmHWM"));
   store.reset();
   if (temp && !keep) {
     std::error_code ec;

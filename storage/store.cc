@@ -514,17 +514,32 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   table.cache_index_and_filter_blocks = true;
+  // Index and filter blocks in partitions of 4 KB behind a small pinned top level: whole-file
+  // index blocks (hundreds of KB per table file at a million articles) were evicted from a
+  // 32 MiB cache by data blocks and read back on nearly every lookup, which made the dedup
+  // decision p50 ~240 us and p99 ~17 ms at 1M. Each table file records its own index type, so
+  // files written before stay readable.
+  table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  table.metadata_block_size = 4096;
+  table.pin_top_level_index_and_filter = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
 
   // Dedup asks `urls`, `fingerprints`, `outbox` and `alerts` for keys that are mostly absent:
   // a Bloom filter (10 bits per key, ~1% false positives) answers those without reading a data
   // block. The other families are read by keys that exist, or scanned.
   rocksdb::BlockBasedTableOptions filtered = table;
   filtered.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  filtered.partition_filters = true;
+  // Articles (4-5 KB each) in 16 KB blocks: a quarter of the index entries, better compression.
+  rocksdb::BlockBasedTableOptions bodies = table;
+  bodies.block_size = 16 * 1024;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (size_t i = 0; i < kCfCount; ++i) {
     rocksdb::ColumnFamilyOptions cf_options;
     const bool lookups = i == kUrls || i == kFingerprints || i == kOutbox || i == kAlerts;
-    cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(lookups ? filtered : table));
+    cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(lookups          ? filtered
+                                                                      : i == kArticles ? bodies
+                                                                                       : table));
     // The two big families get larger memtables: fewer, larger L0 files and less compaction.
     cf_options.write_buffer_size = i == kArticles || i == kPostings ? 32u << 20 : 16u << 20;
     // Article bodies compress well: zstd gives ~3x on text. It is applied where the data settles,
