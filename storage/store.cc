@@ -532,7 +532,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   filtered.partition_filters = true;
   // Articles (4-5 KB each) in 16 KB blocks: a quarter of the index entries, better compression.
   rocksdb::BlockBasedTableOptions bodies = table;
-  bodies.block_size = 16 * 1024;
+  bodies.block_size = std::uint64_t{16} << 10;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (size_t i = 0; i < kCfCount; ++i) {
     rocksdb::ColumnFamilyOptions cf_options;
