@@ -4,6 +4,7 @@
 //
 //   ingest_bench [--articles=20000] [--runs=5] [--words=600] [--duplicates=10] [--threads=1]
 //                [--batch=0] [--seed=7] [--dir=DIR]
+//   ingest_bench --sustained=1000000 [--batch=64] [--threads=1] [--report=100000] [--keep=DIR]
 //
 // Each run stores the same pre-generated articles into a fresh database under DIR (default: the
 // temp directory) and times the puts plus the final flush_index(); open and close are outside the
@@ -12,6 +13,13 @@
 // URL, an edited copy at another URL). --threads > 1 splits the articles between threads calling
 // put_article concurrently (the daemon's CPU pool); --batch=N uses put_articles with N articles per
 // call. Reports the median articles/s over the runs and its ratio to the raw-put baseline.
+//
+// --sustained=N stores N articles into one database, generating them in chunks of 2,000 outside
+// the timing (so memory stays flat), and prints per --report articles the put rate, the CPU time
+// per article (all threads, background flushes and compactions included) and the process RSS;
+// at the end the duplicate decision time (Store's PutOutcome::decision: URL, exact and near
+// lookups) p50/p99 over the last --report articles, the RSS, and the disk bytes per stored
+// article after close. --keep=DIR keeps the database there (for search_bench --db=DIR).
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -21,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <thread>
@@ -57,6 +66,31 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+}
+
+// A field of /proc/self/status in MiB ("VmRSS", "VmHWM"), 0 when unreadable.
+double status_mib(const std::string& field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::atof(line.c_str() + field.size() + 1) / 1024;
+  }
+  return 0;
+}
+
+std::uintmax_t dir_bytes(const fs::path& path) {
+  std::error_code ec;
+  std::uintmax_t bytes = 0;
+  for (const auto& e : fs::recursive_directory_iterator(path, ec)) {
+    if (e.is_regular_file(ec)) bytes += e.file_size(ec);
+  }
+  return bytes;
 }
 
 // English function words, then 50,000 syllable words with Zipf frequencies (rank^-1.07); every
@@ -270,6 +304,119 @@ RunResult run_store(const std::string& path, const std::vector<Article>& article
   return r;
 }
 
+// --sustained: one database, `count` articles generated chunk by chunk (copies are taken from the
+// last 2,000 originals, ~10 MB, so that the bench's own memory stays small), timed per put call.
+int run_sustained(Corpus& corpus, size_t count, double words, long dup_percent, size_t threads,
+                  size_t batch, size_t report, const fs::path& path) {
+  std::error_code ec;
+  if (fs::exists(path, ec)) {
+    std::fprintf(stderr, "ingest_bench: %s exists; give a new directory\n", path.c_str());
+    return 1;
+  }
+  storage::StoreOptions o;
+  o.path = path.string();
+  auto opened = storage::Store::open(o);
+  if (!opened) die("open", opened.error());
+  std::unique_ptr<storage::Store> store = std::move(*opened);
+  batch = std::max<size_t>(batch, 1);
+  constexpr size_t kChunk = 2000;
+  std::vector<Article> recent;  // ring of originals to copy from
+  size_t recent_next = 0;
+  size_t stored = 0, duplicates = 0, generated = 0;
+  double window_seconds = 0, window_cpu = 0, total_seconds = 0;
+  size_t window_articles = 0;
+  std::vector<double> decision_us;
+  std::vector<std::vector<double>> thread_decisions(threads);
+  std::printf("sustained: %zu articles, %zu thread(s), put_articles batches of %zu, db %s\n", count,
+              threads, batch, path.c_str());
+  std::printf("%10s %12s %14s %10s %10s\n", "articles", "articles/s", "CPU us/article", "RSS MiB",
+              "disk MiB");
+  while (generated < count) {
+    std::vector<std::vector<storage::PutRequest>> batches;
+    const size_t n = std::min(kChunk, count - generated);
+    std::vector<storage::PutRequest> current;
+    for (size_t i = 0; i < n; ++i, ++generated) {
+      Article a;
+      if (!recent.empty() && static_cast<long>(corpus.next() % 100) < dup_percent) {
+        a = corpus.copy(recent[corpus.next() % recent.size()], generated,
+                        static_cast<int>(generated % 3));
+      } else {
+        a = corpus.story(generated, words);
+        if (recent.size() < 2000) {
+          recent.push_back(a);
+        } else {
+          recent[recent_next++ % recent.size()] = a;
+        }
+      }
+      current.push_back({std::move(a), {}});
+      if (current.size() == batch) batches.push_back(std::move(current)), current.clear();
+    }
+    if (!current.empty()) batches.push_back(std::move(current));
+    std::vector<size_t> st(threads, 0), du(threads, 0);
+    const auto t0 = Steady::now();
+    const double c0 = cpu_seconds();
+    const auto worker = [&](size_t t) {
+      for (size_t i = t; i < batches.size(); i += threads) {
+        auto outcomes = store->put_articles(batches[i]);
+        if (!outcomes) die("put_articles", outcomes.error());
+        for (const auto& out : *outcomes) {
+          (out.stored ? st[t] : du[t]) += 1;
+          thread_decisions[t].push_back(
+              std::chrono::duration<double, std::micro>(out.decision).count());
+        }
+      }
+    };
+    if (threads == 1) {
+      worker(0);
+    } else {
+      std::vector<std::thread> pool;
+      for (size_t t = 0; t < threads; ++t) pool.emplace_back(worker, t);
+      for (auto& th : pool) th.join();
+    }
+    const double secs = seconds_since(t0);
+    window_seconds += secs;
+    total_seconds += secs;
+    window_cpu += cpu_seconds() - c0;
+    window_articles += n;
+    for (size_t t = 0; t < threads; ++t) {
+      stored += st[t];
+      duplicates += du[t];
+    }
+    // Decisions of the last `report` articles only: the figure asked for is "at N stored".
+    if (generated + report > count) {
+      for (auto& d : thread_decisions) decision_us.insert(decision_us.end(), d.begin(), d.end());
+    }
+    for (auto& d : thread_decisions) d.clear();
+    if (window_articles >= report || generated == count) {
+      std::printf("%10zu %12.0f %14.1f %10.0f %10.0f\n", generated,
+                  static_cast<double>(window_articles) / window_seconds,
+                  window_cpu / static_cast<double>(window_articles) * 1e6, status_mib("VmRSS"),
+                  static_cast<double>(dir_bytes(path)) / 1048576.0);
+      std::fflush(stdout);
+      window_seconds = window_cpu = 0;
+      window_articles = 0;
+    }
+  }
+  if (auto s = store->flush_index(); !s.ok()) die("flush_index", s.error());
+  const double rss = status_mib("VmRSS"), hwm = status_mib("VmHWM");
+  auto stats = store->stats();
+  const auto t1 = Steady::now();
+  store.reset();
+  const double close_seconds = seconds_since(t1);
+  const double bytes = static_cast<double>(dir_bytes(path));
+  std::printf(
+      "total: %zu articles in %.0f s of puts = %.0f articles/s (%zu stored, %zu duplicates)\n"
+      "dedup decision over the last %zu articles: p50 %.1f us, p99 %.1f us, max %.0f us\n"
+      "RSS at the end %.0f MiB (peak %.0f MiB; near-duplicate index %.0f MiB)\n"
+      "disk after close (%.1f s): %.0f MiB = %.0f bytes per stored article\n",
+      count, total_seconds, static_cast<double>(count) / total_seconds, stored, duplicates,
+      decision_us.size(), percentile(decision_us, 0.5), percentile(decision_us, 0.99),
+      percentile(decision_us, 1.0), rss, hwm,
+      stats ? static_cast<double>(stats->near_index_bytes) / 1048576.0 : 0.0, close_seconds,
+      bytes / 1048576.0, bytes / static_cast<double>(std::max<size_t>(stored, 1)));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -281,8 +428,24 @@ int main(int argc, char** argv) {
   const size_t batch = static_cast<size_t>(std::max(0L, arg_long(argc, argv, "--batch", 0)));
   const auto seed = static_cast<std::uint64_t>(arg_long(argc, argv, "--seed", 7));
   const fs::path dir = arg_str(argc, argv, "--dir", fs::temp_directory_path().string());
+  const long sustained = arg_long(argc, argv, "--sustained", 0);
 
   Corpus corpus(seed);
+  if (sustained > 0) {
+    const size_t report =
+        static_cast<size_t>(std::max(1L, arg_long(argc, argv, "--report", 100000)));
+    const std::string keep = arg_str(argc, argv, "--keep", "");
+    const fs::path path = keep.empty()
+                              ? dir / ("ingest_bench_sustained_" + std::to_string(getpid()))
+                              : fs::path(keep);
+    const int rc = run_sustained(corpus, static_cast<size_t>(sustained), words, dup_percent,
+                                 threads, batch == 0 ? 64 : batch, report, path);
+    if (keep.empty()) {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+    return rc;
+  }
   std::vector<Article> articles;
   articles.reserve(count);
   size_t body_words = 0, body_bytes = 0;

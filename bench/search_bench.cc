@@ -3,15 +3,18 @@
 // Store::search for 1-3 word queries against a full-scan baseline measured in the same run.
 //
 //   search_bench [--articles=100000] [--queries=300] [--baseline-queries=5] [--seed=7]
-//                [--db=DIR] [--keep]
+//                [--db=DIR] [--keep] [--secondary]
 //
 // Without --db the database goes to a temporary directory that is removed at the end.
+// --articles=0 --db=DIR searches an existing database (e.g. ingest_bench --sustained --keep=DIR);
+// --secondary opens it as the CLI does, as a read-only secondary instance.
 #include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -27,6 +30,20 @@ namespace {
 using namespace newswatch;
 using Steady = std::chrono::steady_clock;
 namespace fs = std::filesystem;
+
+// A field of /proc/self/status in MiB ("VmRSS", "VmHWM"), 0 when unreadable.
+double status_mib(const char* field) {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  double mib = 0;
+  const size_t n = std::strlen(field);
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::strncmp(line, field, n) == 0 && line[n] == ':') mib = std::atof(line + n + 1) / 1024;
+  }
+  std::fclose(f);
+  return mib;
+}
 
 double micros(Steady::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
 
@@ -161,9 +178,10 @@ std::string arg_str(int argc, char** argv, const std::string& name) {
   return {};
 }
 
-std::unique_ptr<storage::Store> open(const std::string& path) {
+std::unique_ptr<storage::Store> open(const std::string& path, bool secondary = false) {
   storage::StoreOptions o;
   o.path = path;
+  if (secondary) o.access = storage::StoreOptions::Access::read_only;
   auto s = storage::Store::open(o);
   if (!s) {
     std::fprintf(stderr, "open: %s\n", s.error().to_string().c_str());
@@ -182,13 +200,14 @@ int main(int argc, char** argv) {
   const auto seed = static_cast<std::uint64_t>(arg_long(argc, argv, "--seed", 7));
   std::string db = arg_str(argc, argv, "--db");
   const bool keep = !arg_str(argc, argv, "--keep").empty();
+  const bool secondary = !arg_str(argc, argv, "--secondary").empty();
   const bool temp = db.empty();
   if (temp)
     db = (fs::temp_directory_path() / ("search_bench_" + std::to_string(getpid()))).string();
 
   Corpus corpus(seed);
   std::printf("search_bench: %zu articles, db %s\n", articles, db.c_str());
-  {
+  if (articles > 0) {
     auto store = open(db);
     std::vector<double> put_us;
     put_us.reserve(articles);
@@ -215,16 +234,18 @@ int main(int argc, char** argv) {
         percentile(put_us, 0.5), percentile(put_us, 0.99), duplicates);
   }
   const auto t_open = Steady::now();
-  auto store = open(db);
+  auto store = open(db, secondary);
   const double open_ms = micros(Steady::now() - t_open) / 1000;
   auto stats = store->stats();
   std::printf(
-      "reopen (incl. near-duplicate index rebuild): %.0f ms; near index %llu entries, "
-      "%.1f MiB; disk %.1f MiB = %.0f bytes/article\n",
-      open_ms, static_cast<unsigned long long>(stats->near_index_entries),
+      "reopen (%s): %.0f ms; near index %llu entries, "
+      "%.1f MiB; disk %.1f MiB = %.0f bytes/article; RSS %.0f MiB\n",
+      secondary ? "secondary, as the CLI" : "incl. near-duplicate index rebuild", open_ms,
+      static_cast<unsigned long long>(stats->near_index_entries),
       static_cast<double>(stats->near_index_bytes) / 1048576.0,
       static_cast<double>(stats->disk_bytes) / 1048576.0,
-      static_cast<double>(stats->disk_bytes) / static_cast<double>(stats->articles));
+      static_cast<double>(stats->disk_bytes) / static_cast<double>(stats->articles),
+      status_mib("VmRSS"));
 
   for (size_t terms = 1; terms <= 3; ++terms) {
     std::vector<double> lat;
@@ -270,6 +291,8 @@ int main(int argc, char** argv) {
         static_cast<double>(hits) / static_cast<double>(queries), base, scan.size(),
         base / std::max(p50, 1e-9));
   }
+  std::printf("RSS after the queries %.0f MiB (peak %.0f MiB)\n", status_mib("VmRSS"),
+              status_mib("VmHWM"));
   store.reset();
   if (temp && !keep) {
     std::error_code ec;

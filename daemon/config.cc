@@ -382,7 +382,7 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
   if (const toml::table* t = r.table(root, "storage")) {
     r.check_keys(*t, "storage",
                  {"path", "retention", "near_duplicate_threshold", "tracking_params",
-                  "tracking_prefixes", "sync", "min_free_space"});
+                  "tracking_prefixes", "sync", "min_free_space", "block_cache"});
     r.read_string(*t, "storage", "path", config.storage.path);
     r.read_duration(*t, "storage", "retention", config.storage.retention, milliseconds(0));
     if (const toml::node* node = t->get("near_duplicate_threshold")) {
@@ -402,6 +402,7 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
     } else {
       r.read_size(*t, "storage", "min_free_space", config.storage.min_free_space);
     }
+    r.read_size(*t, "storage", "block_cache", config.storage.block_cache);
   }
   config.storage.path = relative_to(name, config.storage.path);
 

@@ -39,6 +39,9 @@ struct StorageConfig {
   // that the disk never fills under RocksDB (whose writes then fail for good); 0 turns the
   // check off. Default 100 MiB.
   std::uint64_t min_free_space = 100ull << 20;
+  // RocksDB block cache for reads (index and filter blocks included): the main knob for the
+  // daemon's resident memory besides the fixed 64 MiB of memtables. Default 32 MiB.
+  std::uint64_t block_cache = 32ull << 20;
 };
 
 struct FetchConfig {

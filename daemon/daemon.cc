@@ -54,6 +54,9 @@ constexpr std::size_t kMaxChildSitemaps = 20;
 // Sitemap entries dated before this are archive, not news, and are not fetched.
 constexpr auto kSitemapHorizon = std::chrono::hours(72);
 constexpr int kMaxArticleFetches = 8;
+// Extracted articles are stored in batches of up to this many, or what gathered in this window.
+constexpr std::size_t kStoreBatchArticles = 64;
+constexpr auto kStoreBatchWindow = std::chrono::milliseconds(20);
 constexpr int kMaxDeliveries = 8;
 constexpr int kMaxArticleFailures = 3;
 constexpr std::size_t kMaxRememberedFailures = 50'000;
@@ -168,6 +171,13 @@ struct PendingArticle {
   std::string key;  // storage::dedup_key of the link: one queue slot per story URL
 };
 
+// An extracted and matched article on its way into the store (Daemon::queue_for_store).
+struct StoreJob {
+  PendingArticle item;
+  storage::PutRequest request;
+  std::map<std::string, std::vector<std::string>> routes;  // topic -> channels, for duplicates
+};
+
 // Article fetching per host (scheme-less authority): its queue and politeness state.
 struct HostState {
   std::deque<PendingArticle> queue;  // newest first per source, as the feeds listed them
@@ -188,6 +198,7 @@ class Daemon {
         m_watchdog_timer(m_io),
         m_pump_timer(m_io),
         m_index_timer(m_io),
+        m_store_timer(m_io),
         m_retention_timer(m_io),
         m_probe_timer(m_io),
         m_requests_timer(m_io),
@@ -200,6 +211,7 @@ class Daemon {
     so.path = m_config.storage.path;
     so.sync = m_config.storage.sync;
     so.near_duplicate_threshold = m_config.storage.near_duplicate_threshold;
+    so.block_cache_bytes = m_config.storage.block_cache;
     for (const auto& p : m_config.storage.tracking_params) so.canon.tracking_params.push_back(p);
     for (const auto& p : m_config.storage.tracking_prefixes) {
       so.canon.tracking_prefixes.push_back(p);
@@ -1113,26 +1125,67 @@ class Daemon {
     for (const auto& t : m_config.topics) routes[t.name] = t.channels;
     asio::post(m_pool, [this, item = std::move(item), resp = std::move(*r), matcher,
                         routes = std::move(routes)]() mutable {
-      auto outcome = process_article(item, resp, *matcher, routes);
-      asio::post(m_io, [this, item = std::move(item), outcome = std::move(outcome)]() mutable {
-        --m_cpu_tasks;
-        m_queued_urls.erase(item.key);
-        if (!outcome) {
-          article_failed(item, outcome.error().to_string());
-        } else if (outcome->stored) {
-          ++m_articles_stored;
-          counter("newswatch_articles_stored_total", "Articles stored as new stories.").inc();
-          counter("newswatch_alerts_queued_total", "Alerts written to the outbox.")
-              .inc(outcome->alerts_queued);
-          if (outcome->alerts_queued > 0) schedule_delivery_soon();
+      auto request = prepare_article(item, resp, *matcher, routes);
+      asio::post(m_io, [this, item = std::move(item), request = std::move(request),
+                        routes = std::move(routes)]() mutable {
+        if (!request) {
+          finish_article(item, request.error());
+          return;
         }
-        maybe_finish_shutdown();
+        queue_for_store(StoreJob{std::move(item), std::move(*request), std::move(routes)});
       });
     });
   }
 
-  // CPU pool: extract, match, store (with its outbox records) in one batch.
-  Result<storage::PutOutcome> process_article(
+  // io thread: the end of one article's trip (its CPU task is counted until it is stored).
+  void finish_article(const PendingArticle& item, const Result<storage::PutOutcome>& outcome) {
+    --m_cpu_tasks;
+    m_queued_urls.erase(item.key);
+    if (!outcome) {
+      article_failed(item, outcome.error().to_string());
+    } else if (outcome->stored) {
+      ++m_articles_stored;
+      counter("newswatch_articles_stored_total", "Articles stored as new stories.").inc();
+      counter("newswatch_alerts_queued_total", "Alerts written to the outbox.")
+          .inc(outcome->alerts_queued);
+      if (outcome->alerts_queued > 0) schedule_delivery_soon();
+    }
+    maybe_finish_shutdown();
+  }
+
+  // io thread: articles that finished extraction are stored together, kStoreBatchArticles or
+  // whatever gathered within kStoreBatchWindow, in one Store::put_articles call (one batch, one
+  // WAL write; several times cheaper per article than one call each). A stopping daemon stores
+  // at once.
+  void queue_for_store(StoreJob job) {
+    m_store_batch.push_back(std::move(job));
+    if (m_store_batch.size() >= kStoreBatchArticles || m_stopping) {
+      store_batch();
+      return;
+    }
+    if (m_store_batch.size() > 1) return;
+    m_store_timer.expires_after(kStoreBatchWindow);
+    m_store_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;  // cancelled: the batch filled up and went already
+      store_batch();
+    });
+  }
+
+  void store_batch() {
+    m_store_timer.cancel();
+    if (m_store_batch.empty()) return;
+    auto jobs = std::make_shared<std::vector<StoreJob>>(std::move(m_store_batch));
+    m_store_batch.clear();
+    asio::post(m_pool, [this, jobs] {
+      auto outcomes = store_articles(*jobs);
+      asio::post(m_io, [this, jobs, outcomes = std::move(outcomes)] {
+        for (size_t i = 0; i < jobs->size(); ++i) finish_article((*jobs)[i].item, outcomes[i]);
+      });
+    });
+  }
+
+  // CPU pool: extract and match; the article and its outbox records, ready to store.
+  Result<storage::PutRequest> prepare_article(
       const PendingArticle& item, const fetchers::HttpResponse& resp, const TopicMatcher& matcher,
       const std::map<std::string, std::vector<std::string>>& routes) {
     parsers::ExtractOptions eo;
@@ -1145,7 +1198,9 @@ class Daemon {
     seconds("newswatch_extract_seconds", "Article extraction time.")
         .observe(std::chrono::steady_clock::now() - t0);
     if (!extracted) return extracted.error();
-    Article& a = *extracted;
+    storage::PutRequest request;
+    request.article = std::move(*extracted);
+    Article& a = request.article;
     a.url = item.entry.link;
     if (a.canonical_url.empty()) a.canonical_url = eo.url;
     a.source = item.source;
@@ -1163,7 +1218,6 @@ class Daemon {
     if (a.text.empty() && a.summary.empty()) {
       return make_error(ErrorCode::unsupported, "no article text on the page or in the feed");
     }
-    std::vector<storage::OutboxRecord> alerts;
     const auto m0 = std::chrono::steady_clock::now();
     const auto hits = matcher.match(a);
     seconds("newswatch_match_seconds", "Time to match one article against every topic.")
@@ -1189,26 +1243,46 @@ class Daemon {
         rec.snippet = hit.snippet;
         rec.created = a.fetched;
         rec.next_attempt = a.fetched;
-        alerts.push_back(std::move(rec));
+        request.alerts.push_back(std::move(rec));
       }
     }
-    auto outcome = m_store->put_article(a, std::move(alerts));
-    if (!outcome) return outcome.error();
-    if (outcome->stored) {
-      std::string topics;
-      for (const auto& t : a.topics) topics += (topics.empty() ? "" : ",") + t;
-      logger("store")->info("store.article_stored id={} source={} url={} topics={} title={}", a.id,
-                            a.source, q(a.url), topics.empty() ? "-" : topics, q(a.title));
+    return request;
+  }
+
+  // CPU pool: stores the jobs' articles with their outbox records in one put_articles call (if
+  // that fails, one by one, so that one bad article costs only itself), logs each outcome and
+  // notes duplicates' sources on their originals' alerts. One outcome per job, in order.
+  std::vector<Result<storage::PutOutcome>> store_articles(std::vector<StoreJob>& jobs) {
+    std::vector<storage::PutRequest> requests;
+    requests.reserve(jobs.size());
+    for (auto& job : jobs) requests.push_back(std::move(job.request));
+    std::vector<Result<storage::PutOutcome>> results;
+    results.reserve(jobs.size());
+    if (auto outcomes = m_store->put_articles(requests)) {
+      for (auto& o : *outcomes) results.emplace_back(std::move(o));
     } else {
-      const char* kind = storage::duplicate_kind_name(outcome->duplicate);
-      counter("newswatch_duplicates_total", "Fetched articles that were copies of a stored story.",
-              {{"kind", kind}})
-          .inc();
-      logger("store")->info("store.duplicate kind={} url={} original={} similarity={:.2f}", kind,
-                            q(a.url), outcome->id, outcome->similarity);
-      note_also_reported(a.source, outcome->id, routes);
+      for (auto& r : requests) results.push_back(m_store->put_article(r.article, r.alerts));
     }
-    return outcome;
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      if (!results[i]) continue;
+      const Article& a = requests[i].article;
+      const storage::PutOutcome& outcome = *results[i];
+      if (outcome.stored) {
+        std::string topics;
+        for (const auto& t : a.topics) topics += (topics.empty() ? "" : ",") + t;
+        logger("store")->info("store.article_stored id={} source={} url={} topics={} title={}",
+                              a.id, a.source, q(a.url), topics.empty() ? "-" : topics, q(a.title));
+      } else {
+        const char* kind = storage::duplicate_kind_name(outcome.duplicate);
+        counter("newswatch_duplicates_total",
+                "Fetched articles that were copies of a stored story.", {{"kind", kind}})
+            .inc();
+        logger("store")->info("store.duplicate kind={} url={} original={} similarity={:.2f}", kind,
+                              q(a.url), outcome.id, outcome.similarity);
+        note_also_reported(a.source, outcome.id, jobs[i].routes);
+      }
+    }
+    return results;
   }
 
   // CPU pool: a copy of a story from another source is not alerted again; the original's alerts
@@ -1540,6 +1614,8 @@ class Daemon {
   asio::steady_timer m_watchdog_timer;
   asio::steady_timer m_pump_timer;
   asio::steady_timer m_index_timer;
+  asio::steady_timer m_store_timer;
+  std::vector<StoreJob> m_store_batch;  // extracted articles waiting for the next put_articles
   asio::steady_timer m_retention_timer;
   asio::steady_timer m_probe_timer;
   std::atomic<double> m_loop_lag_max{0};

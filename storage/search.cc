@@ -156,6 +156,9 @@ struct KeyMemo {
   std::unordered_map<std::string, Words> by_language;
   std::size_t word_count = 0;
   StringTable keys;
+  // The same keys by id, shared with the DocTerms handed out (a reset starts a new one, so
+  // buffered articles keep theirs).
+  std::shared_ptr<IndexKeys> key_strings = std::make_shared<IndexKeys>();
   std::vector<std::array<std::uint32_t, 2>> key_tf;  // key -> counts in the current article
   std::vector<std::uint32_t> touched_words, touched_keys;
   std::vector<std::string> scratch;
@@ -169,6 +172,7 @@ struct KeyMemo {
     by_language.clear();
     word_count = 0;
     keys.clear();
+    key_strings = std::make_shared<IndexKeys>();
     key_tf.clear();
   }
 
@@ -186,7 +190,10 @@ struct KeyMemo {
     for (const auto& k : scratch) {
       bool new_key = false;
       const std::uint32_t id = keys.intern(k, StringTable::hash_of(k), new_key);
-      if (new_key) key_tf.push_back({0, 0});
+      if (new_key) {
+        key_tf.push_back({0, 0});
+        key_strings->keys.push_back(k);
+      }
       words.key_ids.push_back(id);
     }
     return w;
@@ -232,9 +239,11 @@ DocTerms index_terms(const Analyzer& analyzer, const Article& article) {
     counts = {0, 0};
   }
   out.terms.reserve(memo.touched_keys.size());
+  out.keys = memo.key_strings;
   for (std::uint32_t id : memo.touched_keys) {
     auto& counts = memo.key_tf[id];
-    out.terms.push_back(TermFrequency{memo.keys.key(id), memo.keys.hash(id), counts[0], counts[1]});
+    out.terms.push_back(
+        TermFrequency{&memo.key_strings->keys[id], memo.keys.hash(id), id, counts[0], counts[1]});
     counts = {0, 0};
   }
   return out;
@@ -256,10 +265,19 @@ std::optional<Posting> decode_posting(std::string_view bytes) {
 }
 
 void append_block_entry(std::string& block, std::uint64_t doc, const Posting& p) {
-  for (int shift = 56; shift >= 0; shift -= 8) block.push_back(static_cast<char>(doc >> shift));
-  put_varint(block, p.title_tf);
-  put_varint(block, p.body_tf);
-  put_varint(block, p.length);
+  // Written through a pointer into room made once: push_back per byte was ~5% of ingest.
+  char buf[8 + 3 * 5];
+  char* out = buf;
+  for (int shift = 56; shift >= 0; shift -= 8) *out++ = static_cast<char>(doc >> shift);
+  for (std::uint64_t v :
+       {std::uint64_t{p.title_tf}, std::uint64_t{p.body_tf}, std::uint64_t{p.length}}) {
+    while (v >= 0x80) {
+      *out++ = static_cast<char>((v & 0x7F) | 0x80);
+      v >>= 7;
+    }
+    *out++ = static_cast<char>(v);
+  }
+  block.append(buf, static_cast<size_t>(out - buf));
 }
 
 bool next_block_entry(std::string_view& block, std::uint64_t& doc, Posting& p) {

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,17 +68,26 @@ Result<ParsedQuery> parse_query(std::string_view text, const Analyzer& analyzer)
 bool term_matches(const QueryTerm& term, std::string_view norm,
                   const std::vector<std::string>& keys);
 
+// The index keys index_terms() has met on one thread, append-only; a DocTerms shares it, which
+// keeps its keys alive. Strings never move once added, so other threads may read the ones they
+// were handed.
+struct IndexKeys {
+  std::deque<std::string> keys;  // by key id
+};
+
 // Term frequencies of one article: per distinct index key, its occurrences in the title and in the
 // body, and the article's length in words.
 struct TermFrequency {
-  std::string key;
-  std::uint64_t hash = 0;  // StringTable::hash_of(key), computed once for the postings buffer
+  const std::string* key = nullptr;  // in DocTerms::keys
+  std::uint64_t hash = 0;  // StringTable::hash_of(*key), computed once for the postings buffer
+  std::uint32_t id = 0;    // the key's id in DocTerms::keys (the postings buffer maps it once)
   std::uint32_t title_tf = 0;
   std::uint32_t body_tf = 0;
 };
 struct DocTerms {
-  std::vector<TermFrequency> terms;  // any order
-  std::uint32_t length = 0;          // title words + body words
+  std::vector<TermFrequency> terms;       // any order
+  std::uint32_t length = 0;               // title words + body words
+  std::shared_ptr<const IndexKeys> keys;  // owns the strings `terms` point to
 };
 // Any thread. Keys of recently seen words are memoised per thread (about 10 MB at most), so
 // analysing many articles costs one Snowball call per new word, not per word and article.

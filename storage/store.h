@@ -3,6 +3,7 @@
 // never leaves half an article or an article without its alerts. RocksDB stays inside store.cc.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -27,6 +28,10 @@ struct StoreOptions {
   Access access = Access::read_write;
   // Block cache for reads. Default 32 MiB; the main knob for the daemon's resident memory.
   std::size_t block_cache_bytes = 32u << 20;
+  // Memtables of all column families together: the largest is flushed when they exceed it.
+  // Larger flushes less often (fewer, larger files, less compaction CPU) and holds more memory.
+  // Default 64 MiB (read_write only).
+  std::size_t write_buffer_bytes = 64u << 20;
   // fsync the WAL on every article write. Default off: acknowledged writes survive a process
   // crash (kill -9) either way; on makes them survive power loss too at a large ingest cost.
   bool sync = false;
@@ -58,6 +63,9 @@ struct PutOutcome {
   DuplicateKind duplicate = DuplicateKind::none;
   double similarity = 0;          // near: the estimated Jaccard similarity
   std::size_t alerts_queued = 0;  // outbox records written (never for duplicates)
+  // Time the duplicate decision took (URL, exact-text and near-copy lookups, under the store's
+  // lock; fingerprinting before it is not included). For benchmarks and metrics.
+  std::chrono::nanoseconds decision{0};
 };
 
 // One article for Store::put_articles, with the outbox records to queue for it.

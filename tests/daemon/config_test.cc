@@ -231,6 +231,15 @@ TEST(Config, MinFreeSpace) {
             std::string::npos);
 }
 
+TEST(Config, BlockCache) {
+  EXPECT_EQ(parse_config("", "x.toml").config->storage.block_cache, 32ull << 20);
+  EXPECT_EQ(
+      parse_config("[storage]\nblock_cache = \"8MiB\"\n", "x.toml").config->storage.block_cache,
+      8ull << 20);
+  EXPECT_NE(errors_of("[storage]\nblock_cache = \"big\"\n").find("storage.block_cache"),
+            std::string::npos);
+}
+
 TEST(TopicMatcherBridge, StemsSynonymsAndHighlights) {
   std::vector<TopicConfig> topics = {{"korea", "Pyongyang AND Sanktion", {}, 1},
                                      {"sport", "title:Fußball", {}, 2}};

@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include "storage/search.h"
 #include "storage/store.h"
 #include "tests/support/sandbox.h"
@@ -273,6 +275,57 @@ TEST_F(SearchTest, ArticlesOfAProcessKilledBeforeTheFlushAreIndexedAtOpen) {
   ASSERT_TRUE(hits.has_value());
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ((*hits)[0].url, "https://de.example/killed");
+}
+
+// The postings buffer maps each thread's key ids to blocks once per key table; a key met by two
+// tables (two writer threads, or one thread's table started afresh after 100,000 words) must
+// still end in ONE block key: two puts of the same key in one batch would keep only the second.
+TEST_F(SearchTest, ArticlesIndexedByTwoThreadsAndAcrossAKeyTableResetAreAllFound) {
+  // Distinct letter-only words: w + base-26 digits.
+  const auto word = [](std::size_t n) {
+    std::string w = "w";
+    do {
+      w += static_cast<char>('a' + n % 26);
+      n /= 26;
+    } while (n > 0);
+    return w;
+  };
+  const auto put = [&](const std::string& url, std::size_t first, std::size_t count) {
+    Article a;
+    a.url = url;
+    a.title = "Lighthouse keepers report";
+    std::string text = "lighthouse";
+    for (std::size_t i = first; i < first + count; ++i) text += " " + word(i);
+    a.text = text;
+    a.language = "en";
+    auto outcome = m_store->put_article(a, {});
+    EXPECT_TRUE(outcome.has_value() && outcome->stored) << url;
+    return a.id;
+  };
+  std::vector<std::string> expected;
+  // 2 x 60,000 new words on this thread: the per-thread table starts again in between.
+  expected.push_back(put("https://a.example/1", 0, 60000));
+  const std::string second_big = put("https://a.example/2", 60000, 60000);
+  expected.push_back(second_big);
+  expected.push_back(put("https://a.example/3", 120000, 10));
+  // Two more threads with their own tables.
+  std::string t1, t2;
+  std::thread first([&] { t1 = put("https://b.example/1", 200000, 10); });
+  std::thread second([&] { t2 = put("https://c.example/1", 300000, 10); });
+  first.join();
+  second.join();
+  expected.push_back(t1);
+  expected.push_back(t2);
+  ASSERT_TRUE(m_store->flush_index().ok());
+  SearchQuery q;
+  q.text = "lighthouse";
+  q.limit = 10;
+  auto got = ids(q);
+  std::sort(got.begin(), got.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(got, expected);
+  q.text = word(60001);  // a word of the second big article only
+  EXPECT_EQ(ids(q), std::vector<std::string>{second_big});
 }
 
 TEST(SearchQueryParse, WordsPhrasesAndPrefixes) {
