@@ -331,15 +331,19 @@ TEST_F(HostileWeb, GoodSourcesStayOnScheduleWhileBadOnesAreLoggedAndBackedOff) {
   EXPECT_LT(peak_rss_kb, (kSanitized ? 1536L : 512L) * 1024) << "memory must stay bounded";
   EXPECT_LE(fds_late, fds_early + 20) << "descriptors leak";
 
-  // Good sources: polled on schedule all along (adaptive interval 0.5-6 s plus jitter).
+  // Good sources: polled on schedule all along (adaptive interval 0.5-6 s plus jitter). A
+  // sanitized daemon parses the hostile pages several times slower and its io thread competes
+  // with the pool for the two cores, so there the bound is doubled (a CI run on a machine at
+  // load 15 saw 10.3 s under ASan).
+  const auto max_gap = kSanitized ? 16s : 8s;
   for (const std::string feed : {"/good1.xml", "/good2.xml"}) {
     std::vector<Clock::time_point> polls;
     for (const auto& r : m_good->requests()) {
       if (r.target == feed) polls.push_back(r.received);
     }
-    ASSERT_GE(polls.size(), static_cast<std::size_t>(length / 8s)) << feed << "\n" << text;
+    ASSERT_GE(polls.size(), static_cast<std::size_t>(length / max_gap)) << feed << "\n" << text;
     for (std::size_t i = 1; i < polls.size(); ++i) {
-      EXPECT_LT(polls[i] - polls[i - 1], 8s) << feed << " poll " << i << " was late";
+      EXPECT_LT(polls[i] - polls[i - 1], max_gap) << feed << " poll " << i << " was late";
     }
   }
 
