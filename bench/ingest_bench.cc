@@ -36,6 +36,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "bench/synthetic_news.h"
 #include "storage/records.h"
 #include "storage/rocks_baseline.h"
 #include "storage/store.h"
@@ -43,6 +44,10 @@
 namespace {
 
 using namespace newswatch;
+using bench::arg_long;
+using bench::arg_str;
+using bench::percentile;
+using bench::status_mib;
 using Steady = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
@@ -68,22 +73,6 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
-}
-
-// A field of /proc/self/status in MiB ("VmRSS", "VmHWM"), 0 when unreadable.
-double status_mib(const std::string& field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::atof(line.c_str() + field.size() + 1) / 1024;
-  }
-  return 0;
-}
-
 std::uintmax_t dir_bytes(const fs::path& path) {
   std::error_code ec;
   std::uintmax_t bytes = 0;
@@ -93,67 +82,26 @@ std::uintmax_t dir_bytes(const fs::path& path) {
   return bytes;
 }
 
-// English function words, then 50,000 syllable words with Zipf frequencies (rank^-1.07); every
-// article has a topic favouring 30 mid-frequency words and 6 capitalised names.
+// Generated stories (bench/synthetic_news.h) and the copies a fetcher meets of them.
 class Corpus {
  public:
-  explicit Corpus(std::uint64_t seed) : m_rng(seed) {
-    for (const char* w :
-         {"the", "of",   "and",  "to",    "a",    "in",    "that",  "is",  "for",  "on",
-          "was", "with", "said", "he",    "it",   "as",    "at",    "by",  "from", "his",
-          "be",  "have", "has",  "are",   "but",  "not",   "they",  "an",  "this", "had",
-          "who", "were", "will", "their", "been", "would", "which", "she", "after"}) {
-      m_vocab.emplace_back(w);
-    }
-    const char* syl[] = {"ka",  "lo",  "men", "tra", "vi",   "sor", "pe",  "dan", "ru",  "ist",
-                         "ber", "gon", "al",  "ne",  "tik",  "mar", "so",  "lin", "chu", "ver",
-                         "en",  "ta",  "dro", "mi",  "ster", "pol", "ung", "ex",  "ri",  "bal"};
-    std::unordered_set<std::string> seen(m_vocab.begin(), m_vocab.end());
-    while (m_vocab.size() < 50000) {
-      std::string w;
-      const int n = 2 + static_cast<int>(m_rng() % 3);
-      for (int i = 0; i < n; ++i) w += syl[m_rng() % std::size(syl)];
-      if (seen.insert(w).second) m_vocab.push_back(w);
-    }
-    double sum = 0;
-    for (size_t r = 0; r < m_vocab.size(); ++r) {
-      sum += 1.0 / std::pow(static_cast<double>(r + 1), 1.07);
-      m_cdf.push_back(sum);
-    }
-    for (double& c : m_cdf) c /= sum;
-    for (int t = 0; t < 2000; ++t) {
-      Topic topic;
-      for (int i = 0; i < 30; ++i) topic.words.push_back(m_vocab[300 + m_rng() % 10000]);
-      for (int i = 0; i < 6; ++i) {
-        std::string name = m_vocab[1000 + m_rng() % 40000];
-        name[0] = static_cast<char>(name[0] - 'a' + 'A');
-        topic.names.push_back(name);
-      }
-      m_topics.push_back(std::move(topic));
-    }
-  }
+  explicit Corpus(std::uint64_t seed) : m_text(seed), m_rng(m_text.rng()) {}
 
   // A new story: `mean_words` body words on average (normal, sd mean/3, at least 80).
   Article story(size_t n, double mean_words) {
-    const Topic& topic = m_topics[m_rng() % m_topics.size()];
+    const auto& topic = m_text.random_topic();
     Article a;
     a.url = "https://site" + std::to_string(n % 50) + ".example/news/2026/" + std::to_string(n) +
-            "-" + m_vocab[1000 + m_rng() % 40000];
+            "-" + m_text.word(1000 + m_rng() % 40000);
     a.source = "source" + std::to_string(n % 50);
     a.language = "en";
     a.fetched = TimePoint(std::chrono::seconds(1'780'000'000 + static_cast<std::int64_t>(n) * 3));
     a.published = a.fetched;
-    a.title = sentence(topic, 6 + m_rng() % 6);
-    a.summary = sentence(topic, 20 + m_rng() % 10);
+    a.title = m_text.sentence(topic, 6 + m_rng() % 6);
+    a.summary = m_text.sentence(topic, 20 + m_rng() % 10);
     const double w = std::normal_distribution<>(mean_words, mean_words / 3)(m_rng);
     const size_t words = static_cast<size_t>(std::max(80.0, w));
-    size_t done = 0;
-    while (done < words) {
-      const size_t s = 8 + m_rng() % 20;
-      if (!a.text.empty()) a.text += (m_rng() % 4 == 0) ? "\n\n" : " ";
-      a.text += sentence(topic, s);
-      done += s;
-    }
+    a.text = m_text.body(topic, words);
     return a;
   }
 
@@ -182,51 +130,9 @@ class Corpus {
   std::uint64_t next() { return m_rng(); }
 
  private:
-  struct Topic {
-    std::vector<std::string> words, names;
-  };
-
-  std::string sentence(const Topic& topic, size_t n) {
-    std::string s;
-    for (size_t i = 0; i < n; ++i) {
-      const auto u = m_rng() % 100;
-      std::string w = u < 10   ? topic.words[m_rng() % topic.words.size()]
-                      : u < 14 ? topic.names[m_rng() % topic.names.size()]
-                               : zipf();
-      if (i == 0) w[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(w[0])));
-      s += (i ? " " : "") + w;
-    }
-    return s + ".";
-  }
-
-  std::string zipf() {
-    const double u = std::uniform_real_distribution<>(0, 1)(m_rng);
-    const auto r =
-        static_cast<size_t>(std::lower_bound(m_cdf.begin(), m_cdf.end(), u) - m_cdf.begin());
-    return m_vocab[std::min(r, m_vocab.size() - 1)];
-  }
-
-  std::mt19937_64 m_rng;
-  std::vector<std::string> m_vocab;
-  std::vector<double> m_cdf;
-  std::vector<Topic> m_topics;
+  bench::SyntheticNews m_text;
+  std::mt19937_64& m_rng;
 };
-
-long arg_long(int argc, char** argv, const std::string& name, long fallback) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a.rfind(name + "=", 0) == 0) return std::atol(a.c_str() + name.size() + 1);
-  }
-  return fallback;
-}
-
-std::string arg_str(int argc, char** argv, const std::string& name, std::string fallback) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a.rfind(name + "=", 0) == 0) return a.substr(name.size() + 1);
-  }
-  return fallback;
-}
 
 [[noreturn]] void die(const std::string& what, const Error& e) {
   std::fprintf(stderr, "ingest_bench: %s: %s\n", what.c_str(), e.to_string().c_str());

@@ -22,161 +22,61 @@
 #include <unordered_set>
 #include <vector>
 
+#include "bench/synthetic_news.h"
 #include "storage/analyzer.h"
 #include "storage/store.h"
 
 namespace {
 
 using namespace newswatch;
+using bench::arg_long;
+using bench::arg_str;
+using bench::percentile;
+using bench::status_mib;
 using Steady = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
-// A field of /proc/self/status in MiB ("VmRSS", "VmHWM"), 0 when unreadable.
-double status_mib(const char* field) {
-  std::FILE* f = std::fopen("/proc/self/status", "r");
-  if (!f) return 0;
-  char line[256];
-  double mib = 0;
-  const size_t n = std::strlen(field);
-  while (std::fgets(line, sizeof line, f)) {
-    if (std::strncmp(line, field, n) == 0 && line[n] == ':') mib = std::atof(line + n + 1) / 1024;
-  }
-  std::fclose(f);
-  return mib;
-}
-
 double micros(Steady::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
-  return v[i];
-}
-
-// Words with Zipf frequencies (rank^-1.07) from a syllable alphabet, real English function words
-// at the top; each article has a topic that favours 30 mid-frequency words and 6 names.
+// Generated stories and queries on the same vocabulary (bench/synthetic_news.h).
 class Corpus {
  public:
-  explicit Corpus(std::uint64_t seed) : m_rng(seed) {
-    for (const char* w :
-         {"the", "of",   "and",  "to",    "a",    "in",    "that",  "is",  "for",  "on",
-          "was", "with", "said", "he",    "it",   "as",    "at",    "by",  "from", "his",
-          "be",  "have", "has",  "are",   "but",  "not",   "they",  "an",  "this", "had",
-          "who", "were", "will", "their", "been", "would", "which", "she", "after"}) {
-      m_vocab.emplace_back(w);
-    }
-    const char* syl[] = {"ka",  "lo",  "men", "tra", "vi",   "sor", "pe",  "dan", "ru",  "ist",
-                         "ber", "gon", "al",  "ne",  "tik",  "mar", "so",  "lin", "chu", "ver",
-                         "en",  "ta",  "dro", "mi",  "ster", "pol", "ung", "ex",  "ri",  "bal"};
-    std::unordered_set<std::string> seen(m_vocab.begin(), m_vocab.end());
-    while (m_vocab.size() < 50000) {
-      std::string w;
-      const int n = 2 + static_cast<int>(m_rng() % 3);
-      for (int i = 0; i < n; ++i) w += syl[m_rng() % std::size(syl)];
-      if (seen.insert(w).second) m_vocab.push_back(w);
-    }
-    double sum = 0;
-    for (size_t r = 0; r < m_vocab.size(); ++r) {
-      sum += 1.0 / std::pow(static_cast<double>(r + 1), 1.07);
-      m_cdf.push_back(sum);
-    }
-    for (double& c : m_cdf) c /= sum;
-    for (int t = 0; t < 2000; ++t) {
-      Topic topic;
-      for (int i = 0; i < 30; ++i) topic.words.push_back(m_vocab[300 + m_rng() % 10000]);
-      for (int i = 0; i < 6; ++i) {
-        std::string name = m_vocab[1000 + m_rng() % 40000];
-        name[0] = static_cast<char>(name[0] - 'a' + 'A');
-        topic.names.push_back(name);
-      }
-      m_topics.push_back(std::move(topic));
-    }
-  }
+  explicit Corpus(std::uint64_t seed) : m_text(seed), m_rng(m_text.rng()) {}
 
   Article article(size_t n) {
-    const Topic& topic = m_topics[m_rng() % m_topics.size()];
+    const auto& topic = m_text.random_topic();
     Article a;
     a.url = "https://site" + std::to_string(n % 50) + ".example/news/" + std::to_string(n);
     a.source = "source" + std::to_string(n % 50);
     a.language = "en";
     a.fetched = TimePoint(std::chrono::seconds(1'780'000'000 + static_cast<std::int64_t>(n) * 30));
     a.published = a.fetched;
-    a.title = sentence(topic, 6 + m_rng() % 6);
+    a.title = m_text.sentence(topic, 6 + m_rng() % 6);
     // Lengths of news bodies: 150-1000 words, most around 400.
     const size_t words = 150 + static_cast<size_t>(std::min(
                                    850.0, std::exponential_distribution<>(1.0 / 300)(m_rng)));
-    size_t done = 0;
-    while (done < words) {
-      const size_t s = 8 + m_rng() % 20;
-      if (!a.text.empty()) a.text += (m_rng() % 4 == 0) ? "\n\n" : " ";
-      a.text += sentence(topic, s);
-      done += s;
-    }
+    a.text = m_text.body(topic, words);
     return a;
   }
 
   // A query of `terms` words: topic names and words, and mid-frequency vocabulary.
   std::string query(size_t terms) {
-    const Topic& topic = m_topics[m_rng() % m_topics.size()];
+    const auto& topic = m_text.random_topic();
     std::string q;
     for (size_t i = 0; i < terms; ++i) {
       const auto pick = m_rng() % 3;
       const std::string w = pick == 0   ? topic.names[m_rng() % topic.names.size()]
                             : pick == 1 ? topic.words[m_rng() % topic.words.size()]
-                                        : m_vocab[200 + m_rng() % 5000];
+                                        : m_text.word(200 + m_rng() % 5000);
       q += (q.empty() ? "" : " ") + w;
     }
     return q;
   }
 
  private:
-  struct Topic {
-    std::vector<std::string> words, names;
-  };
-
-  std::string sentence(const Topic& topic, size_t n) {
-    std::string s;
-    for (size_t i = 0; i < n; ++i) {
-      const auto u = m_rng() % 100;
-      std::string w = u < 10   ? topic.words[m_rng() % topic.words.size()]
-                      : u < 14 ? topic.names[m_rng() % topic.names.size()]
-                               : zipf();
-      if (i == 0) w[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(w[0])));
-      s += (i ? " " : "") + w;
-    }
-    return s + ".";
-  }
-
-  std::string zipf() {
-    const double u = std::uniform_real_distribution<>(0, 1)(m_rng);
-    const auto r =
-        static_cast<size_t>(std::lower_bound(m_cdf.begin(), m_cdf.end(), u) - m_cdf.begin());
-    return m_vocab[std::min(r, m_vocab.size() - 1)];
-  }
-
-  std::mt19937_64 m_rng;
-  std::vector<std::string> m_vocab;
-  std::vector<double> m_cdf;
-  std::vector<Topic> m_topics;
+  bench::SyntheticNews m_text;
+  std::mt19937_64& m_rng;
 };
-
-long arg_long(int argc, char** argv, const std::string& name, long fallback) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a.rfind(name + "=", 0) == 0) return std::atol(a.c_str() + name.size() + 1);
-  }
-  return fallback;
-}
-
-std::string arg_str(int argc, char** argv, const std::string& name) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a.rfind(name + "=", 0) == 0) return a.substr(name.size() + 1);
-    if (a == name) return "1";
-  }
-  return {};
-}
 
 std::unique_ptr<storage::Store> open(const std::string& path, bool secondary = false) {
   storage::StoreOptions o;
