@@ -196,6 +196,9 @@ int cmd_sources(const Args& raw) {
                {"NEXT POLL"},
                {"INTERVAL"},
                {"ITEMS", Align::right},
+               {"ITEMS/DAY", Align::right},
+               {"304 %", Align::right},
+               {"LATENCY", Align::right},
                {"ERRORS", Align::right},
                {"LAST ERROR", Align::left, true}});
   for (const auto& src : loaded.config->sources) {
@@ -210,6 +213,23 @@ int cmd_sources(const Args& raw) {
     const std::string status = never ? "new" : st.consecutive_errors > 0 ? "failing" : "ok";
     const auto interval =
         std::chrono::milliseconds(st.interval_ms > 0 ? st.interval_ms : src.interval.count());
+    // Items per day since the first poll (at least an hour of history, so a new source does not
+    // extrapolate its first feed into thousands a day); the share of polls answered 304.
+    double per_day = -1;  // -1: unknown
+    if (st.first_poll != TimePoint{} && now > st.first_poll) {
+      const double days =
+          std::max(1.0 / 24, std::chrono::duration<double>(now - st.first_poll).count() / 86400);
+      per_day = static_cast<double>(st.items_seen) / days;
+    }
+    const double share_304 =
+        st.polls > 0 ? 100.0 * static_cast<double>(st.not_modified) / static_cast<double>(st.polls)
+                     : -1;
+    const auto fixed = [](double v, int digits) {
+      if (v < 0) return std::string("-");
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+      return std::string(buf);
+    };
     if (args->has("--json")) {
       nlohmann::json j;
       j["name"] = src.name;
@@ -223,6 +243,15 @@ int cmd_sources(const Args& raw) {
       j["interval_seconds"] = interval.count() / 1000;
       j["items_seen"] = st.items_seen;
       j["polls"] = st.polls;
+      j["first_poll"] = st.first_poll == TimePoint{}
+                            ? nlohmann::json(nullptr)
+                            : nlohmann::json(format_iso8601(st.first_poll));
+      j["items_per_day"] = per_day < 0 ? nlohmann::json(nullptr) : nlohmann::json(per_day);
+      j["not_modified"] = st.not_modified;
+      j["failures"] = st.failures;
+      j["bytes"] = st.bytes;
+      j["latency_ms"] = st.latency_ms;
+      j["last_latency_ms"] = st.last_latency_ms;
       j["consecutive_errors"] = st.consecutive_errors;
       j["last_error"] = st.last_error;
       std::printf("%s\n", dump(j).c_str());
@@ -237,6 +266,9 @@ int cmd_sources(const Args& raw) {
                    {never ? "-" : age(st.next_due, now), Style::dim},
                    {format_duration(interval)},
                    {std::to_string(st.items_seen)},
+                   {fixed(per_day, 1)},
+                   {fixed(share_304, 0)},
+                   {never ? "-" : std::to_string(st.latency_ms) + " ms"},
                    {std::to_string(st.consecutive_errors),
                     st.consecutive_errors > 0 ? Style::bad : Style::plain},
                    {st.last_error, Style::bad}});

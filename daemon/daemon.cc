@@ -582,6 +582,7 @@ class Daemon {
   void poll(SourceRuntime& src) {
     src.polling = true;
     src.state.last_attempt = SystemClock::instance().now();
+    if (src.state.first_poll == TimePoint{}) src.state.first_poll = src.state.last_attempt;
     ++src.state.polls;
     fetchers::HttpRequest req;
     req.url = src.config.url;
@@ -704,6 +705,7 @@ class Daemon {
   void source_failed(SourceRuntime& src, const std::string& error,
                      std::optional<std::chrono::seconds> retry_after = std::nullopt) {
     ++src.state.consecutive_errors;
+    ++src.state.failures;
     src.state.last_error = error;
     finish_poll(src, retry_after ? fetchers::PollResult::throttled : fetchers::PollResult::error, 0,
                 retry_after);
@@ -719,6 +721,15 @@ class Daemon {
     if (r) {
       seconds("newswatch_fetch_seconds", "HTTP fetch latency.", {{"kind", "feed"}})
           .observe(r->elapsed);
+      // Per source: a moving average where each poll weighs 1/5, and the last one.
+      const auto ms = static_cast<std::uint32_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(r->elapsed).count());
+      auto& st = src.state;
+      st.latency_ms =
+          st.last_latency_ms == 0 && st.latency_ms == 0 ? ms : (st.latency_ms * 4 + ms) / 5;
+      st.last_latency_ms = ms;
+      st.bytes += r->body.size();
+      if (r->status == 304) ++st.not_modified;
     }
     if (!r) {
       source_failed(src, r.error().to_string());

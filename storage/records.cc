@@ -179,6 +179,12 @@ std::string encode_source_state(const SourceState& s) {
   w.varint(s.items_seen);
   w.varint(s.polls);
   w.svarint(s.interval_ms);
+  w.time(s.first_poll);
+  w.varint(s.not_modified);
+  w.varint(s.failures);
+  w.varint(s.bytes);
+  w.varint(s.latency_ms);
+  w.varint(s.last_latency_ms);
   return w.take();
 }
 
@@ -195,6 +201,14 @@ Result<SourceState> decode_source_state(std::string_view bytes) {
   s.items_seen = r.varint();
   s.polls = r.varint();
   s.interval_ms = r.svarint();
+  if (!r.at_end()) {  // the per-source counters appended later; older records end here
+    s.first_poll = r.time();
+    s.not_modified = r.varint();
+    s.failures = r.varint();
+    s.bytes = r.varint();
+    s.latency_ms = static_cast<std::uint32_t>(r.varint());
+    s.last_latency_ms = static_cast<std::uint32_t>(r.varint());
+  }
   if (!r.ok()) return r.error();
   return s;
 }

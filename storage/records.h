@@ -29,6 +29,13 @@ struct SourceState {
   std::uint64_t items_seen = 0;
   std::uint64_t polls = 0;
   std::int64_t interval_ms = 0;  // the adapted poll interval; 0 = not adapted yet
+  // Appended in session 4, absent (zero) in older records, ignored by older readers.
+  TimePoint first_poll{};             // when newswatch first polled the source
+  std::uint64_t not_modified = 0;     // polls answered 304
+  std::uint64_t failures = 0;         // polls that failed (network, HTTP status, parse)
+  std::uint64_t bytes = 0;            // response body bytes of the polls
+  std::uint32_t latency_ms = 0;       // fetch latency, moving average (each poll weighs 1/5)
+  std::uint32_t last_latency_ms = 0;  // fetch latency of the last answered poll
 };
 
 enum class DeliveryState : std::uint8_t { pending = 0, delivered = 1, dead = 2 };

@@ -306,6 +306,17 @@ TEST_F(DaemonE2E, FeedToStoreToWebhookExactlyOnceAcrossRestart) {
   EXPECT_EQ(src["items_seen"], 3);
   EXPECT_GE(src["polls"].get<int>(), 3);
   EXPECT_FALSE(src["next_poll"].is_null());
+  // Per-source counters: every poll got the whole feed (this server sends no validators) except
+  // one per daemon run that its stop may have cut short; 3 items in the first hour are 72 a day.
+  const std::size_t feed_bytes = m_pages(TestRequest{"GET", "/feed.xml", {}, "", {}}).body.size();
+  const auto polls = src["polls"].get<std::size_t>();
+  EXPECT_LE(src["bytes"].get<std::size_t>(), polls * feed_bytes);
+  EXPECT_GE(src["bytes"].get<std::size_t>(), (polls - 2) * feed_bytes);
+  EXPECT_EQ(src["not_modified"], 0);
+  EXPECT_EQ(src["failures"], 0);
+  EXPECT_FALSE(src["first_poll"].is_null());
+  EXPECT_NEAR(src["items_per_day"].get<double>(), 72.0, 0.01);
+  EXPECT_LT(src["last_latency_ms"].get<int>(), 5000);
   const auto alerts = run_command({NEWSWATCH_BINARY, "alerts", "--config", m_config, "--json"});
   ASSERT_EQ(alerts.exit_code, 0) << alerts.err;
   EXPECT_EQ(std::count(alerts.out.begin(), alerts.out.end(), '\n'), 2);

@@ -1,5 +1,7 @@
 #include "storage/store.h"
 
+#include "storage/records.h"
+
 #include <gtest/gtest.h>
 
 #include "tests/support/sandbox.h"
@@ -136,6 +138,47 @@ TEST_F(StoreTest, SurvivesReopen) {
   EXPECT_EQ((*st)->etag, "\"v7\"");
   EXPECT_EQ((*st)->consecutive_errors, 3u);
   EXPECT_EQ((*st)->next_due, TimePoint(std::chrono::seconds(1'700'000'123)));
+}
+
+TEST(SourceStateRecord, CountersRoundTripAndOlderRecordsStillRead) {
+  SourceState st;
+  st.etag = "\"v7\"";
+  st.polls = 12;
+  st.interval_ms = 90'000;
+  st.first_poll = TimePoint(std::chrono::seconds(1'700'000'000));
+  st.not_modified = 9;
+  st.failures = 2;
+  st.bytes = 123'456;
+  st.latency_ms = 41;
+  st.last_latency_ms = 37;
+  auto back = decode_source_state(encode_source_state(st));
+  ASSERT_TRUE(back) << back.error().to_string();
+  EXPECT_EQ(back->first_poll, st.first_poll);
+  EXPECT_EQ(back->not_modified, 9u);
+  EXPECT_EQ(back->failures, 2u);
+  EXPECT_EQ(back->bytes, 123'456u);
+  EXPECT_EQ(back->latency_ms, 41u);
+  EXPECT_EQ(back->last_latency_ms, 37u);
+
+  // A record written before the counters existed ends after interval_ms (6 bytes shorter when
+  // the counters are zero): it reads with zero counters and its other fields intact.
+  SourceState old = st;
+  old.first_poll = TimePoint{};
+  old.not_modified = old.failures = old.bytes = 0;
+  old.latency_ms = old.last_latency_ms = 0;
+  std::string bytes = encode_source_state(old);
+  bytes.resize(bytes.size() - 6);
+  auto read_old = decode_source_state(bytes);
+  ASSERT_TRUE(read_old) << read_old.error().to_string();
+  EXPECT_EQ(read_old->etag, "\"v7\"");
+  EXPECT_EQ(read_old->polls, 12u);
+  EXPECT_EQ(read_old->interval_ms, 90'000);
+  EXPECT_EQ(read_old->not_modified, 0u);
+
+  // Cut inside the counters: corruption, not silently zero.
+  std::string cut = encode_source_state(st);
+  cut.resize(cut.size() - 2);
+  EXPECT_FALSE(decode_source_state(cut));
 }
 
 TEST_F(StoreTest, SecondaryReadsWhilePrimaryWrites) {
