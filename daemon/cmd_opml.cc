@@ -92,8 +92,9 @@ int import_opml(const CliArgs& args) {
   for (const auto& s : list->skipped) {
     std::fprintf(stderr, "newswatch opml import: %s: %s (skipped)\n", shown.c_str(), s.c_str());
   }
-  std::string interval = args.get("--interval").value_or("5m");
-  if (!parse_duration(interval) || *parse_duration(interval) < std::chrono::seconds(1)) {
+  const std::string interval = args.get("--interval").value_or("5m");
+  const auto parsed_interval = parse_duration(interval);
+  if (!parsed_interval || *parsed_interval < std::chrono::seconds(1)) {
     std::fprintf(stderr, "newswatch opml import: --interval: expected a duration like \"5m\"\n");
     return kExitUsage;
   }
