@@ -181,13 +181,10 @@ int cmd_sources(const Args& raw) {
     std::fprintf(stderr, "newswatch sources: %s\n", args.error().message.c_str());
     return kExitUsage;
   }
-  ConfigResult loaded = load_config(config_path(*args));
-  if (!loaded.config) {
-    for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
-    return kExitUsage;
-  }
   int code = kExitOk;
-  auto store = open_store("sources", *args, code);
+  const auto config = load_cli_config(*args, code);
+  if (!config) return code;
+  auto store = open_store("sources", *config, code);
   if (!store) return code;
   const TimePoint now = SystemClock::instance().now();
   Table table({{"NAME", Align::left, true},
@@ -201,7 +198,7 @@ int cmd_sources(const Args& raw) {
                {"LATENCY", Align::right},
                {"ERRORS", Align::right},
                {"LAST ERROR", Align::left, true}});
-  for (const auto& src : loaded.config->sources) {
+  for (const auto& src : config->sources) {
     auto state = store->get_source_state(src.name);
     if (!state) {
       std::fprintf(stderr, "newswatch sources: %s: %s\n", src.name.c_str(),
