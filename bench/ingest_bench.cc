@@ -5,6 +5,8 @@
 //   ingest_bench [--articles=20000] [--runs=5] [--words=600] [--duplicates=10] [--threads=1]
 //                [--batch=0] [--seed=7] [--dir=DIR]
 //   ingest_bench --sustained=1000000 [--batch=64] [--threads=1] [--report=100000] [--keep=DIR]
+//                [--engine-stats]
+//   ingest_bench --phases [--articles=20000] [--runs=5]
 //
 // Each run stores the same pre-generated articles into a fresh database under DIR (default: the
 // temp directory) and times the puts plus the final flush_index(); open and close are outside the
@@ -20,6 +22,11 @@
 // at the end the duplicate decision time (Store's PutOutcome::decision: URL, exact and near
 // lookups) p50/p99 over the last --report articles, the RSS, and the disk bytes per stored
 // article after close. --keep=DIR keeps the database there (for search_bench --db=DIR).
+// --engine-stats prints RocksDB's compaction statistics per column family at the end.
+//
+// --phases times, on one thread, each stage put_article runs before RocksDB over the same
+// articles: URL dedup keys, text fingerprints (exact hash + MinHash), search analysis
+// (index_terms) and article encoding; the median per article over the runs, beside the store's.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -37,9 +44,12 @@
 #include <vector>
 
 #include "bench/synthetic_news.h"
+#include "storage/fingerprint.h"
 #include "storage/records.h"
 #include "storage/rocks_baseline.h"
+#include "storage/search.h"
 #include "storage/store.h"
+#include "storage/url_canon.h"
 
 namespace {
 
@@ -213,7 +223,7 @@ RunResult run_store(const std::string& path, const std::vector<Article>& article
 // --sustained: one database, `count` articles generated chunk by chunk (copies are taken from the
 // last 2,000 originals, ~10 MB, so that the bench's own memory stays small), timed per put call.
 int run_sustained(Corpus& corpus, size_t count, double words, long dup_percent, size_t threads,
-                  size_t batch, size_t report, const fs::path& path) {
+                  size_t batch, size_t report, const fs::path& path, bool engine_stats) {
   std::error_code ec;
   if (fs::exists(path, ec)) {
     std::fprintf(stderr, "ingest_bench: %s exists; give a new directory\n", path.c_str());
@@ -306,6 +316,7 @@ int run_sustained(Corpus& corpus, size_t count, double words, long dup_percent, 
   if (auto s = store->flush_index(); !s.ok()) die("flush_index", s.error());
   const double rss = status_mib("VmRSS"), hwm = status_mib("VmHWM");
   auto stats = store->stats();
+  if (engine_stats) std::printf("%s", store->engine_stats().c_str());
   const auto t1 = Steady::now();
   store.reset();
   const double close_seconds = seconds_since(t1);
@@ -320,6 +331,38 @@ int run_sustained(Corpus& corpus, size_t count, double words, long dup_percent, 
       percentile(decision_us, 1.0), rss, hwm,
       stats ? static_cast<double>(stats->near_index_bytes) / 1048576.0 : 0.0, close_seconds,
       bytes / 1048576.0, bytes / static_cast<double>(std::max<size_t>(stored, 1)));
+  return 0;
+}
+
+// --phases: the median CPU microseconds per article of each pre-RocksDB stage over `runs` passes.
+int run_phases(const std::vector<Article>& articles, size_t runs) {
+  const storage::Analyzer analyzer;
+  const storage::CanonOptions canon = storage::default_canon_options();
+  std::uint64_t sink = 0;  // keeps the results alive
+  const auto time_us = [&](auto&& fn) {
+    std::vector<double> us;
+    for (size_t run = 0; run < runs; ++run) {
+      const double c0 = cpu_seconds();
+      for (const Article& a : articles) fn(a);
+      us.push_back((cpu_seconds() - c0) / static_cast<double>(articles.size()) * 1e6);
+    }
+    return percentile(us, 0.5);
+  };
+  const double urls = time_us([&](const Article& a) {
+    sink +=
+        storage::dedup_key(a.url, canon).size() + storage::canonicalize_url(a.url, canon).size();
+  });
+  const double fingerprints =
+      time_us([&](const Article& a) { sink += storage::fingerprint_text(a.text).exact; });
+  const double analysis =
+      time_us([&](const Article& a) { sink += storage::index_terms(analyzer, a).terms.size(); });
+  const double encoding =
+      time_us([&](const Article& a) { sink += storage::encode_article(a).size(); });
+  std::printf(
+      "phases (CPU us/article, median of %zu, one thread): URL keys %.1f, fingerprints %.1f, "
+      "analysis %.1f, encoding %.1f; sum %.1f (checksum %llu)\n",
+      runs, urls, fingerprints, analysis, encoding, urls + fingerprints + analysis + encoding,
+      static_cast<unsigned long long>(sink % 1000));
   return 0;
 }
 
@@ -345,7 +388,8 @@ int main(int argc, char** argv) {
                               ? dir / ("ingest_bench_sustained_" + std::to_string(getpid()))
                               : fs::path(keep);
     const int rc = run_sustained(corpus, static_cast<size_t>(sustained), words, dup_percent,
-                                 threads, batch == 0 ? 64 : batch, report, path);
+                                 threads, batch == 0 ? 64 : batch, report, path,
+                                 !arg_str(argc, argv, "--engine-stats").empty());
     if (keep.empty()) {
       std::error_code ec;
       fs::remove_all(path, ec);
@@ -367,10 +411,13 @@ int main(int argc, char** argv) {
                       std::count(articles.back().text.begin(), articles.back().text.end(), ' ')) +
                   1;
   }
+  if (!arg_str(argc, argv, "--phases").empty()) {
+    return run_phases(articles, runs);
+  }
   std::vector<std::pair<std::string, std::string>> records;
   records.reserve(count);
   for (const Article& a : articles) {
-    records.emplace_back(storage::Store::article_id_for(a.url), storage::encode_article(a));
+    records.emplace_back(storage::Store::legacy_article_id(a.url), storage::encode_article(a));
   }
   std::printf(
       "ingest_bench: %zu articles (%.0f words, %.0f bytes of body on average; %ld%% copies), "

@@ -104,8 +104,9 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // The id an article with this canonical URL gets: stable across runs.
-  static std::string article_id_for(std::string_view canonical_url);
+  // The id this build's ancestors gave an article with this canonical URL (a hash of it; such ids
+  // stay valid). New articles get increasing, time-ordered ids instead (docs/storage.md).
+  static std::string legacy_article_id(std::string_view canonical_url);
 
   // Returns the id of the story stored under `url` or any variant with the same dedup key
   // (storage::dedup_key: tracking parameters, http/https, www/m/amp hosts...), or nullopt.
@@ -188,6 +189,10 @@ class Store {
   Status catch_up();
 
   Result<StoreStats> stats() const;
+
+  // RocksDB's compaction statistics per column family (its "rocksdb.cfstats" text), for
+  // benchmarks and debugging.
+  std::string engine_stats() const;
 
  private:
   struct Impl;

@@ -567,7 +567,7 @@ void downgrade_to_format_1(const std::string& path) {
     }
     if (names[i] == "urls") {
       batch.Put(handles[i], "https://www.example.com/visit?utm_source=x",
-                Store::article_id_for("https://www.example.com/visit"));
+                Store::legacy_article_id("https://www.example.com/visit"));
     }
     if (names[i] == "default") {
       batch.Put(handles[i], "newswatch.format_version", "1");
