@@ -5,7 +5,7 @@
 //   ingest_bench [--articles=20000] [--runs=5] [--words=600] [--duplicates=10] [--threads=1]
 //                [--batch=0] [--seed=7] [--dir=DIR]
 //   ingest_bench --sustained=1000000 [--batch=64] [--threads=1] [--report=100000] [--keep=DIR]
-//                [--engine-stats]
+//                [--engine-stats] [--probe=10000]
 //   ingest_bench --phases [--articles=20000] [--runs=5]
 //
 // Each run stores the same pre-generated articles into a fresh database under DIR (default: the
@@ -22,7 +22,9 @@
 // at the end the duplicate decision time (Store's PutOutcome::decision: URL, exact and near
 // lookups) p50/p99 over the last --report articles, the RSS, and the disk bytes per stored
 // article after close. --keep=DIR keeps the database there (for search_bench --db=DIR).
-// --engine-stats prints RocksDB's compaction statistics per column family at the end.
+// --engine-stats prints RocksDB's compaction statistics per column family at the end. Then, once
+// RocksDB has finished its flushes and compactions, --probe more articles (half of them copies)
+// are stored one at a time by one thread: the dedup decision p50/p99 on the settled database.
 //
 // --phases times, on one thread, each stage put_article runs before RocksDB over the same
 // articles: URL dedup keys, text fingerprints (exact hash + MinHash), search analysis
@@ -223,7 +225,8 @@ RunResult run_store(const std::string& path, const std::vector<Article>& article
 // --sustained: one database, `count` articles generated chunk by chunk (copies are taken from the
 // last 2,000 originals, ~10 MB, so that the bench's own memory stays small), timed per put call.
 int run_sustained(Corpus& corpus, size_t count, double words, long dup_percent, size_t threads,
-                  size_t batch, size_t report, const fs::path& path, bool engine_stats) {
+                  size_t batch, size_t report, const fs::path& path, bool engine_stats,
+                  size_t probes) {
   std::error_code ec;
   if (fs::exists(path, ec)) {
     std::fprintf(stderr, "ingest_bench: %s exists; give a new directory\n", path.c_str());
@@ -315,6 +318,21 @@ int run_sustained(Corpus& corpus, size_t count, double words, long dup_percent, 
   }
   if (auto s = store->flush_index(); !s.ok()) die("flush_index", s.error());
   const double rss = status_mib("VmRSS"), hwm = status_mib("VmHWM");
+  // The settled database: once RocksDB has caught up, one thread stores --probe more articles
+  // one at a time (half copies of recent stories), so the decision time at N stored is measured
+  // without the ingest's own threads and compactions competing for the two cores.
+  std::vector<double> probe_us;
+  const auto settle_start = Steady::now();
+  const bool settled = store->wait_for_compactions(std::chrono::minutes(2));
+  const double settle_seconds = seconds_since(settle_start);
+  for (size_t i = 0; i < probes; ++i, ++generated) {
+    Article a = i % 2 == 1 ? corpus.copy(recent[corpus.next() % recent.size()], generated,
+                                         static_cast<int>(generated % 3))
+                           : corpus.story(generated, words);
+    auto outcome = store->put_article(a, {});
+    if (!outcome) die("put_article", outcome.error());
+    probe_us.push_back(std::chrono::duration<double, std::micro>(outcome->decision).count());
+  }
   auto stats = store->stats();
   if (engine_stats) std::printf("%s", store->engine_stats().c_str());
   const auto t1 = Steady::now();
@@ -324,11 +342,15 @@ int run_sustained(Corpus& corpus, size_t count, double words, long dup_percent, 
   std::printf(
       "total: %zu articles in %.0f s of puts = %.0f articles/s (%zu stored, %zu duplicates)\n"
       "dedup decision over the last %zu articles: p50 %.1f us, p99 %.1f us, max %.0f us\n"
+      "dedup decision on the settled database (%s after %.0f s), %zu articles one at a time: "
+      "p50 %.1f us, p99 %.1f us, max %.0f us\n"
       "RSS at the end %.0f MiB (peak %.0f MiB; near-duplicate index %.0f MiB)\n"
       "disk after close (%.1f s): %.0f MiB = %.0f bytes per stored article\n",
       count, total_seconds, static_cast<double>(count) / total_seconds, stored, duplicates,
       decision_us.size(), percentile(decision_us, 0.5), percentile(decision_us, 0.99),
-      percentile(decision_us, 1.0), rss, hwm,
+      percentile(decision_us, 1.0), settled ? "idle" : "still compacting", settle_seconds,
+      probe_us.size(), percentile(probe_us, 0.5), percentile(probe_us, 0.99),
+      percentile(probe_us, 1.0), rss, hwm,
       stats ? static_cast<double>(stats->near_index_bytes) / 1048576.0 : 0.0, close_seconds,
       bytes / 1048576.0, bytes / static_cast<double>(std::max<size_t>(stored, 1)));
   return 0;
@@ -387,9 +409,10 @@ int main(int argc, char** argv) {
     const fs::path path = keep.empty()
                               ? dir / ("ingest_bench_sustained_" + std::to_string(getpid()))
                               : fs::path(keep);
-    const int rc = run_sustained(corpus, static_cast<size_t>(sustained), words, dup_percent,
-                                 threads, batch == 0 ? 64 : batch, report, path,
-                                 !arg_str(argc, argv, "--engine-stats").empty());
+    const int rc = run_sustained(
+        corpus, static_cast<size_t>(sustained), words, dup_percent, threads,
+        batch == 0 ? 64 : batch, report, path, !arg_str(argc, argv, "--engine-stats").empty(),
+        static_cast<size_t>(std::max(0L, arg_long(argc, argv, "--probe", 10000))));
     if (keep.empty()) {
       std::error_code ec;
       fs::remove_all(path, ec);

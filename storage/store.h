@@ -194,6 +194,10 @@ class Store {
   // benchmarks and debugging.
   std::string engine_stats() const;
 
+  // Waits until RocksDB runs and owes no flush or compaction, or `timeout` passes; false on
+  // timeout. For benchmarks that measure a settled database.
+  bool wait_for_compactions(std::chrono::milliseconds timeout) const;
+
  private:
   struct Impl;
   explicit Store(std::unique_ptr<Impl> impl);
