@@ -23,6 +23,7 @@
 
 #include "storage/analyzer.h"
 #include "storage/fingerprint.h"
+#include "storage/postings_block.h"
 #include "storage/string_table.h"
 #include "storage/url_canon.h"
 
@@ -32,7 +33,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kFormatKey = "newswatch.format_version";
-constexpr const char* kFormatVersion = "2";
+constexpr const char* kFormatVersion = "3";
 constexpr const char* kSearchStatsKey = "newswatch.search_stats";
 
 // Column families, in the order handles are kept.
@@ -58,11 +59,10 @@ constexpr const char* kPostingsBlockKey = "newswatch.postings_block";
 // The largest article id assigned so far (8 bytes big-endian), written with every batch that
 // stores a story, so ids stay increasing across restarts and clock steps back.
 constexpr const char* kLastIdKey = "newswatch.last_id";
-// New article ids are the second they were assigned in the high 40 bits and a counter in the low
-// 24 (docs/storage.md): keys by id then arrive in increasing order, so RocksDB appends new table
-// files below the old ones instead of rewriting whole levels in every compaction (random
-// URL-hash ids made compaction ~40% of ingest CPU at a million articles).
-constexpr int kIdCounterBits = 24;
+// New article ids count up from 1 (docs/storage.md): keys by id then arrive in increasing order,
+// so RocksDB appends new table files after the old ones instead of rewriting whole levels in
+// every compaction (random URL-hash ids made compaction ~40% of ingest CPU at a million
+// articles), and postings blocks store the gap between article numbers in a byte or two.
 // Buffered postings are written once this many articles or this much time has gathered.
 constexpr std::size_t kFlushArticles = 2000;
 constexpr auto kFlushAge = std::chrono::seconds(2);
@@ -165,13 +165,20 @@ class PendingPostings {
     m_id_maps.clear();
     m_blocks.resize(m_keys.size());
     for (size_t k = 0; k < m_keys.size(); ++k) m_blocks[k].reserve(m_counts[k] * kMaxEntry);
+    std::vector<DeltaBlockWriter> writers;
+    writers.reserve(m_keys.size());
+    for (size_t k = 0; k < m_keys.size(); ++k) writers.emplace_back(m_blocks[k]);
     size_t next = 0;
+    m_ordered = true;
     for (size_t i = 0; i < docs; ++i) {
       emit(i, [&](const IndexKeys*, const TermFrequency&, std::uint64_t doc, const Posting& p) {
-        append_block_entry(m_blocks[m_refs[next++]], doc, p);
+        m_ordered = writers[m_refs[next++]].add(doc, p) && m_ordered;
       });
     }
   }
+
+  // False when build() was given documents out of increasing order (a bug: entries are lost).
+  bool ordered() const { return m_ordered; }
 
   // Calls fn(key, block) in key order.
   template <typename Fn>
@@ -190,8 +197,9 @@ class PendingPostings {
   }
 
  private:
-  // 8-byte article number + three varints of usually one or two bytes.
-  static constexpr size_t kMaxEntry = 14;
+  // A gap, a title and a body count of usually one byte each, a length of two.
+  static constexpr size_t kMaxEntry = 5;
+  bool m_ordered = true;
 
   StringTable m_keys;
   std::vector<std::string> m_blocks;    // by key index
@@ -259,21 +267,11 @@ struct Store::Impl {
 
   rocksdb::ColumnFamilyHandle* cf(Cf c) const { return cfs[c]; }
 
-  // A new article id: above every id handed out before, at least the current second in the
-  // high bits. Lock-free, so workers take ids while preparing articles in parallel.
-  std::uint64_t next_article_id() {
-    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-    const std::uint64_t floor = static_cast<std::uint64_t>(std::max<std::int64_t>(seconds, 0))
-                                << kIdCounterBits;
-    std::uint64_t current = last_id.load(std::memory_order_relaxed);
-    std::uint64_t next = 0;
-    do {
-      next = std::max(floor, current + 1);
-    } while (!last_id.compare_exchange_weak(current, next, std::memory_order_relaxed));
-    return next;
-  }
+  // A new article id: one above every id handed out before (kLastIdKey survives restarts).
+  // Lock-free, so workers take ids while preparing articles in parallel. Ids of articles stored
+  // by builds before format 3 are URL hashes, spread over all 64 bits: a counter meets one with
+  // the same odds as two hashes colliding.
+  std::uint64_t next_article_id() { return last_id.fetch_add(1, std::memory_order_relaxed) + 1; }
 
   // True when no column family holds a key: a database whose creation was interrupted (the
   // process killed between RocksDB's create and the format-version write) looks like this.
@@ -361,14 +359,25 @@ struct Store::Impl {
       docs.swap(pending_docs);
     }
     if (docs.empty()) return Status();
+    // Delta blocks list articles in increasing number; writers may have buffered them slightly
+    // out of order (ids are taken before put_mutex).
+    std::sort(docs.begin(), docs.end(),
+              [](const PendingDoc& a, const PendingDoc& b) { return a.doc < b.doc; });
+    docs.erase(std::unique(docs.begin(), docs.end(),
+                           [](const PendingDoc& a, const PendingDoc& b) { return a.doc == b.doc; }),
+               docs.end());
     block_builder.build(docs.size(), [&](size_t i, auto&& add) {
       const PendingDoc& d = docs[i];
       for (const TermFrequency& t : d.terms.terms) {
         add(d.terms.keys.get(), t, d.doc, Posting{t.title_tf, t.body_tf, d.terms.length});
       }
     });
+    if (!block_builder.ordered()) {
+      block_builder.clear();
+      return make_error(ErrorCode::internal, "postings: articles out of order");
+    }
     rocksdb::WriteBatch batch;
-    const std::string block = be64(next_block);
+    const std::string block = be64(next_block | k_delta_block_bit);
     std::string key;
     // Sorted: the memtable's skiplist inserts sequential keys faster.
     block_builder.for_each_sorted([&](const std::string& term, const std::string& entries) {
@@ -634,6 +643,16 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     if (!ws.ok()) return from_rocks(ws, "writing format version");
   } else if (**version == "1" && options.access == StoreOptions::Access::read_write) {
     if (auto st = impl->migrate_from_1(); !st.ok()) return st.error();
+  } else if (**version == "2") {
+    // Format 3 adds delta-encoded postings blocks (new blocks only; plain ones stay readable)
+    // and counter article ids (new articles only): nothing to rewrite, but builds that know
+    // only format 2 must no longer open the database. A secondary reads format 2 as it is.
+    if (options.access == StoreOptions::Access::read_write) {
+      rocksdb::WriteOptions synced;
+      synced.sync = true;
+      const auto ws = impl->db->Put(synced, impl->cf(kDefault), kFormatKey, kFormatVersion);
+      if (!ws.ok()) return from_rocks(ws, "writing format version");
+    }
   } else if (**version != kFormatVersion) {
     const bool old = **version == "1";
     return make_error(ErrorCode::invalid_argument,
@@ -947,11 +966,12 @@ Result<std::vector<SearchHit>> Store::search(const SearchQuery& query) const {
       for (it->Seek(seek); it->Valid() && it->key().starts_with(seek); it->Next()) {
         const auto key = it->key();
         if (key.size() < 9 || key[key.size() - 9] != '\0') continue;
-        std::string_view entries(it->value().data(), it->value().size());
+        BlockReader entries(std::string_view(it->value().data(), it->value().size()),
+                            is_delta_block_key(std::string_view(key.data(), key.size())));
         std::uint64_t doc = 0;
         Posting p;
-        while (!entries.empty()) {
-          if (!next_block_entry(entries, doc, p)) {
+        while (!entries.done()) {
+          if (!entries.next(doc, p)) {
             return make_error(ErrorCode::corruption, "postings: bad block");
           }
           if (t > 0 && !scores.count(doc)) continue;
@@ -1290,20 +1310,24 @@ Result<std::uint64_t> Store::purge(TimePoint before) {
     seek.push_back('\0');
     for (pit->Seek(seek); pit->Valid() && pit->key().starts_with(seek); pit->Next()) {
       if (pit->key().size() != seek.size() + 8) continue;  // a longer index key
-      std::string_view entries(pit->value().data(), pit->value().size());
+      const std::string_view key(pit->key().data(), pit->key().size());
+      const bool delta = is_delta_block_key(key);
+      BlockReader entries(std::string_view(pit->value().data(), pit->value().size()), delta);
       kept.clear();
+      DeltaBlockWriter kept_delta(kept);
       bool changed = false;
-      while (!entries.empty()) {
-        const std::string_view entry = entries;
+      while (!entries.done()) {
         std::uint64_t doc = 0;
         Posting p;
-        if (!next_block_entry(entries, doc, p)) {
+        if (!entries.next(doc, p)) {
           return make_error(ErrorCode::corruption, "postings: bad block");
         }
         if (purged_docs.count(doc)) {
           changed = true;
+        } else if (delta) {
+          (void)kept_delta.add(doc, p);  // in increasing order, as read
         } else {
-          kept.append(entry.substr(0, entry.size() - entries.size()));
+          append_block_entry(kept, doc, p);
         }
       }
       if (!changed) continue;

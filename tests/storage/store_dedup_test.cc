@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "storage/postings_block.h"
 #include "storage/search.h"
 #include "storage/store.h"
 #include "tests/support/sandbox.h"
@@ -297,12 +298,16 @@ std::map<std::string, std::set<std::uint64_t>> postings_of(const std::string& pa
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const std::string key = it->key().ToString();
-      std::string_view block(it->value().data(), it->value().size());
+      BlockReader block(std::string_view(it->value().data(), it->value().size()),
+                        is_delta_block_key(key));
       auto& docs = out[key.substr(0, key.size() - 9)];
       std::uint64_t doc = 0;
       Posting p;
-      while (!block.empty()) {
-        EXPECT_TRUE(next_block_entry(block, doc, p)) << key;
+      while (!block.done()) {
+        if (!block.next(doc, p)) {
+          ADD_FAILURE() << "bad block " << key;
+          break;
+        }
         docs.insert(doc);
       }
     }

@@ -1,0 +1,259 @@
+// Postings block encodings (storage/postings_block.h): the delta encoding of format 3 round
+// trips and rejects malformed input, and a format-2 database (plain blocks, URL-hash ids) keeps
+// working after the upgrade: old and new articles are found together, and purging an old article
+// rewrites its plain blocks.
+#include "storage/postings_block.h"
+
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <random>
+
+#include "storage/store.h"
+#include "tests/support/sandbox.h"
+
+namespace newswatch::storage {
+namespace {
+
+struct Entry {
+  std::uint64_t doc;
+  Posting posting;
+};
+
+std::vector<Entry> read_all(std::string_view block, bool delta, bool& ok) {
+  std::vector<Entry> out;
+  BlockReader reader(block, delta);
+  ok = true;
+  while (!reader.done()) {
+    Entry e{};
+    if (!reader.next(e.doc, e.posting)) {
+      ok = false;
+      break;
+    }
+    out.push_back(e);
+  }
+  return out;
+}
+
+TEST(PostingsBlock, DeltaEntriesRoundTripFromSmallGapsToHashIds) {
+  std::mt19937_64 rng(5);
+  for (int round = 0; round < 50; ++round) {
+    std::vector<Entry> entries;
+    std::uint64_t doc = round % 2 == 0 ? 1 : rng() >> 1;
+    for (int i = 0; i < 200; ++i) {
+      // Counter ids (gaps of a few), then now and then a URL-hash id of format 2.
+      const std::uint64_t gap = i % 37 == 36 ? (rng() >> 40) + 1 : rng() % 5 + 1;
+      if (doc > UINT64_MAX - gap) break;
+      doc += gap;
+      entries.push_back({doc, Posting{static_cast<std::uint32_t>(rng() % 4),
+                                      static_cast<std::uint32_t>(rng() % 300),
+                                      static_cast<std::uint32_t>(rng() % 100000)}});
+    }
+    entries.push_back({UINT64_MAX, Posting{UINT32_MAX, UINT32_MAX, UINT32_MAX}});
+    std::string block;
+    DeltaBlockWriter writer(block);
+    for (const auto& e : entries) ASSERT_TRUE(writer.add(e.doc, e.posting));
+    bool ok = false;
+    const auto back = read_all(block, true, ok);
+    ASSERT_TRUE(ok);
+    ASSERT_EQ(back.size(), entries.size());
+    for (size_t i = 0; i < entries.size(); ++i) {
+      EXPECT_EQ(back[i].doc, entries[i].doc);
+      EXPECT_EQ(back[i].posting.title_tf, entries[i].posting.title_tf);
+      EXPECT_EQ(back[i].posting.body_tf, entries[i].posting.body_tf);
+      EXPECT_EQ(back[i].posting.length, entries[i].posting.length);
+    }
+  }
+}
+
+TEST(PostingsBlock, CounterIdsTakeFarLessRoomThanPlainEntries) {
+  std::string delta, plain;
+  DeltaBlockWriter writer(delta);
+  for (std::uint64_t doc = 1000; doc < 3000; doc += 3) {
+    const Posting p{0, 2, 612};
+    ASSERT_TRUE(writer.add(doc, p));
+    append_block_entry(plain, doc, p);
+  }
+  // A one-byte gap, two one-byte counts and a two-byte length: 5 bytes against 12.
+  EXPECT_LE(delta.size() * 2, plain.size());
+}
+
+TEST(PostingsBlock, WriterRefusesArticlesOutOfOrder) {
+  std::string block;
+  DeltaBlockWriter writer(block);
+  ASSERT_TRUE(writer.add(10, Posting{1, 1, 5}));
+  const std::string before = block;
+  EXPECT_FALSE(writer.add(10, Posting{1, 1, 5}));
+  EXPECT_FALSE(writer.add(9, Posting{1, 1, 5}));
+  EXPECT_EQ(block, before);
+  EXPECT_TRUE(writer.add(11, Posting{1, 1, 5}));
+}
+
+TEST(PostingsBlock, MalformedBlocksAreRejectedNotMisread) {
+  std::string block;
+  DeltaBlockWriter writer(block);
+  for (std::uint64_t doc = 1; doc < 400; doc += 7)
+    ASSERT_TRUE(writer.add(doc, Posting{0, 300, 70000}));
+  // Every cut inside an entry is an error; a cut between entries is a shorter valid block.
+  size_t errors = 0;
+  for (size_t cut = 1; cut < block.size(); ++cut) {
+    bool ok = false;
+    const auto back = read_all(std::string_view(block).substr(0, cut), true, ok);
+    if (!ok) ++errors;
+    for (size_t i = 0; i < back.size(); ++i) EXPECT_EQ(back[i].doc, 1 + 7 * i);
+  }
+  EXPECT_GT(errors, block.size() / 2);
+  // A zero gap would repeat an article; an unterminated varint runs off the end.
+  std::string zero_gap;
+  DeltaBlockWriter(zero_gap).add(5, Posting{1, 1, 1});
+  zero_gap += std::string("\x00\x01\x01\x01", 4);
+  bool ok = true;
+  read_all(zero_gap, true, ok);
+  EXPECT_FALSE(ok);
+  read_all(std::string(11, '\xff'), true, ok);
+  EXPECT_FALSE(ok);
+  // Overflowing the article number.
+  std::string overflow;
+  DeltaBlockWriter(overflow).add(UINT64_MAX - 1, Posting{1, 1, 1});
+  overflow += std::string("\x05\x01\x01\x01", 4);
+  read_all(overflow, true, ok);
+  EXPECT_FALSE(ok);
+}
+
+// Rewrites a format-3 database as format 2 left it: every postings block in the plain encoding
+// under a block number without the delta bit, and version "2".
+void downgrade_to_format_2(const std::string& path) {
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::WriteBatch batch;
+  size_t converted = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == "postings") {
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        std::string key = it->key().ToString();
+        ASSERT_TRUE(is_delta_block_key(key));
+        bool ok = false;
+        const auto entries = read_all(it->value().ToString(), true, ok);
+        ASSERT_TRUE(ok);
+        std::string plain;
+        for (const auto& e : entries) append_block_entry(plain, e.doc, e.posting);
+        batch.Delete(handles[i], key);
+        key[key.size() - 8] = static_cast<char>(key[key.size() - 8] & 0x7F);
+        batch.Put(handles[i], key, plain);
+        ++converted;
+      }
+    }
+    if (names[i] == "default") batch.Put(handles[i], "newswatch.format_version", "2");
+  }
+  ASSERT_GT(converted, 0u);
+  ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &batch).ok());
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+}
+
+class PostingsFormatTest : public testing::SandboxTest {
+ protected:
+  std::string path() const { return (sandbox() / "db").string(); }
+
+  std::unique_ptr<Store> open(StoreOptions::Access access = StoreOptions::Access::read_write) {
+    StoreOptions o;
+    o.path = path();
+    o.access = access;
+    o.expected_articles = 4096;
+    auto store = Store::open(o);
+    EXPECT_TRUE(store.has_value()) << store.error().to_string();
+    return store ? std::move(*store) : nullptr;
+  }
+
+  static Article article(const std::string& slug, const std::string& text, int day) {
+    Article a;
+    a.url = "https://news.example/" + slug;
+    a.title = "Report " + slug;
+    a.text = text;
+    a.language = "en";
+    a.source = "wire";
+    a.fetched = TimePoint(std::chrono::hours(24 * (20000 + day)));
+    a.published = a.fetched;
+    return a;
+  }
+
+  static std::vector<std::string> found(Store& store, const std::string& text) {
+    SearchQuery q;
+    q.text = text;
+    auto hits = store.search(q);
+    EXPECT_TRUE(hits.has_value()) << hits.error().to_string();
+    std::vector<std::string> ids;
+    if (hits) {
+      for (const auto& h : *hits) ids.push_back(h.id);
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+};
+
+TEST_F(PostingsFormatTest, FormatTwoDatabaseIsReadUpgradedAndPurged) {
+  std::vector<std::string> old_ids;
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < 3; ++i) {
+      Article a = article("old" + std::to_string(i),
+                          "The harbour authority reported icebreakers number " + std::to_string(i) +
+                              " near Murmansk.",
+                          i);
+      ASSERT_TRUE(store->put_article(a, {}).has_value());
+      old_ids.push_back(a.id);
+    }
+    ASSERT_TRUE(store->flush_index().ok());
+  }
+  downgrade_to_format_2(path());
+  {
+    // A reader (the CLI) reads format 2 as it is.
+    auto reader = open(StoreOptions::Access::read_only);
+    ASSERT_NE(reader, nullptr);
+    EXPECT_EQ(found(*reader, "icebreakers"), old_ids);
+  }
+  std::string new_id;
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(found(*store, "icebreakers murmansk"), old_ids);
+    Article a = article("new", "Two more icebreakers left Murmansk on Monday.", 10);
+    ASSERT_TRUE(store->put_article(a, {}).has_value());
+    new_id = a.id;
+    auto all = old_ids;
+    all.push_back(new_id);
+    std::sort(all.begin(), all.end());
+    EXPECT_EQ(found(*store, "icebreakers"), all);
+    // Purging the three old stories rewrites (here: empties) their plain blocks.
+    auto purged = store->purge(TimePoint(std::chrono::hours(24 * 20005)));
+    ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
+    EXPECT_EQ(*purged, 3u);
+    EXPECT_EQ(found(*store, "icebreakers"), std::vector<std::string>{new_id});
+  }
+  // The upgrade is recorded: the database now says format 3.
+  rocksdb::DB* raw = nullptr;
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path(), &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  ASSERT_TRUE(
+      rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path(), descriptors, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string version;
+  ASSERT_TRUE(
+      db->Get(rocksdb::ReadOptions(), handles[0], "newswatch.format_version", &version).ok());
+  EXPECT_EQ(version, "3");
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+}
+
+}  // namespace
+}  // namespace newswatch::storage
