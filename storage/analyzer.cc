@@ -4,8 +4,10 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <utility>
 
@@ -219,20 +221,102 @@ std::vector<Token> tokenize(std::string_view text) {
 }
 
 void for_each_norm(std::string_view text, const std::function<void(std::string_view)>& fn) {
-  std::string buffer;
-  for_each_word_range(text, [&](std::size_t begin, std::size_t end) {
-    const std::string_view word = text.substr(begin, end - begin);
-    if (is_ascii_word(word)) {  // the common case, without an allocation per word
-      buffer.assign(word);
-      for (char& c : buffer) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      }
-      fn(buffer);
-      return;
+  NormalizedWords words;
+  normalize_words(text, words);
+  for (std::size_t i = 0; i < words.size(); ++i) fn(words[i]);
+}
+
+namespace {
+
+// Per ASCII byte: its lower-case form when it is a word character (letter or digit), else 0.
+constexpr std::array<char, 128> k_ascii_word_lower = [] {
+  std::array<char, 128> t{};
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<char>(c);
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = static_cast<char>(c);
+  for (int c = 'A'; c <= 'Z'; ++c)
+    t[static_cast<std::size_t>(c)] = static_cast<char>(c - 'A' + 'a');
+  return t;
+}();
+
+}  // namespace
+
+void normalize_words(std::string_view text, NormalizedWords& out) {
+  // The same word boundaries as for_each_word_range(). An ASCII word is written lower-cased to
+  // its place in `out.bytes` while it is scanned; a word with other characters goes through
+  // normalize_word() when it ends, over whatever was written of it.
+  out.ends.clear();
+  const auto* data = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  const std::size_t size = text.size();
+  // Room for every remaining byte of the text after the words written so far.
+  if (out.bytes.size() < size) out.bytes.resize(size);
+  char* dst = out.bytes.data();
+  std::size_t written = 0;  // bytes of finished words in out.bytes
+  std::size_t i = 0;
+  std::size_t word_begin = 0;
+  std::size_t word_end = 0;         // end of the last word character (trailing Cf is dropped)
+  std::size_t first_non_ascii = 0;  // of the current word; == size when none
+  bool in_word = false;
+  auto flush = [&] {
+    if (!in_word) return;
+    in_word = false;
+    if (first_non_ascii >= word_end) {
+      written += word_end - word_begin;
+    } else {
+      const std::string norm = normalize_word(text.substr(word_begin, word_end - word_begin));
+      if (norm.empty()) return;
+      const std::size_t need = written + norm.size() + (size - i);
+      if (out.bytes.size() < need) out.bytes.resize(need);
+      dst = out.bytes.data();
+      std::memcpy(dst + written, norm.data(), norm.size());
+      written += norm.size();
     }
-    const std::string norm = normalize_word(word);
-    if (!norm.empty()) fn(norm);
-  });
+    out.ends.push_back(static_cast<std::uint32_t>(written));
+  };
+  while (i < size) {
+    const utf8proc_uint8_t c = data[i];
+    if (c < 0x80) {
+      const char lower = k_ascii_word_lower[c];
+      if (lower != 0) {
+        if (!in_word) {
+          in_word = true;
+          word_begin = i;
+          first_non_ascii = size;
+        }
+        dst[written + (i - word_begin)] = lower;
+        word_end = i + 1;
+      } else {
+        flush();
+      }
+      ++i;
+      continue;
+    }
+    utf8proc_int32_t cp = -1;
+    const utf8proc_ssize_t n =
+        utf8proc_iterate(data + i, static_cast<utf8proc_ssize_t>(size - i), &cp);
+    if (n <= 0) {  // invalid byte: a separator
+      flush();
+      ++i;
+      continue;
+    }
+    const utf8proc_category_t category = utf8proc_category(cp);
+    if (is_word_category(category)) {
+      if (!in_word) {
+        in_word = true;
+        word_begin = i;
+        first_non_ascii = i;
+      } else if (first_non_ascii == size) {
+        first_non_ascii = i;
+      }
+      word_end = i + static_cast<std::size_t>(n);
+    } else if (category == UTF8PROC_CATEGORY_CF && in_word) {
+      // soft hyphen, zero-width joiners: inside a word they do not split it
+      if (first_non_ascii == size) first_non_ascii = i;
+    } else {
+      flush();
+    }
+    i += static_cast<std::size_t>(n);
+  }
+  flush();
 }
 
 std::string normalize(std::string_view text) { return normalize_word(text); }

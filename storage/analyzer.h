@@ -29,6 +29,23 @@ std::vector<Token> tokenize(std::string_view text);
 // tokenize(text) but without building tokens. The view is valid only during the call.
 void for_each_norm(std::string_view text, const std::function<void(std::string_view)>& fn);
 
+// The normalised words of a text, back to back: word i is bytes[ends[i - 1], ends[i]) (from 0
+// for i = 0). Reused between texts, it allocates only while it grows.
+struct NormalizedWords {
+  std::string bytes;  // may hold scratch bytes past ends.back()
+  std::vector<std::uint32_t> ends;
+
+  std::size_t size() const { return ends.size(); }
+  std::string_view operator[](std::size_t i) const {
+    const std::uint32_t begin = i == 0 ? 0 : ends[i - 1];
+    return std::string_view(bytes).substr(begin, ends[i] - begin);
+  }
+};
+
+// Replaces `out` with the `norm`s of tokenize(text), in order: for_each_norm() for hot loops,
+// which lower-cases ASCII words while it scans them. REQUIRES: text.size() < 2^31.
+void normalize_words(std::string_view text, NormalizedWords& out);
+
 // Normalises `text` as tokenize() normalises one word (no splitting): case folding, NFKC,
 // combining marks and default-ignorable characters removed. "Straße" -> "strasse".
 std::string normalize(std::string_view text);

@@ -146,11 +146,17 @@ namespace {
 // index_terms()'s per-thread memo for one analyzer: per language tag, normalised word -> ids of
 // its index keys in a table of distinct keys; plus the per-article counters, reused between calls.
 struct KeyMemo {
+  // One memoised word: its keys are key_ids[first, end); (title, body) counts in the current
+  // article.
+  struct WordInfo {
+    std::uint32_t first = 0;
+    std::uint32_t end = 0;
+    std::array<std::uint32_t, 2> tf{};
+  };
   struct Words {
-    StringTable table;                             // normalised words
-    std::vector<std::uint32_t> first;              // word -> its first entry in key_ids
-    std::vector<std::uint32_t> key_ids;            // words' keys, consecutive per word
-    std::vector<std::array<std::uint32_t, 2>> tf;  // word -> (title, body) in the current article
+    InlineStringTable table;             // normalised words
+    std::vector<WordInfo> info;          // by word index
+    std::vector<std::uint32_t> key_ids;  // words' keys, consecutive per word
   };
   std::uint64_t analyzer_id = 0;
   std::unordered_map<std::string, Words> by_language;
@@ -162,6 +168,9 @@ struct KeyMemo {
   std::vector<std::array<std::uint32_t, 2>> key_tf;  // key -> counts in the current article
   std::vector<std::uint32_t> touched_words, touched_keys;
   std::vector<std::string> scratch;
+  NormalizedWords norms;                       // of the field being counted
+  std::vector<InlineStringTable::Key> probes;  // norms prepared for lookup
+  std::vector<std::uint32_t> word_ids;         // norms' word indices
 
   // Bounds the memo at about 10 MB per thread (100 bytes per word and key); past it the memo
   // starts again empty. The most frequent 100,000 words cover nearly every word of news text.
@@ -176,17 +185,17 @@ struct KeyMemo {
     key_tf.clear();
   }
 
-  // The index of `norm` in `words`, its keys computed on first sight.
-  std::uint32_t word(const Analyzer& analyzer, Words& words, std::string_view norm,
+  // The index of the normalised word `norm` in `words`, its keys computed on first sight.
+  std::uint32_t word(const Analyzer& analyzer, Words& words, const InlineStringTable::Key& norm,
                      std::string_view lang) {
     bool inserted = false;
-    const std::uint32_t w = words.table.intern(norm, StringTable::hash_of(norm), inserted);
+    const std::uint32_t w = words.table.intern(norm, inserted);
     if (!inserted) return w;
     ++word_count;
     scratch.clear();
-    analyzer.word_keys(norm, lang, scratch);
-    words.first.push_back(static_cast<std::uint32_t>(words.key_ids.size()));
-    words.tf.push_back({0, 0});
+    analyzer.word_keys(norm.text, lang, scratch);
+    WordInfo& info = words.info.emplace_back();
+    info.first = static_cast<std::uint32_t>(words.key_ids.size());
     for (const auto& k : scratch) {
       bool new_key = false;
       const std::uint32_t id = keys.intern(k, StringTable::hash_of(k), new_key);
@@ -196,6 +205,7 @@ struct KeyMemo {
       }
       words.key_ids.push_back(id);
     }
+    info.end = static_cast<std::uint32_t>(words.key_ids.size());
     return w;
   }
 };
@@ -213,30 +223,45 @@ DocTerms index_terms(const Analyzer& analyzer, const Article& article) {
   DocTerms out;
   memo.touched_words.clear();
   const auto add = [&](std::string_view text, std::size_t field) {
-    for_each_norm(text, [&](std::string_view norm) {
-      ++out.length;
-      const std::uint32_t w = memo.word(analyzer, words, norm, article.language);
-      auto& counts = words.tf[w];
-      if (counts[0] == 0 && counts[1] == 0) memo.touched_words.push_back(w);
+    normalize_words(text, memo.norms);
+    const std::size_t n = memo.norms.size();
+    out.length += static_cast<std::uint32_t>(n);
+    // Hash every word first, so that each lookup can prefetch the slot of one some words ahead:
+    // the table outgrows the CPU caches, and overlapped misses cost far less than one at a time.
+    memo.probes.resize(n);
+    const char* bytes = memo.norms.bytes.data();
+    for (std::size_t i = 0, begin = 0; i < n; ++i) {
+      const std::uint32_t end = memo.norms.ends[i];
+      memo.probes[i] = InlineStringTable::key_of(std::string_view(bytes + begin, end - begin));
+      begin = end;
+    }
+    constexpr std::size_t k_ahead = 8;
+    for (std::size_t i = 0; i < std::min(n, k_ahead); ++i) words.table.prefetch(memo.probes[i]);
+    memo.word_ids.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i + k_ahead < n) words.table.prefetch(memo.probes[i + k_ahead]);
+      memo.word_ids[i] = memo.word(analyzer, words, memo.probes[i], article.language);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i + k_ahead < n) __builtin_prefetch(&words.info[memo.word_ids[i + k_ahead]]);
+      auto& counts = words.info[memo.word_ids[i]].tf;
+      if (counts[0] == 0 && counts[1] == 0) memo.touched_words.push_back(memo.word_ids[i]);
       ++counts[field];
-    });
+    }
   };
   add(article.title, 0);
   add(article.text, 1);
   // Words sharing a stem share a key: sum their counts per key.
   memo.touched_keys.clear();
   for (std::uint32_t w : memo.touched_words) {
-    auto& counts = words.tf[w];
-    const std::uint32_t end = w + 1 < words.first.size()
-                                  ? words.first[w + 1]
-                                  : static_cast<std::uint32_t>(words.key_ids.size());
-    for (std::uint32_t k = words.first[w]; k < end; ++k) {
+    KeyMemo::WordInfo& info = words.info[w];
+    for (std::uint32_t k = info.first; k < info.end; ++k) {
       auto& key_counts = memo.key_tf[words.key_ids[k]];
       if (key_counts[0] == 0 && key_counts[1] == 0) memo.touched_keys.push_back(words.key_ids[k]);
-      key_counts[0] += counts[0];
-      key_counts[1] += counts[1];
+      key_counts[0] += info.tf[0];
+      key_counts[1] += info.tf[1];
     }
-    counts = {0, 0};
+    info.tf = {0, 0};
   }
   out.terms.reserve(memo.touched_keys.size());
   out.keys = memo.key_strings;
