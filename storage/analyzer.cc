@@ -228,95 +228,103 @@ void for_each_norm(std::string_view text, const std::function<void(std::string_v
 
 namespace {
 
-// Per ASCII byte: its lower-case form when it is a word character (letter or digit), else 0.
-constexpr std::array<char, 128> k_ascii_word_lower = [] {
-  std::array<char, 128> t{};
-  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<char>(c);
-  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = static_cast<char>(c);
-  for (int c = 'A'; c <= 'Z'; ++c)
-    t[static_cast<std::size_t>(c)] = static_cast<char>(c - 'A' + 'a');
+// Per byte: the lower-case form of an ASCII word character (letter or digit), 0 for other ASCII
+// bytes (separators), 0xFF for the bytes of other characters.
+constexpr std::array<unsigned char, 256> k_word_byte = [] {
+  std::array<unsigned char, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<unsigned char>(c);
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = static_cast<unsigned char>(c);
+  for (int c = 'A'; c <= 'Z'; ++c) {
+    t[static_cast<std::size_t>(c)] = static_cast<unsigned char>(c - 'A' + 'a');
+  }
+  for (std::size_t c = 0x80; c < 256; ++c) t[c] = 0xFF;
   return t;
 }();
 
-}  // namespace
-
-void normalize_words(std::string_view text, NormalizedWords& out) {
-  // The same word boundaries as for_each_word_range(). An ASCII word is written lower-cased to
-  // its place in `out.bytes` while it is scanned; a word with other characters goes through
-  // normalize_word() when it ends, over whatever was written of it.
-  out.ends.clear();
+// The general case of normalize_words(): scans on from text[i], a byte >= 0x80, exactly like
+// for_each_word_range(), where [begin, i) are ASCII word characters (none when begin == i), to
+// the end of that word, appends its normalised form to `out` at `written` and returns where to go
+// on, past the separator that ended the word.
+std::size_t finish_word(std::string_view text, std::size_t begin, std::size_t i,
+                        NormalizedWords& out, std::size_t& written) {
   const auto* data = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
   const std::size_t size = text.size();
-  // Room for every remaining byte of the text after the words written so far.
-  if (out.bytes.size() < size) out.bytes.resize(size);
-  char* dst = out.bytes.data();
-  std::size_t written = 0;  // bytes of finished words in out.bytes
-  std::size_t i = 0;
-  std::size_t word_begin = 0;
-  std::size_t word_end = 0;         // end of the last word character (trailing Cf is dropped)
-  std::size_t first_non_ascii = 0;  // of the current word; == size when none
-  bool in_word = false;
-  auto flush = [&] {
-    if (!in_word) return;
-    in_word = false;
-    if (first_non_ascii >= word_end) {
-      written += word_end - word_begin;
-    } else {
-      const std::string norm = normalize_word(text.substr(word_begin, word_end - word_begin));
-      if (norm.empty()) return;
-      const std::size_t need = written + norm.size() + (size - i);
-      if (out.bytes.size() < need) out.bytes.resize(need);
-      dst = out.bytes.data();
-      std::memcpy(dst + written, norm.data(), norm.size());
-      written += norm.size();
-    }
-    out.ends.push_back(static_cast<std::uint32_t>(written));
-  };
+  bool in_word = i > begin;
+  std::size_t word_end = i;  // end of the last word character, so trailing Cf is dropped
   while (i < size) {
     const utf8proc_uint8_t c = data[i];
     if (c < 0x80) {
-      const char lower = k_ascii_word_lower[c];
-      if (lower != 0) {
-        if (!in_word) {
-          in_word = true;
-          word_begin = i;
-          first_non_ascii = size;
-        }
-        dst[written + (i - word_begin)] = lower;
-        word_end = i + 1;
-      } else {
-        flush();
+      if (k_word_byte[c] == 0) {
+        ++i;
+        break;
       }
-      ++i;
+      if (!in_word) begin = i;
+      in_word = true;
+      word_end = ++i;
       continue;
     }
     utf8proc_int32_t cp = -1;
     const utf8proc_ssize_t n =
         utf8proc_iterate(data + i, static_cast<utf8proc_ssize_t>(size - i), &cp);
     if (n <= 0) {  // invalid byte: a separator
-      flush();
+      ++i;
+      break;
+    }
+    i += static_cast<std::size_t>(n);
+    const utf8proc_category_t category = utf8proc_category(cp);
+    if (is_word_category(category)) {
+      if (!in_word) begin = i - static_cast<std::size_t>(n);
+      in_word = true;
+      word_end = i;
+    } else if (category != UTF8PROC_CATEGORY_CF || !in_word) {
+      break;  // a separator; format characters such as the soft hyphen continue a word
+    }
+  }
+  if (!in_word) return i;
+  const std::string norm = normalize_word(text.substr(begin, word_end - begin));
+  if (norm.empty()) return i;
+  // Keep room for every remaining byte of the text after the words written so far.
+  const std::size_t need = written + norm.size() + (size - i);
+  if (out.bytes.size() < need) out.bytes.resize(need);
+  std::memcpy(out.bytes.data() + written, norm.data(), norm.size());
+  written += norm.size();
+  out.ends.push_back(static_cast<std::uint32_t>(written));
+  return i;
+}
+
+}  // namespace
+
+void normalize_words(std::string_view text, NormalizedWords& out) {
+  // The same words as for_each_word_range(). An ASCII word is written lower-cased to its place in
+  // `out.bytes` while it is scanned, one tight loop per word; a word with other characters goes
+  // on in finish_word(), which writes its normalised form over what was written of it.
+  out.ends.clear();
+  const auto* data = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t size = text.size();
+  // Room for every remaining byte of the text after the words written so far.
+  if (out.bytes.size() < size) out.bytes.resize(size);
+  std::size_t written = 0;  // bytes of finished words in out.bytes
+  std::size_t i = 0;
+  while (i < size) {
+    unsigned char b = k_word_byte[data[i]];
+    if (b == 0) {  // an ASCII separator
       ++i;
       continue;
     }
-    const utf8proc_category_t category = utf8proc_category(cp);
-    if (is_word_category(category)) {
-      if (!in_word) {
-        in_word = true;
-        word_begin = i;
-        first_non_ascii = i;
-      } else if (first_non_ascii == size) {
-        first_non_ascii = i;
-      }
-      word_end = i + static_cast<std::size_t>(n);
-    } else if (category == UTF8PROC_CATEGORY_CF && in_word) {
-      // soft hyphen, zero-width joiners: inside a word they do not split it
-      if (first_non_ascii == size) first_non_ascii = i;
-    } else {
-      flush();
+    const std::size_t begin = i;
+    auto* dst = reinterpret_cast<unsigned char*>(out.bytes.data()) + written;
+    while (b != 0 && b != 0xFF) {
+      *dst++ = b;
+      if (++i == size) break;
+      b = k_word_byte[data[i]];
     }
-    i += static_cast<std::size_t>(n);
+    if (i < size && b == 0xFF) {
+      i = finish_word(text, begin, i, out, written);
+      continue;
+    }
+    written += i - begin;
+    out.ends.push_back(static_cast<std::uint32_t>(written));
   }
-  flush();
 }
 
 std::string normalize(std::string_view text) { return normalize_word(text); }
