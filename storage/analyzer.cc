@@ -283,8 +283,9 @@ std::size_t finish_word(std::string_view text, std::size_t begin, std::size_t i,
   if (!in_word) return i;
   const std::string norm = normalize_word(text.substr(begin, word_end - begin));
   if (norm.empty()) return i;
-  // Keep room for every remaining byte of the text after the words written so far.
-  const std::size_t need = written + norm.size() + (size - i);
+  // Keep room for every remaining byte of the text after the words written so far, and the
+  // padding.
+  const std::size_t need = written + norm.size() + (size - i) + NormalizedWords::k_padding;
   if (out.bytes.size() < need) out.bytes.resize(need);
   std::memcpy(out.bytes.data() + written, norm.data(), norm.size());
   written += norm.size();
@@ -301,8 +302,10 @@ void normalize_words(std::string_view text, NormalizedWords& out) {
   out.ends.clear();
   const auto* data = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t size = text.size();
-  // Room for every remaining byte of the text after the words written so far.
-  if (out.bytes.size() < size) out.bytes.resize(size);
+  // Room for every remaining byte of the text after the words written so far, and the padding.
+  if (out.bytes.size() < size + NormalizedWords::k_padding) {
+    out.bytes.resize(size + NormalizedWords::k_padding);
+  }
   std::size_t written = 0;  // bytes of finished words in out.bytes
   std::size_t i = 0;
   while (i < size) {

@@ -32,7 +32,8 @@ void for_each_norm(std::string_view text, const std::function<void(std::string_v
 // The normalised words of a text, back to back: word i is bytes[ends[i - 1], ends[i]) (from 0
 // for i = 0). Reused between texts, it allocates only while it grows.
 struct NormalizedWords {
-  std::string bytes;  // may hold scratch bytes past ends.back()
+  std::string bytes;  // past ends.back(): at least k_padding scratch bytes
+  static constexpr std::size_t k_padding = 24;
   std::vector<std::uint32_t> ends;
 
   std::size_t size() const { return ends.size(); }

@@ -149,9 +149,16 @@ struct KeyMemo {
   // One memoised word: its keys are key_ids[first, end); (title, body) counts in the current
   // article.
   struct WordInfo {
+    std::uint32_t key0 = 0;  // key_ids[first], when first < end
     std::uint32_t first = 0;
     std::uint32_t end = 0;
     std::array<std::uint32_t, 2> tf{};
+  };
+  // One key: its (title, body) counts in the current article, and what TermFrequency needs.
+  struct KeyInfo {
+    std::array<std::uint32_t, 2> tf{};
+    std::uint64_t hash = 0;            // StringTable::hash_of(key)
+    const std::string* key = nullptr;  // in key_strings
   };
   struct Words {
     InlineStringTable table;             // normalised words
@@ -165,7 +172,7 @@ struct KeyMemo {
   // The same keys by id, shared with the DocTerms handed out (a reset starts a new one, so
   // buffered articles keep theirs).
   std::shared_ptr<IndexKeys> key_strings = std::make_shared<IndexKeys>();
-  std::vector<std::array<std::uint32_t, 2>> key_tf;  // key -> counts in the current article
+  std::vector<KeyInfo> key_info;  // by key id
   std::vector<std::uint32_t> touched_words, touched_keys;
   std::vector<std::string> scratch;
   NormalizedWords norms;                       // of the field being counted
@@ -182,30 +189,31 @@ struct KeyMemo {
     word_count = 0;
     keys.clear();
     key_strings = std::make_shared<IndexKeys>();
-    key_tf.clear();
+    key_info.clear();
   }
 
   // The index of the normalised word `norm` in `words`, its keys computed on first sight.
-  std::uint32_t word(const Analyzer& analyzer, Words& words, const InlineStringTable::Key& norm,
-                     std::string_view lang) {
+  std::uint32_t word(const Analyzer& analyzer, Words& words, std::string_view norm,
+                     const InlineStringTable::Key& key, std::string_view lang) {
     bool inserted = false;
-    const std::uint32_t w = words.table.intern(norm, inserted);
+    const std::uint32_t w = words.table.intern(norm, key, inserted);
     if (!inserted) return w;
     ++word_count;
     scratch.clear();
-    analyzer.word_keys(norm.text, lang, scratch);
+    analyzer.word_keys(norm, lang, scratch);
     WordInfo& info = words.info.emplace_back();
     info.first = static_cast<std::uint32_t>(words.key_ids.size());
     for (const auto& k : scratch) {
       bool new_key = false;
       const std::uint32_t id = keys.intern(k, StringTable::hash_of(k), new_key);
       if (new_key) {
-        key_tf.push_back({0, 0});
         key_strings->keys.push_back(k);
+        key_info.push_back(KeyInfo{{0, 0}, keys.hash(id), &key_strings->keys.back()});
       }
       words.key_ids.push_back(id);
     }
     info.end = static_cast<std::uint32_t>(words.key_ids.size());
+    if (info.first < info.end) info.key0 = words.key_ids[info.first];
     return w;
   }
 };
@@ -232,7 +240,8 @@ DocTerms index_terms(const Analyzer& analyzer, const Article& article) {
     const char* bytes = memo.norms.bytes.data();
     for (std::size_t i = 0, begin = 0; i < n; ++i) {
       const std::uint32_t end = memo.norms.ends[i];
-      memo.probes[i] = InlineStringTable::key_of(std::string_view(bytes + begin, end - begin));
+      InlineStringTable::key_of_padded(std::string_view(bytes + begin, end - begin),
+                                       memo.probes[i]);
       begin = end;
     }
     constexpr std::size_t k_ahead = 8;
@@ -240,13 +249,18 @@ DocTerms index_terms(const Analyzer& analyzer, const Article& article) {
     memo.word_ids.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
       if (i + k_ahead < n) words.table.prefetch(memo.probes[i + k_ahead]);
-      memo.word_ids[i] = memo.word(analyzer, words, memo.probes[i], article.language);
+      memo.word_ids[i] =
+          memo.word(analyzer, words, memo.norms[i], memo.probes[i], article.language);
     }
     for (std::size_t i = 0; i < n; ++i) {
       if (i + k_ahead < n) __builtin_prefetch(&words.info[memo.word_ids[i + k_ahead]]);
-      auto& counts = words.info[memo.word_ids[i]].tf;
-      if (counts[0] == 0 && counts[1] == 0) memo.touched_words.push_back(memo.word_ids[i]);
-      ++counts[field];
+      KeyMemo::WordInfo& info = words.info[memo.word_ids[i]];
+      if (info.tf[0] == 0 && info.tf[1] == 0) {
+        memo.touched_words.push_back(memo.word_ids[i]);
+        // For the sums below.
+        if (info.first < info.end) __builtin_prefetch(&memo.key_info[info.key0]);
+      }
+      ++info.tf[field];
     }
   };
   add(article.title, 0);
@@ -256,8 +270,9 @@ DocTerms index_terms(const Analyzer& analyzer, const Article& article) {
   for (std::uint32_t w : memo.touched_words) {
     KeyMemo::WordInfo& info = words.info[w];
     for (std::uint32_t k = info.first; k < info.end; ++k) {
-      auto& key_counts = memo.key_tf[words.key_ids[k]];
-      if (key_counts[0] == 0 && key_counts[1] == 0) memo.touched_keys.push_back(words.key_ids[k]);
+      const std::uint32_t id = k == info.first ? info.key0 : words.key_ids[k];
+      auto& key_counts = memo.key_info[id].tf;
+      if (key_counts[0] == 0 && key_counts[1] == 0) memo.touched_keys.push_back(id);
       key_counts[0] += info.tf[0];
       key_counts[1] += info.tf[1];
     }
@@ -266,10 +281,9 @@ DocTerms index_terms(const Analyzer& analyzer, const Article& article) {
   out.terms.reserve(memo.touched_keys.size());
   out.keys = memo.key_strings;
   for (std::uint32_t id : memo.touched_keys) {
-    auto& counts = memo.key_tf[id];
-    out.terms.push_back(
-        TermFrequency{&memo.key_strings->keys[id], memo.keys.hash(id), id, counts[0], counts[1]});
-    counts = {0, 0};
+    KeyMemo::KeyInfo& key = memo.key_info[id];
+    out.terms.push_back(TermFrequency{key.key, key.hash, id, key.tf[0], key.tf[1]});
+    key.tf = {0, 0};
   }
   return out;
 }

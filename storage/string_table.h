@@ -3,6 +3,7 @@
 // miss per lookup and a rehash of the key per table. Internal to storage/.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -105,17 +106,14 @@ class InlineStringTable {
  public:
   static constexpr std::size_t k_inline = 23;
 
-  // A key prepared for lookup: its hash and, when inline, its padded bytes. It refers to the
-  // bytes of the string it was made from.
+  // A key prepared for lookup: its hash and, when inline, its padded bytes.
   struct Key {
     std::uint64_t words[3] = {};
     std::uint64_t hash = 0;
-    std::string_view text;
   };
 
   static Key key_of(std::string_view text) {
     Key q;
-    q.text = text;
     if (text.size() <= k_inline) {
       unsigned char block[24] = {};
       block[0] = static_cast<unsigned char>(text.size());
@@ -129,6 +127,32 @@ class InlineStringTable {
     return q;
   }
 
+  // key_of(text) for text whose buffer holds at least k_inline + 1 readable bytes from
+  // text.data(): three word loads instead of a copy through a padded block.
+  static void key_of_padded(std::string_view text, Key& q) {
+    if (std::endian::native != std::endian::little || text.size() > k_inline) {
+      q = key_of(text);
+      return;
+    }
+    const char* p = text.data();
+    const std::uint64_t len = text.size();
+    std::uint64_t raw[3];
+    std::memcpy(&raw[0], p, 8);
+    std::memcpy(&raw[1], p + 7, 8);
+    std::memcpy(&raw[2], p + 15, 8);
+    // The low `bytes` bytes of a word (all of them from 8 on).
+    const auto low = [](std::uint64_t w, std::uint64_t bytes) {
+      return bytes >= 8 ? w : w & ((std::uint64_t{1} << (8 * bytes)) - 1);
+    };
+    const std::uint64_t w[3] = {low(len | (raw[0] << 8), len + 1),
+                                low(raw[1], len > 7 ? len - 7 : 0),
+                                low(raw[2], len > 15 ? len - 15 : 0)};
+    q.words[0] = w[0];
+    q.words[1] = w[1];
+    q.words[2] = w[2];
+    q.hash = short_hash(w);
+  }
+
   // Asks the CPU to load the slot where a lookup of `q` starts; lookups of many keys prefetched
   // some keys ahead overlap their cache misses.
   void prefetch(const Key& q) const {
@@ -137,12 +161,12 @@ class InlineStringTable {
 
   // The index of `key`, appended as size() when absent; `inserted` says which.
   std::uint32_t intern(std::string_view key, bool& inserted) {
-    return intern(key_of(key), inserted);
+    return intern(key, key_of(key), inserted);
   }
 
-  std::uint32_t intern(const Key& q, bool& inserted) {
-    const std::string_view key = q.text;
-    if ((m_count + 1) * 2 > m_slots.size()) grow();
+  // The same for `key` prepared as `q` (key_of(key)).
+  std::uint32_t intern(std::string_view key, const Key& q, bool& inserted) {
+    if ((m_count + 1) * 4 > m_slots.size() * 3) grow();
     const std::size_t mask = m_slots.size() - 1;
     const auto tag = static_cast<std::uint32_t>(q.hash >> 32);
     for (std::size_t i = q.hash & mask;; i = (i + 1) & mask) {
