@@ -29,22 +29,24 @@ std::vector<Token> tokenize(std::string_view text);
 // tokenize(text) but without building tokens. The view is valid only during the call.
 void for_each_norm(std::string_view text, const std::function<void(std::string_view)>& fn);
 
-// The normalised words of a text, back to back: word i is bytes[ends[i - 1], ends[i]) (from 0
-// for i = 0). Reused between texts, it allocates only while it grows.
+// The normalised words of a text: word i is bytes[begins[i], ends[i]). Reused between texts, it
+// allocates only while it grows.
 struct NormalizedWords {
-  std::string bytes;  // past ends.back(): at least k_padding scratch bytes
+  // Past the end of every word at least k_padding bytes of `bytes` are readable.
   static constexpr std::size_t k_padding = 24;
+  std::string bytes;  // the text with ASCII letters lower-cased, then other words' normal forms
+  std::vector<std::uint32_t> begins;
   std::vector<std::uint32_t> ends;
+  std::vector<std::uint64_t> maybe_word, high;  // scratch bitmaps of the text's bytes
 
   std::size_t size() const { return ends.size(); }
   std::string_view operator[](std::size_t i) const {
-    const std::uint32_t begin = i == 0 ? 0 : ends[i - 1];
-    return std::string_view(bytes).substr(begin, ends[i] - begin);
+    return std::string_view(bytes).substr(begins[i], ends[i] - begins[i]);
   }
 };
 
-// Replaces `out` with the `norm`s of tokenize(text), in order: for_each_norm() for hot loops,
-// which lower-cases ASCII words while it scans them. REQUIRES: text.size() < 2^31.
+// Replaces `out` with the `norm`s of tokenize(text), in order: for_each_norm() for hot loops.
+// REQUIRES: text.size() < 2^31.
 void normalize_words(std::string_view text, NormalizedWords& out);
 
 // Normalises `text` as tokenize() normalises one word (no splitting): case folding, NFKC,

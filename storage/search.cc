@@ -238,22 +238,21 @@ DocTerms index_terms(const Analyzer& analyzer, const Article& article) {
     // the table outgrows the CPU caches, and overlapped misses cost far less than one at a time.
     memo.probes.resize(n);
     const char* bytes = memo.norms.bytes.data();
-    for (std::size_t i = 0, begin = 0; i < n; ++i) {
-      const std::uint32_t end = memo.norms.ends[i];
-      InlineStringTable::key_of_padded(std::string_view(bytes + begin, end - begin),
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t begin = memo.norms.begins[i];
+      InlineStringTable::key_of_padded(std::string_view(bytes + begin, memo.norms.ends[i] - begin),
                                        memo.probes[i]);
-      begin = end;
     }
-    constexpr std::size_t k_ahead = 8;
+    constexpr std::size_t k_ahead = 32;
     for (std::size_t i = 0; i < std::min(n, k_ahead); ++i) words.table.prefetch(memo.probes[i]);
     memo.word_ids.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
       if (i + k_ahead < n) words.table.prefetch(memo.probes[i + k_ahead]);
       memo.word_ids[i] =
           memo.word(analyzer, words, memo.norms[i], memo.probes[i], article.language);
+      __builtin_prefetch(&words.info[memo.word_ids[i]]);  // for the counts below
     }
     for (std::size_t i = 0; i < n; ++i) {
-      if (i + k_ahead < n) __builtin_prefetch(&words.info[memo.word_ids[i + k_ahead]]);
       KeyMemo::WordInfo& info = words.info[memo.word_ids[i]];
       if (info.tf[0] == 0 && info.tf[1] == 0) {
         memo.touched_words.push_back(memo.word_ids[i]);
