@@ -166,23 +166,16 @@ class InlineStringTable {
 
   // The same for `key` prepared as `q` (key_of(key)).
   std::uint32_t intern(std::string_view key, const Key& q, bool& inserted) {
-    if ((m_count + 1) * 4 > m_slots.size() * 3) grow();
+    if ((m_count + 1) * 4 > m_slots.size() * 3) [[unlikely]] {
+      grow();
+    }
     const std::size_t mask = m_slots.size() - 1;
     const auto tag = static_cast<std::uint32_t>(q.hash >> 32);
     for (std::size_t i = q.hash & mask;; i = (i + 1) & mask) {
       Slot& slot = m_slots[i];
-      if (slot.index == 0) {
-        slot.tag = tag;
-        slot.index = static_cast<std::uint32_t>(++m_count);
-        if (key.size() <= k_inline) {
-          std::memcpy(slot.key, q.words, sizeof slot.key);
-        } else {
-          const std::uint64_t where[3] = {k_long_marker, m_arena.size(), key.size()};
-          std::memcpy(slot.key, where, sizeof slot.key);
-          m_arena.append(key);
-        }
+      if (slot.index == 0) [[unlikely]] {
         inserted = true;
-        return slot.index - 1;
+        return insert(slot, key, q, tag);
       }
       if (slot.tag != tag) continue;
       std::uint64_t have[3];
@@ -240,6 +233,21 @@ class InlineStringTable {
     return h;
   }
 
+  // Fills the free `slot` with `key` (prepared as `q`) as the next index.
+  [[gnu::noinline]] std::uint32_t insert(Slot& slot, std::string_view key, const Key& q,
+                                         std::uint32_t tag) {
+    slot.tag = tag;
+    slot.index = static_cast<std::uint32_t>(++m_count);
+    if (key.size() <= k_inline) {
+      std::memcpy(slot.key, q.words, sizeof slot.key);
+    } else {
+      const std::uint64_t where[3] = {k_long_marker, m_arena.size(), key.size()};
+      std::memcpy(slot.key, where, sizeof slot.key);
+      m_arena.append(key);
+    }
+    return slot.index - 1;
+  }
+
   std::uint64_t hash_of_slot(const Slot& slot) const {
     std::uint64_t w[3];
     std::memcpy(w, slot.key, sizeof w);
@@ -248,7 +256,7 @@ class InlineStringTable {
     return short_hash(w);
   }
 
-  void grow() {
+  [[gnu::noinline]] void grow() {
     std::vector<Slot> old(m_slots.empty() ? 1024 : m_slots.size() * 2);
     old.swap(m_slots);
     const std::size_t mask = m_slots.size() - 1;
