@@ -252,29 +252,45 @@ DocTerms index_terms(const Analyzer& analyzer, const Article& article) {
           memo.word(analyzer, words, memo.norms[i], memo.probes[i], article.language);
       __builtin_prefetch(&words.info[memo.word_ids[i]]);  // for the counts below
     }
+    // Whether a word is new to the article is a coin toss, so no branch on it: every word is
+    // written to the touched list, which only grows past a new one.
+    const std::size_t base = memo.touched_words.size();
+    memo.touched_words.resize(base + n);
+    std::uint32_t* touched = memo.touched_words.data() + base;
+    std::size_t added = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      KeyMemo::WordInfo& info = words.info[memo.word_ids[i]];
-      if (info.tf[0] == 0 && info.tf[1] == 0) {
-        memo.touched_words.push_back(memo.word_ids[i]);
-        // For the sums below.
-        if (info.first < info.end) __builtin_prefetch(&memo.key_info[info.key0]);
-      }
+      const std::uint32_t w = memo.word_ids[i];
+      KeyMemo::WordInfo& info = words.info[w];
+      touched[added] = w;
+      added += (info.tf[0] | info.tf[1]) == 0 ? 1 : 0;
       ++info.tf[field];
     }
+    memo.touched_words.resize(base + added);
   };
   add(article.title, 0);
   add(article.text, 1);
   // Words sharing a stem share a key: sum their counts per key.
   memo.touched_keys.clear();
-  for (std::uint32_t w : memo.touched_words) {
-    KeyMemo::WordInfo& info = words.info[w];
+  constexpr std::size_t k_keys_ahead = 8;
+  const std::size_t touched_count = memo.touched_words.size();
+  for (std::size_t j = 0; j < touched_count; ++j) {
+    if (j + k_keys_ahead < touched_count) {
+      const KeyMemo::WordInfo& ahead = words.info[memo.touched_words[j + k_keys_ahead]];
+      if (ahead.first < ahead.end) __builtin_prefetch(&memo.key_info[ahead.key0]);
+    }
+    KeyMemo::WordInfo& info = words.info[memo.touched_words[j]];
+    // As above: every key is written, the list grows past the ones new to the article.
+    std::size_t keys = memo.touched_keys.size();
+    memo.touched_keys.resize(keys + (info.end - info.first));
     for (std::uint32_t k = info.first; k < info.end; ++k) {
       const std::uint32_t id = k == info.first ? info.key0 : words.key_ids[k];
       auto& key_counts = memo.key_info[id].tf;
-      if (key_counts[0] == 0 && key_counts[1] == 0) memo.touched_keys.push_back(id);
+      memo.touched_keys[keys] = id;
+      keys += (key_counts[0] | key_counts[1]) == 0 ? 1 : 0;
       key_counts[0] += info.tf[0];
       key_counts[1] += info.tf[1];
     }
+    memo.touched_keys.resize(keys);
     info.tf = {0, 0};
   }
   out.terms.reserve(memo.touched_keys.size());
