@@ -1,6 +1,7 @@
-// StringTable: strings to dense indices for the hot loops of ingest (index_terms' per-thread word
-// memo, the store's postings buffer), where std::unordered_map's node per entry costs a cache
-// miss per lookup and a rehash of the key per table. Internal to storage/.
+// StringTable and InlineStringTable: strings to dense indices for the hot loops of ingest
+// (index_terms' per-thread memo of words and keys, the store's postings buffer), where
+// std::unordered_map's node per entry costs a cache miss per lookup and a rehash of the key per
+// table. Internal to storage/.
 #pragma once
 
 #include <bit>
