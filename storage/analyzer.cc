@@ -3,9 +3,16 @@
 #include <libstemmer.h>
 #include <utf8proc.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <bit>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <utility>
 
@@ -219,20 +226,184 @@ std::vector<Token> tokenize(std::string_view text) {
 }
 
 void for_each_norm(std::string_view text, const std::function<void(std::string_view)>& fn) {
-  std::string buffer;
-  for_each_word_range(text, [&](std::size_t begin, std::size_t end) {
-    const std::string_view word = text.substr(begin, end - begin);
-    if (is_ascii_word(word)) {  // the common case, without an allocation per word
-      buffer.assign(word);
-      for (char& c : buffer) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      }
-      fn(buffer);
-      return;
+  NormalizedWords words;
+  normalize_words(text, words);
+  for (std::size_t i = 0; i < words.size(); ++i) fn(words[i]);
+}
+
+namespace {
+
+// Per byte: the byte with ASCII letters lower-cased.
+constexpr std::array<unsigned char, 256> k_lower_byte = [] {
+  std::array<unsigned char, 256> t{};
+  for (std::size_t c = 0; c < 256; ++c) t[c] = static_cast<unsigned char>(c);
+  for (std::size_t c = 'A'; c <= 'Z'; ++c) t[c] = static_cast<unsigned char>(c - 'A' + 'a');
+  return t;
+}();
+
+// Whether the byte may belong to a word: an ASCII letter or digit, or any byte >= 0x80.
+constexpr std::array<bool, 256> k_maybe_word = [] {
+  std::array<bool, 256> t{};
+  for (std::size_t c = '0'; c <= '9'; ++c) t[c] = true;
+  for (std::size_t c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (std::size_t c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (std::size_t c = 0x80; c < 256; ++c) t[c] = true;
+  return t;
+}();
+
+// Appends `norm` as the next word of `out`, after its `tail` bytes, keeping the padding.
+void append_norm(NormalizedWords& out, std::size_t& tail, std::string_view norm) {
+  if (out.bytes.size() < tail + norm.size() + NormalizedWords::k_padding) {
+    out.bytes.resize(2 * (tail + norm.size() + NormalizedWords::k_padding));
+  }
+  std::memcpy(out.bytes.data() + tail, norm.data(), norm.size());
+  out.begins.push_back(static_cast<std::uint32_t>(tail));
+  tail += norm.size();
+  out.ends.push_back(static_cast<std::uint32_t>(tail));
+}
+
+// The words of text[begin, end), a run of bytes that may belong to words with at least one byte
+// >= 0x80, where ASCII separators (or the text's ends) lie on both sides: the state machine of
+// for_each_word_range(), whose words cannot cross those separators.
+void normalize_segment(std::string_view text, std::size_t begin, std::size_t end,
+                       NormalizedWords& out, std::size_t& tail) {
+  const auto* data = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  std::size_t i = begin;
+  std::size_t word_begin = 0;
+  std::size_t word_end = 0;  // end of the last word character, so trailing Cf is dropped
+  bool in_word = false;
+  auto flush = [&] {
+    if (!in_word) return;
+    in_word = false;
+    const std::string norm = normalize_word(text.substr(word_begin, word_end - word_begin));
+    if (!norm.empty()) append_norm(out, tail, norm);
+  };
+  while (i < end) {
+    const utf8proc_uint8_t c = data[i];
+    if (c < 0x80) {  // a letter or digit: the segment holds no other ASCII
+      if (!in_word) word_begin = i;
+      in_word = true;
+      word_end = ++i;
+      continue;
     }
-    const std::string norm = normalize_word(word);
-    if (!norm.empty()) fn(norm);
-  });
+    utf8proc_int32_t cp = -1;
+    // Decoding stops at the segment's end: the byte there is ASCII, never a continuation byte.
+    const utf8proc_ssize_t n =
+        utf8proc_iterate(data + i, static_cast<utf8proc_ssize_t>(end - i), &cp);
+    if (n <= 0) {  // invalid byte: a separator
+      flush();
+      ++i;
+      continue;
+    }
+    const utf8proc_category_t category = utf8proc_category(cp);
+    if (is_word_category(category)) {
+      if (!in_word) word_begin = i;
+      in_word = true;
+      word_end = i + static_cast<std::size_t>(n);
+    } else if (category != UTF8PROC_CATEGORY_CF || !in_word) {
+      flush();  // a separator; format characters such as the soft hyphen continue a word
+    }
+    i += static_cast<std::size_t>(n);
+  }
+  flush();
+}
+
+}  // namespace
+
+void normalize_words(std::string_view text, NormalizedWords& out) {
+  // The same words as for_each_word_range(), found 64 bytes at a time. The text is copied
+  // lower-cased (ASCII letters only) to out.bytes, with a bitmap of the bytes that may belong to a
+  // word (ASCII letters and digits, any byte >= 0x80) and one of the bytes >= 0x80. ASCII
+  // separators split words always, so every run of maybe-word bytes is its own segment: without
+  // a byte >= 0x80 it is exactly one word, which is its lower-cased copy; otherwise
+  // normalize_segment() appends its words' normalised forms after the copy.
+  out.begins.clear();
+  out.ends.clear();
+  const auto* data = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t size = text.size();
+  const std::size_t chunks = (size + 63) / 64;
+  if (out.bytes.size() < size + NormalizedWords::k_padding) {
+    out.bytes.resize(size + NormalizedWords::k_padding);
+  }
+  out.maybe_word.resize(chunks);
+  out.high.resize(chunks);
+  auto* lower = reinterpret_cast<unsigned char*>(out.bytes.data());
+  for (std::size_t c = 0; c < chunks; ++c) {
+    const std::size_t base = c * 64;
+    std::uint64_t maybe_word = 0;
+    std::uint64_t high = 0;
+#if defined(__SSE2__)
+    if (size - base >= 64) {
+      for (int k = 0; k < 4; ++k) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + base + 16 * k));
+        // Signed compares: bytes >= 0x80 are negative and fall outside every range.
+        const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
+                                            _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+        const __m128i small = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)),
+                                            _mm_cmplt_epi8(v, _mm_set1_epi8('z' + 1)));
+        const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                            _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(lower + base + 16 * k),
+                         _mm_or_si128(v, _mm_and_si128(upper, _mm_set1_epi8(0x20))));
+        const __m128i word = _mm_or_si128(_mm_or_si128(upper, small), digit);
+        const auto hi = static_cast<std::uint64_t>(_mm_movemask_epi8(v));
+        const auto wo = static_cast<std::uint64_t>(_mm_movemask_epi8(word));
+        maybe_word |= (wo | hi) << (16 * k);
+        high |= hi << (16 * k);
+      }
+      out.maybe_word[c] = maybe_word;
+      out.high[c] = high;
+      continue;
+    }
+#endif
+    for (std::size_t j = 0; j < 64 && base + j < size; ++j) {
+      const unsigned char b = data[base + j];
+      lower[base + j] = k_lower_byte[b];
+      maybe_word |= static_cast<std::uint64_t>(k_maybe_word[b]) << j;
+      high |= static_cast<std::uint64_t>(b >> 7) << j;
+    }
+    out.maybe_word[c] = maybe_word;
+    out.high[c] = high;
+  }
+  std::size_t tail = size + NormalizedWords::k_padding;  // where normalised forms go
+  // Whether [begin, end) holds a byte >= 0x80.
+  const auto has_high = [&](std::size_t begin, std::size_t end) {
+    for (std::size_t c = begin / 64; c * 64 < end; ++c) {
+      std::uint64_t bits = out.high[c];
+      if (c == begin / 64) bits &= ~std::uint64_t{0} << (begin % 64);
+      if ((c + 1) * 64 > end) bits &= ~(~std::uint64_t{0} << (end % 64));
+      if (bits != 0) return true;
+    }
+    return false;
+  };
+  const auto segment = [&](std::size_t begin, std::size_t end) {
+    if (!has_high(begin, end)) {
+      out.begins.push_back(static_cast<std::uint32_t>(begin));
+      out.ends.push_back(static_cast<std::uint32_t>(end));
+    } else {
+      normalize_segment(text, begin, end, out, tail);
+    }
+  };
+  std::uint64_t carry = 0;  // the last bit of the previous chunk
+  std::size_t run_begin = 0;
+  for (std::size_t c = 0; c < chunks; ++c) {
+    const std::uint64_t bits = out.maybe_word[c];
+    // Bit i: a run starts or ends at byte 64 c + i.
+    std::uint64_t edges = bits ^ ((bits << 1) | carry);
+    carry = bits >> 63;
+    while (edges != 0) {
+      const std::size_t at = c * 64 + static_cast<std::size_t>(std::countr_zero(edges));
+      edges &= edges - 1;
+      if ((bits >> (at % 64)) & 1) {
+        run_begin = at;
+      } else {
+        segment(run_begin, at);
+      }
+    }
+  }
+  if (carry != 0) segment(run_begin, size);
+  // Bits past the text's end are 0: a run reaching the end closes only here (carry) or, for a
+  // text that ends inside its last chunk, at the first bit past it, which is at most `size`.
 }
 
 std::string normalize(std::string_view text) { return normalize_word(text); }

@@ -29,6 +29,26 @@ std::vector<Token> tokenize(std::string_view text);
 // tokenize(text) but without building tokens. The view is valid only during the call.
 void for_each_norm(std::string_view text, const std::function<void(std::string_view)>& fn);
 
+// The normalised words of a text: word i is bytes[begins[i], ends[i]). Reused between texts, it
+// allocates only while it grows.
+struct NormalizedWords {
+  // Past the end of every word at least k_padding bytes of `bytes` are readable.
+  static constexpr std::size_t k_padding = 24;
+  std::string bytes;  // the text with ASCII letters lower-cased, then other words' normal forms
+  std::vector<std::uint32_t> begins;
+  std::vector<std::uint32_t> ends;
+  std::vector<std::uint64_t> maybe_word, high;  // scratch bitmaps of the text's bytes
+
+  std::size_t size() const { return ends.size(); }
+  std::string_view operator[](std::size_t i) const {
+    return std::string_view(bytes).substr(begins[i], ends[i] - begins[i]);
+  }
+};
+
+// Replaces `out` with the `norm`s of tokenize(text), in order: for_each_norm() for hot loops.
+// REQUIRES: text.size() < 2^31.
+void normalize_words(std::string_view text, NormalizedWords& out);
+
 // Normalises `text` as tokenize() normalises one word (no splitting): case folding, NFKC,
 // combining marks and default-ignorable characters removed. "Straße" -> "strasse".
 std::string normalize(std::string_view text);

@@ -25,7 +25,7 @@ uint64_t mix64(uint64_t x) {
   return x;
 }
 
-uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+constexpr uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
 
 bool is_word_category(utf8proc_category_t c) {
   switch (c) {
@@ -93,6 +93,70 @@ void for_each_word(std::string_view text, Fn&& on_word) {
   end_word();
 }
 
+// Per byte: the lower-case form of an ASCII word character (letter or digit), 0 for other ASCII
+// bytes (separators), 0xFF for the bytes of other characters.
+constexpr std::array<unsigned char, 256> k_word_byte = [] {
+  std::array<unsigned char, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = static_cast<unsigned char>(c);
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<size_t>(c)] = static_cast<unsigned char>(c);
+  for (int c = 'A'; c <= 'Z'; ++c) {
+    t[static_cast<size_t>(c)] = static_cast<unsigned char>(c - 'A' + 'a');
+  }
+  for (size_t c = 0x80; c < 256; ++c) t[c] = 0xFF;
+  return t;
+}();
+
+// for_each_word() for hot loops, the same hashes: an ASCII word is hashed in one tight loop; at
+// the first other character the word (or the text between words) goes on code point by code
+// point until the word ends.
+template <typename Fn>
+void for_each_word_fast(std::string_view text, Fn&& on_word) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* const end = p + text.size();
+  while (p < end) {
+    unsigned char b = k_word_byte[*p];
+    if (b == 0) {  // an ASCII separator
+      ++p;
+      continue;
+    }
+    uint64_t h = k_fnv_offset;
+    bool in_word = false;
+    while (b != 0 && b != 0xFF) {
+      h = (h ^ b) * k_fnv_prime;
+      in_word = true;
+      if (++p == end) break;
+      b = k_word_byte[*p];
+    }
+    // The general case, as in for_each_word(), from a byte >= 0x80 to the end of the word.
+    while (p < end && b != 0) {
+      if (b != 0xFF) {
+        h = (h ^ b) * k_fnv_prime;
+        in_word = true;
+        ++p;
+      } else {
+        utf8proc_int32_t cp = 0;
+        const utf8proc_ssize_t n = utf8proc_iterate(p, end - p, &cp);
+        if (n <= 0) {  // invalid byte: a separator
+          ++p;
+          break;
+        }
+        p += n;
+        const utf8proc_category_t cat = utf8proc_category(cp);
+        if (is_word_category(cat)) {
+          utf8proc_uint8_t buf[4];
+          const utf8proc_ssize_t len = utf8proc_encode_char(utf8proc_tolower(cp), buf);
+          for (utf8proc_ssize_t i = 0; i < len; ++i) h = (h ^ buf[i]) * k_fnv_prime;
+          in_word = true;
+        } else if (cat != UTF8PROC_CATEGORY_CF) {
+          break;  // a separator; format characters such as the soft hyphen are dropped
+        }
+      }
+      if (p < end) b = k_word_byte[*p];
+    }
+    if (in_word) on_word(mix64(h));
+  }
+}
+
 // Adds `weight` to the counters of set bits and subtracts it for clear bits.
 void accumulate(std::array<double, 64>& acc, uint64_t h, double weight) {
   for (int b = 0; b < 64; ++b) {
@@ -125,46 +189,35 @@ void for_each_shingle(const std::vector<uint64_t>& words, size_t w, Fn&& fn) {
   for (size_t i = 0; i + w <= words.size(); ++i) fn(hash_shingle(words.data() + i, w), i);
 }
 
-uint64_t exact_hash(const std::vector<uint64_t>& words) {
-  if (words.empty()) return 0;
-  uint64_t h = k_fnv_offset;
-  for (uint64_t w : words) h = mix64(h ^ w) + k_fnv_prime;
-  return mix64(h ^ words.size());
-}
-
 constexpr int k_bin_shift = 64 - std::countr_zero(k_minhash_values);
 static_assert((size_t{1} << (64 - k_bin_shift)) == k_minhash_values, "power of two bins");
 
-MinHash minhash_of(const std::vector<uint64_t>& words) {
-  MinHash m;
-  m.values.fill(std::numeric_limits<uint32_t>::max());
-  std::array<bool, k_minhash_values> filled{};
-  for_each_shingle(words, k_shingle_words, [&](uint64_t h, size_t) {
-    // One permutation hashing (Li, Owen, Zhang 2012): the top bits pick the bin, the low 32 bits
-    // compete for its minimum.
-    const size_t bin = static_cast<size_t>(h >> k_bin_shift);
-    const auto value = static_cast<uint32_t>(h);
-    if (!filled[bin] || value < m.values[bin]) m.values[bin] = value;
-    filled[bin] = true;
-    ++m.shingles;
-  });
+// Adds the shingle hash `h` to `m`: one permutation hashing (Li, Owen, Zhang 2012), the top bits
+// pick the bin, the low 32 bits compete for its minimum. `filled` has a bit per bin that has one.
+// REQUIRES: m.values start at the maximum.
+inline void add_shingle(MinHash& m, uint64_t& filled, uint64_t h) {
+  const size_t bin = static_cast<size_t>(h >> k_bin_shift);
+  m.values[bin] = std::min(m.values[bin], static_cast<uint32_t>(h));
+  filled |= uint64_t{1} << bin;
+  ++m.shingles;
+}
+static_assert(k_minhash_values == 64, "one bit per bin in a uint64_t");
+
+// Fills the bins no shingle reached; all values 0 when there was no shingle.
+void finish_minhash(MinHash& m, uint64_t filled) {
   if (m.shingles == 0) {
     m.values.fill(0);
-    return m;
+    return;
   }
   // Densification by rotation (Shrivastava and Li 2014): an empty bin borrows the value of the
   // next filled bin to its right, salted with the distance so borrowed values differ per bin.
   for (size_t bin = 0; bin < k_minhash_values; ++bin) {
-    if (filled[bin]) continue;
-    for (size_t t = 1; t < k_minhash_values; ++t) {
-      const size_t from = (bin + t) % k_minhash_values;
-      if (filled[from]) {
-        m.values[bin] = static_cast<uint32_t>(mix64(m.values[from] + t * 0x9e3779b97f4a7c15ULL));
-        break;
-      }
-    }
+    if ((filled >> bin) & 1) continue;
+    const uint64_t rotated = std::rotr(filled, static_cast<int>(bin));  // bit t: bin + t
+    const auto t = static_cast<size_t>(std::countr_zero(rotated));
+    const size_t from = (bin + t) % k_minhash_values;
+    m.values[bin] = static_cast<uint32_t>(mix64(m.values[from] + t * 0x9e3779b97f4a7c15ULL));
   }
-  return m;
 }
 
 using Nibbles = std::array<uint64_t, k_minhash_values / 16>;
@@ -245,17 +298,44 @@ std::vector<uint64_t> word_hashes(std::string_view text) {
 }
 
 TextFingerprints fingerprint_text(std::string_view text) {
-  const std::vector<uint64_t> words = word_hashes(text);
+  // One pass over the words, no vector of their hashes. The exact hash chains
+  // mix64(h ^ word) + FNV prime over the word hashes and ends with mix64(h ^ word count). The
+  // shingle hash of words i, i+1, i+2 (hash_shingle()) is three chained steps, one per word;
+  // each word takes the first step of the shingle it starts, the second of the one before and the
+  // last of the one before that, three independent mixes instead of three in a row.
   TextFingerprints out;
-  out.words = static_cast<uint32_t>(words.size());
-  out.exact = exact_hash(words);
-  out.minhash = minhash_of(words);
+  MinHash& m = out.minhash;
+  m.values.fill(std::numeric_limits<uint32_t>::max());
+  uint64_t filled = 0;
+  uint64_t exact = k_fnv_offset;
+  constexpr uint64_t k_first = rotl(k_shingle_seed, 17);
+  uint64_t one = 0;  // first step of the shingle starting at the previous word
+  uint64_t two = 0;  // two steps of the shingle starting at the word before that
+  uint32_t count = 0;
+  static_assert(k_shingle_words == 3, "three steps per shingle");
+  for_each_word_fast(text, [&](uint64_t h) {
+    exact = mix64(exact ^ h) + k_fnv_prime;
+    const uint64_t three = mix64(rotl(two, 17) ^ h);
+    two = mix64(rotl(one, 17) ^ h);
+    one = mix64(k_first ^ h);
+    if (++count >= k_shingle_words) add_shingle(m, filled, three);
+  });
+  out.words = count;
+  if (count == 0) {
+    m.values.fill(0);
+    return out;
+  }
+  out.exact = mix64(exact ^ count);
+  // A text shorter than a shingle is one shingle of all its words.
+  if (count == 1) add_shingle(m, filled, one);
+  if (count == 2) add_shingle(m, filled, two);
+  finish_minhash(m, filled);
   return out;
 }
 
-uint64_t text_fingerprint(std::string_view text) { return exact_hash(word_hashes(text)); }
+uint64_t text_fingerprint(std::string_view text) { return fingerprint_text(text).exact; }
 
-MinHash minhash(std::string_view text) { return minhash_of(word_hashes(text)); }
+MinHash minhash(std::string_view text) { return fingerprint_text(text).minhash; }
 
 uint64_t simhash(std::string_view text, const SimHashOptions& opts) {
   const std::vector<uint64_t> words = word_hashes(text);

@@ -146,11 +146,24 @@ namespace {
 // index_terms()'s per-thread memo for one analyzer: per language tag, normalised word -> ids of
 // its index keys in a table of distinct keys; plus the per-article counters, reused between calls.
 struct KeyMemo {
+  // One memoised word: its keys are key_ids[first, end); (title, body) counts in the current
+  // article.
+  struct WordInfo {
+    std::uint32_t key0 = 0;  // key_ids[first], when first < end
+    std::uint32_t first = 0;
+    std::uint32_t end = 0;
+    std::array<std::uint32_t, 2> tf{};
+  };
+  // One key: its (title, body) counts in the current article, and what TermFrequency needs.
+  struct KeyInfo {
+    std::array<std::uint32_t, 2> tf{};
+    std::uint64_t hash = 0;            // StringTable::hash_of(key)
+    const std::string* key = nullptr;  // in key_strings
+  };
   struct Words {
-    StringTable table;                             // normalised words
-    std::vector<std::uint32_t> first;              // word -> its first entry in key_ids
-    std::vector<std::uint32_t> key_ids;            // words' keys, consecutive per word
-    std::vector<std::array<std::uint32_t, 2>> tf;  // word -> (title, body) in the current article
+    InlineStringTable table;             // normalised words
+    std::vector<WordInfo> info;          // by word index
+    std::vector<std::uint32_t> key_ids;  // words' keys, consecutive per word
   };
   std::uint64_t analyzer_id = 0;
   std::unordered_map<std::string, Words> by_language;
@@ -159,9 +172,12 @@ struct KeyMemo {
   // The same keys by id, shared with the DocTerms handed out (a reset starts a new one, so
   // buffered articles keep theirs).
   std::shared_ptr<IndexKeys> key_strings = std::make_shared<IndexKeys>();
-  std::vector<std::array<std::uint32_t, 2>> key_tf;  // key -> counts in the current article
+  std::vector<KeyInfo> key_info;  // by key id
   std::vector<std::uint32_t> touched_words, touched_keys;
   std::vector<std::string> scratch;
+  NormalizedWords norms;                       // of the field being counted
+  std::vector<InlineStringTable::Key> probes;  // norms prepared for lookup
+  std::vector<std::uint32_t> word_ids;         // norms' word indices
 
   // Bounds the memo at about 10 MB per thread (100 bytes per word and key); past it the memo
   // starts again empty. The most frequent 100,000 words cover nearly every word of news text.
@@ -173,29 +189,31 @@ struct KeyMemo {
     word_count = 0;
     keys.clear();
     key_strings = std::make_shared<IndexKeys>();
-    key_tf.clear();
+    key_info.clear();
   }
 
-  // The index of `norm` in `words`, its keys computed on first sight.
+  // The index of the normalised word `norm` in `words`, its keys computed on first sight.
   std::uint32_t word(const Analyzer& analyzer, Words& words, std::string_view norm,
-                     std::string_view lang) {
+                     const InlineStringTable::Key& key, std::string_view lang) {
     bool inserted = false;
-    const std::uint32_t w = words.table.intern(norm, StringTable::hash_of(norm), inserted);
+    const std::uint32_t w = words.table.intern(norm, key, inserted);
     if (!inserted) return w;
     ++word_count;
     scratch.clear();
     analyzer.word_keys(norm, lang, scratch);
-    words.first.push_back(static_cast<std::uint32_t>(words.key_ids.size()));
-    words.tf.push_back({0, 0});
+    WordInfo& info = words.info.emplace_back();
+    info.first = static_cast<std::uint32_t>(words.key_ids.size());
     for (const auto& k : scratch) {
       bool new_key = false;
       const std::uint32_t id = keys.intern(k, StringTable::hash_of(k), new_key);
       if (new_key) {
-        key_tf.push_back({0, 0});
         key_strings->keys.push_back(k);
+        key_info.push_back(KeyInfo{{0, 0}, keys.hash(id), &key_strings->keys.back()});
       }
       words.key_ids.push_back(id);
     }
+    info.end = static_cast<std::uint32_t>(words.key_ids.size());
+    if (info.first < info.end) info.key0 = words.key_ids[info.first];
     return w;
   }
 };
@@ -213,38 +231,74 @@ DocTerms index_terms(const Analyzer& analyzer, const Article& article) {
   DocTerms out;
   memo.touched_words.clear();
   const auto add = [&](std::string_view text, std::size_t field) {
-    for_each_norm(text, [&](std::string_view norm) {
-      ++out.length;
-      const std::uint32_t w = memo.word(analyzer, words, norm, article.language);
-      auto& counts = words.tf[w];
-      if (counts[0] == 0 && counts[1] == 0) memo.touched_words.push_back(w);
-      ++counts[field];
-    });
+    normalize_words(text, memo.norms);
+    const std::size_t n = memo.norms.size();
+    out.length += static_cast<std::uint32_t>(n);
+    // Hash every word first, so that each lookup can prefetch the slot of one some words ahead:
+    // the table outgrows the CPU caches, and overlapped misses cost far less than one at a time.
+    memo.probes.resize(n);
+    const char* bytes = memo.norms.bytes.data();
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t begin = memo.norms.begins[i];
+      InlineStringTable::key_of_padded(std::string_view(bytes + begin, memo.norms.ends[i] - begin),
+                                       memo.probes[i]);
+    }
+    constexpr std::size_t k_ahead = 32;
+    for (std::size_t i = 0; i < std::min(n, k_ahead); ++i) words.table.prefetch(memo.probes[i]);
+    memo.word_ids.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i + k_ahead < n) words.table.prefetch(memo.probes[i + k_ahead]);
+      memo.word_ids[i] =
+          memo.word(analyzer, words, memo.norms[i], memo.probes[i], article.language);
+      __builtin_prefetch(&words.info[memo.word_ids[i]]);  // for the counts below
+    }
+    // Whether a word is new to the article is a coin toss, so no branch on it: every word is
+    // written to the touched list, which only grows past a new one.
+    const std::size_t base = memo.touched_words.size();
+    memo.touched_words.resize(base + n);
+    std::uint32_t* touched = memo.touched_words.data() + base;
+    std::size_t added = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t w = memo.word_ids[i];
+      KeyMemo::WordInfo& info = words.info[w];
+      touched[added] = w;
+      added += (info.tf[0] | info.tf[1]) == 0 ? 1 : 0;
+      ++info.tf[field];
+    }
+    memo.touched_words.resize(base + added);
   };
   add(article.title, 0);
   add(article.text, 1);
   // Words sharing a stem share a key: sum their counts per key.
   memo.touched_keys.clear();
-  for (std::uint32_t w : memo.touched_words) {
-    auto& counts = words.tf[w];
-    const std::uint32_t end = w + 1 < words.first.size()
-                                  ? words.first[w + 1]
-                                  : static_cast<std::uint32_t>(words.key_ids.size());
-    for (std::uint32_t k = words.first[w]; k < end; ++k) {
-      auto& key_counts = memo.key_tf[words.key_ids[k]];
-      if (key_counts[0] == 0 && key_counts[1] == 0) memo.touched_keys.push_back(words.key_ids[k]);
-      key_counts[0] += counts[0];
-      key_counts[1] += counts[1];
+  constexpr std::size_t k_keys_ahead = 8;
+  const std::size_t touched_count = memo.touched_words.size();
+  for (std::size_t j = 0; j < touched_count; ++j) {
+    if (j + k_keys_ahead < touched_count) {
+      const KeyMemo::WordInfo& ahead = words.info[memo.touched_words[j + k_keys_ahead]];
+      if (ahead.first < ahead.end) __builtin_prefetch(&memo.key_info[ahead.key0]);
     }
-    counts = {0, 0};
+    KeyMemo::WordInfo& info = words.info[memo.touched_words[j]];
+    // As above: every key is written, the list grows past the ones new to the article.
+    std::size_t keys = memo.touched_keys.size();
+    memo.touched_keys.resize(keys + (info.end - info.first));
+    for (std::uint32_t k = info.first; k < info.end; ++k) {
+      const std::uint32_t id = k == info.first ? info.key0 : words.key_ids[k];
+      auto& key_counts = memo.key_info[id].tf;
+      memo.touched_keys[keys] = id;
+      keys += (key_counts[0] | key_counts[1]) == 0 ? 1 : 0;
+      key_counts[0] += info.tf[0];
+      key_counts[1] += info.tf[1];
+    }
+    memo.touched_keys.resize(keys);
+    info.tf = {0, 0};
   }
   out.terms.reserve(memo.touched_keys.size());
   out.keys = memo.key_strings;
   for (std::uint32_t id : memo.touched_keys) {
-    auto& counts = memo.key_tf[id];
-    out.terms.push_back(
-        TermFrequency{&memo.key_strings->keys[id], memo.keys.hash(id), id, counts[0], counts[1]});
-    counts = {0, 0};
+    KeyMemo::KeyInfo& key = memo.key_info[id];
+    out.terms.push_back(TermFrequency{key.key, key.hash, id, key.tf[0], key.tf[1]});
+    key.tf = {0, 0};
   }
   return out;
 }

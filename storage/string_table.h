@@ -1,8 +1,10 @@
-// StringTable: strings to dense indices for the hot loops of ingest (index_terms' per-thread word
-// memo, the store's postings buffer), where std::unordered_map's node per entry costs a cache
-// miss per lookup and a rehash of the key per table. Internal to storage/.
+// StringTable and InlineStringTable: strings to dense indices for the hot loops of ingest
+// (index_terms' per-thread memo of words and keys, the store's postings buffer), where
+// std::unordered_map's node per entry costs a cache miss per lookup and a rehash of the key per
+// table. Internal to storage/.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -93,6 +95,182 @@ class StringTable {
 
   std::vector<std::string> m_keys;
   std::vector<std::uint64_t> m_hashes;
+  std::vector<Slot> m_slots;
+};
+
+// Strings to dense indices like StringTable, for a table probed far more often than it grows
+// (index_terms()' per-thread word memo): a key of up to k_inline bytes sits zero-padded in its
+// 32-byte slot, so a probe reads one cache line where StringTable reads a slot and a std::string.
+// Longer keys live in one arena. Indices are 0..size()-1 in insertion order and stay valid until
+// clear(). Not thread-safe.
+class InlineStringTable {
+ public:
+  static constexpr std::size_t k_inline = 23;
+
+  // A key prepared for lookup: its hash and, when inline, its padded bytes.
+  struct Key {
+    std::uint64_t words[3] = {};
+    std::uint64_t hash = 0;
+  };
+
+  static Key key_of(std::string_view text) {
+    Key q;
+    if (text.size() <= k_inline) {
+      unsigned char block[24] = {};
+      block[0] = static_cast<unsigned char>(text.size());
+      if (!text.empty()) std::memcpy(block + 1, text.data(), text.size());
+      std::memcpy(q.words, block, sizeof block);
+      q.hash = short_hash(q.words);
+    } else {
+      q.words[0] = k_long_marker;
+      q.hash = StringTable::hash_of(text);
+    }
+    return q;
+  }
+
+  // key_of(text) for text whose buffer holds at least k_inline + 1 readable bytes from
+  // text.data(): three word loads instead of a copy through a padded block.
+  static void key_of_padded(std::string_view text, Key& q) {
+    if (std::endian::native != std::endian::little || text.size() > k_inline) {
+      q = key_of(text);
+      return;
+    }
+    const char* p = text.data();
+    const std::uint64_t len = text.size();
+    std::uint64_t raw[3];
+    std::memcpy(&raw[0], p, 8);
+    std::memcpy(&raw[1], p + 7, 8);
+    std::memcpy(&raw[2], p + 15, 8);
+    // The low `bytes` bytes of a word (all of them from 8 on).
+    const auto low = [](std::uint64_t w, std::uint64_t bytes) {
+      return bytes >= 8 ? w : w & ((std::uint64_t{1} << (8 * bytes)) - 1);
+    };
+    const std::uint64_t w[3] = {low(len | (raw[0] << 8), len + 1),
+                                low(raw[1], len > 7 ? len - 7 : 0),
+                                low(raw[2], len > 15 ? len - 15 : 0)};
+    q.words[0] = w[0];
+    q.words[1] = w[1];
+    q.words[2] = w[2];
+    q.hash = short_hash(w);
+  }
+
+  // Asks the CPU to load the slot where a lookup of `q` starts; lookups of many keys prefetched
+  // some keys ahead overlap their cache misses.
+  void prefetch(const Key& q) const {
+    if (!m_slots.empty()) __builtin_prefetch(&m_slots[q.hash & (m_slots.size() - 1)]);
+  }
+
+  // The index of `key`, appended as size() when absent; `inserted` says which.
+  std::uint32_t intern(std::string_view key, bool& inserted) {
+    return intern(key, key_of(key), inserted);
+  }
+
+  // The same for `key` prepared as `q` (key_of(key)).
+  std::uint32_t intern(std::string_view key, const Key& q, bool& inserted) {
+    if ((m_count + 1) * 4 > m_slots.size() * 3) [[unlikely]] {
+      grow();
+    }
+    const std::size_t mask = m_slots.size() - 1;
+    const auto tag = static_cast<std::uint32_t>(q.hash >> 32);
+    for (std::size_t i = q.hash & mask;; i = (i + 1) & mask) {
+      Slot& slot = m_slots[i];
+      if (slot.index == 0) [[unlikely]] {
+        inserted = true;
+        return insert(slot, key, q, tag);
+      }
+      if (slot.tag != tag) continue;
+      std::uint64_t have[3];
+      std::memcpy(have, slot.key, sizeof have);
+      if (key.size() <= k_inline) {
+        if (have[0] == q.words[0] && have[1] == q.words[1] && have[2] == q.words[2]) {
+          inserted = false;
+          return slot.index - 1;
+        }
+      } else if (have[0] == k_long_marker && have[2] == key.size() &&
+                 std::string_view(m_arena).substr(have[1], have[2]) == key) {
+        inserted = false;
+        return slot.index - 1;
+      }
+    }
+  }
+
+  std::size_t size() const { return m_count; }
+  bool empty() const { return m_count == 0; }
+
+  // Forgets every key; keeps the allocated slots.
+  void clear() {
+    m_count = 0;
+    m_arena.clear();
+    for (Slot& s : m_slots) s = Slot{};
+  }
+
+ private:
+  // Byte 0 of an inline key is its length (<= 23); a long key's slot holds this marker, then its
+  // arena offset and length.
+  static constexpr std::uint64_t k_long_marker = 0xFF;
+
+  struct alignas(32) Slot {
+    std::uint32_t tag = 0;    // high half of the hash
+    std::uint32_t index = 0;  // key index + 1; 0 = free
+    unsigned char key[24] = {};
+  };
+  static_assert(sizeof(Slot) == 32);
+
+  struct Probe {
+    std::uint64_t words[3] = {};
+    std::uint64_t hash = 0;
+  };
+
+  // Hash of an inline key, from its three zero-padded words (byte order dependent, in-process).
+  static std::uint64_t short_hash(const std::uint64_t* w) {
+    std::uint64_t h = (w[0] ^ 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 29;
+    h = (h ^ w[1]) * 0x94d049bb133111ebULL;
+    h ^= h >> 29;
+    h = (h ^ w[2]) * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 32;
+    h *= 0xd6e8feb86659fd93ULL;
+    h ^= h >> 32;
+    return h;
+  }
+
+  // Fills the free `slot` with `key` (prepared as `q`) as the next index.
+  [[gnu::noinline]] std::uint32_t insert(Slot& slot, std::string_view key, const Key& q,
+                                         std::uint32_t tag) {
+    slot.tag = tag;
+    slot.index = static_cast<std::uint32_t>(++m_count);
+    if (key.size() <= k_inline) {
+      std::memcpy(slot.key, q.words, sizeof slot.key);
+    } else {
+      const std::uint64_t where[3] = {k_long_marker, m_arena.size(), key.size()};
+      std::memcpy(slot.key, where, sizeof slot.key);
+      m_arena.append(key);
+    }
+    return slot.index - 1;
+  }
+
+  std::uint64_t hash_of_slot(const Slot& slot) const {
+    std::uint64_t w[3];
+    std::memcpy(w, slot.key, sizeof w);
+    if (w[0] == k_long_marker)
+      return StringTable::hash_of(std::string_view(m_arena).substr(w[1], w[2]));
+    return short_hash(w);
+  }
+
+  [[gnu::noinline]] void grow() {
+    std::vector<Slot> old(m_slots.empty() ? 1024 : m_slots.size() * 2);
+    old.swap(m_slots);
+    const std::size_t mask = m_slots.size() - 1;
+    for (const Slot& slot : old) {
+      if (slot.index == 0) continue;
+      std::size_t i = hash_of_slot(slot) & mask;
+      while (m_slots[i].index != 0) i = (i + 1) & mask;
+      m_slots[i] = slot;
+    }
+  }
+
+  std::size_t m_count = 0;
+  std::string m_arena;
   std::vector<Slot> m_slots;
 };
 
