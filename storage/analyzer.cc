@@ -334,7 +334,7 @@ void normalize_words(std::string_view text, NormalizedWords& out) {
     std::uint64_t high = 0;
 #if defined(__SSE2__)
     if (size - base >= 64) {
-      for (int k = 0; k < 4; ++k) {
+      for (std::size_t k = 0; k < 4; ++k) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + base + 16 * k));
         // Signed compares: bytes >= 0x80 are negative and fall outside every range.
         const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
