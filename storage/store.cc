@@ -33,7 +33,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kFormatKey = "newswatch.format_version";
-constexpr const char* kFormatVersion = "3";
+constexpr const char* kFormatVersion = "4";
 constexpr const char* kSearchStatsKey = "newswatch.search_stats";
 
 // Column families, in the order handles are kept.
@@ -46,7 +46,8 @@ enum Cf : size_t {
   kSources,       // source name -> poll state
   kOutbox,        // topic\x1Fid\x1Fchannel -> pending alert
   kAlerts,        // same key -> delivered or dead alert
-  kPostings,      // index key \0 8-byte block number -> postings block (search)
+  kPostings,      // \0 4-byte generation, index key \0 8-byte block number -> postings block
+                  // (search; format 3 and before: no generation prefix)
   kDocs,          // 8-byte id -> doc meta (search filters)
   kUnindexed,     // 8-byte id -> "": stored, postings not yet written
   kCfCount
@@ -97,6 +98,48 @@ std::uint64_t read_be64(std::string_view b) {
   std::uint64_t v = 0;
   for (size_t i = 0; i < 8 && i < b.size(); ++i) v = (v << 8) | static_cast<unsigned char>(b[i]);
   return v;
+}
+
+// Postings generations (format 4): every postings key starts with kGenerationMark and the
+// 4-byte big-endian generation of its articles, article number >> kGenerationShift (65,536
+// articles). New postings then only ever land in the newest generation's key range, so a
+// compaction merges them with that generation's blocks instead of rewriting the postings of
+// every article ever stored (index keys are words: each flush touches the whole key range).
+// At a million articles that was half of all compaction CPU. Search seeks each generation
+// once per index key (16 at a million articles). Keys written before format 4 have no prefix
+// (an index key never starts with a NUL byte) and stay where they are. Ids of formats 1 and 2
+// (URL hashes) all fall into the last generation.
+constexpr char kGenerationMark = '\0';
+constexpr unsigned kGenerationShift = 16;
+constexpr std::uint32_t kLastGeneration = 0xFFFFFFFF;
+constexpr size_t kGenerationPrefixSize = 5;
+
+std::uint32_t generation_of(std::uint64_t doc) {
+  return static_cast<std::uint32_t>(
+      std::min<std::uint64_t>(doc >> kGenerationShift, kLastGeneration));
+}
+
+std::string generation_prefix(std::uint32_t generation) {
+  std::string out(1, kGenerationMark);
+  out.append(be64(generation), 4, 4);
+  return out;
+}
+
+// The key spaces of the postings family: "" (keys written before format 4) and the prefix of
+// each generation present, found with one seek per generation.
+Result<std::vector<std::string>> postings_spaces(rocksdb::Iterator& it) {
+  std::vector<std::string> out{std::string()};
+  for (it.Seek(rocksdb::Slice(&kGenerationMark, 1)); it.Valid();) {
+    const auto key = it.key();
+    if (key.size() < kGenerationPrefixSize || key[0] != kGenerationMark) break;
+    out.emplace_back(key.data(), kGenerationPrefixSize);
+    const auto generation = static_cast<std::uint32_t>(
+        read_be64(std::string(4, '\0') + std::string(key.data() + 1, 4)));
+    if (generation == kLastGeneration) break;
+    it.Seek(generation_prefix(generation + 1));
+  }
+  if (!it.status().ok()) return from_rocks(it.status(), "reading postings generations");
+  return out;
 }
 
 // Article ids are hex64 of a hash; other strings (never written by this build) are hashed.
@@ -366,27 +409,37 @@ struct Store::Impl {
     docs.erase(std::unique(docs.begin(), docs.end(),
                            [](const PendingDoc& a, const PendingDoc& b) { return a.doc == b.doc; }),
                docs.end());
-    block_builder.build(docs.size(), [&](size_t i, auto&& add) {
-      const PendingDoc& d = docs[i];
-      for (const TermFrequency& t : d.terms.terms) {
-        add(d.terms.keys.get(), t, d.doc, Posting{t.title_tf, t.body_tf, d.terms.length});
-      }
-    });
-    if (!block_builder.ordered()) {
-      block_builder.clear();
-      return make_error(ErrorCode::internal, "postings: articles out of order");
-    }
     rocksdb::WriteBatch batch;
     const std::string block = be64(next_block | k_delta_block_bit);
     std::string key;
-    // Sorted: the memtable's skiplist inserts sequential keys faster.
-    block_builder.for_each_sorted([&](const std::string& term, const std::string& entries) {
-      key.assign(term);
-      key.push_back('\0');
-      key.append(block);
-      batch.Put(cf(kPostings), key, entries);
-    });
-    block_builder.clear();
+    // One block per generation the articles fall into (usually one; two at a boundary), all
+    // with the same block number, in one batch.
+    for (size_t begin = 0; begin < docs.size();) {
+      const std::uint32_t generation = generation_of(docs[begin].doc);
+      size_t end = begin + 1;
+      while (end < docs.size() && generation_of(docs[end].doc) == generation) ++end;
+      block_builder.build(end - begin, [&](size_t i, auto&& add) {
+        const PendingDoc& d = docs[begin + i];
+        for (const TermFrequency& t : d.terms.terms) {
+          add(d.terms.keys.get(), t, d.doc, Posting{t.title_tf, t.body_tf, d.terms.length});
+        }
+      });
+      if (!block_builder.ordered()) {
+        block_builder.clear();
+        return make_error(ErrorCode::internal, "postings: articles out of order");
+      }
+      const std::string prefix = generation_prefix(generation);
+      // Sorted: the memtable's skiplist inserts sequential keys faster.
+      block_builder.for_each_sorted([&](const std::string& term, const std::string& entries) {
+        key.assign(prefix);
+        key.append(term);
+        key.push_back('\0');
+        key.append(block);
+        batch.Put(cf(kPostings), key, entries);
+      });
+      block_builder.clear();
+      begin = end;
+    }
     for (const PendingDoc& d : docs) batch.Delete(cf(kUnindexed), be64(d.doc));
     batch.Put(cf(kDefault), kPostingsBlockKey, be64(next_block + 1));
     const auto s = db->Write(write_options, &batch);
@@ -643,10 +696,11 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     if (!ws.ok()) return from_rocks(ws, "writing format version");
   } else if (**version == "1" && options.access == StoreOptions::Access::read_write) {
     if (auto st = impl->migrate_from_1(); !st.ok()) return st.error();
-  } else if (**version == "2") {
+  } else if (**version == "2" || **version == "3") {
     // Format 3 adds delta-encoded postings blocks (new blocks only; plain ones stay readable)
-    // and counter article ids (new articles only): nothing to rewrite, but builds that know
-    // only format 2 must no longer open the database. A secondary reads format 2 as it is.
+    // and counter article ids (new articles only), format 4 postings generations (new blocks
+    // only; keys without a generation stay readable): nothing to rewrite, but builds that know
+    // only an older format must no longer open the database. A secondary reads it as it is.
     if (options.access == StoreOptions::Access::read_write) {
       rocksdb::WriteOptions synced;
       synced.sync = true;
@@ -956,33 +1010,40 @@ Result<std::vector<SearchHit>> Store::search(const SearchQuery& query) const {
   std::unordered_map<std::uint64_t, double> scores;
   rocksdb::ReadOptions ro;
   std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(ro, impl.cf(kPostings)));
+  auto spaces = postings_spaces(*it);
+  if (!spaces) return spaces.error();
+  std::string seek;
   for (size_t t = 0; t < parsed->terms.size(); ++t) {
     const QueryTerm& term = parsed->terms[t];
     // A document may hold several of the term's keys (stems of several languages, prefix
     // expansions): it counts once, with its best posting.
     std::unordered_map<std::uint64_t, Posting> postings;
     for (const auto& k : term.keys) {
-      const std::string seek = term.prefix ? k : k + '\0';
-      for (it->Seek(seek); it->Valid() && it->key().starts_with(seek); it->Next()) {
-        const auto key = it->key();
-        if (key.size() < 9 || key[key.size() - 9] != '\0') continue;
-        BlockReader entries(std::string_view(it->value().data(), it->value().size()),
-                            is_delta_block_key(std::string_view(key.data(), key.size())));
-        std::uint64_t doc = 0;
-        Posting p;
-        while (!entries.done()) {
-          if (!entries.next(doc, p)) {
-            return make_error(ErrorCode::corruption, "postings: bad block");
+      for (const std::string& space : *spaces) {
+        seek.assign(space);
+        seek.append(k);
+        if (!term.prefix) seek.push_back('\0');
+        for (it->Seek(seek); it->Valid() && it->key().starts_with(seek); it->Next()) {
+          const auto key = it->key();
+          if (key.size() < 9 || key[key.size() - 9] != '\0') continue;
+          BlockReader entries(std::string_view(it->value().data(), it->value().size()),
+                              is_delta_block_key(std::string_view(key.data(), key.size())));
+          std::uint64_t doc = 0;
+          Posting p;
+          while (!entries.done()) {
+            if (!entries.next(doc, p)) {
+              return make_error(ErrorCode::corruption, "postings: bad block");
+            }
+            if (t > 0 && !scores.count(doc)) continue;
+            auto [pos, inserted] = postings.try_emplace(doc, p);
+            const auto weight = [](const Posting& x) {
+              return x.body_tf + k_title_boost * x.title_tf;
+            };
+            if (!inserted && weight(p) > weight(pos->second)) pos->second = p;
           }
-          if (t > 0 && !scores.count(doc)) continue;
-          auto [pos, inserted] = postings.try_emplace(doc, p);
-          const auto weight = [](const Posting& x) {
-            return x.body_tf + k_title_boost * x.title_tf;
-          };
-          if (!inserted && weight(p) > weight(pos->second)) pos->second = p;
         }
+        if (!it->status().ok()) return from_rocks(it->status(), "reading postings");
       }
-      if (!it->status().ok()) return from_rocks(it->status(), "reading postings");
     }
     // df counts only the documents seen; for t > 0 that is within the candidates, a lower bound
     // that slightly raises the idf of later terms. Counting them all would cost a second scan.
@@ -1304,43 +1365,49 @@ Result<std::uint64_t> Store::purge(TimePoint before) {
   // meta), so a crash in between only leaves dead entries behind, as before this step existed.
   std::unique_ptr<rocksdb::Iterator> pit(
       impl.db->NewIterator(rocksdb::ReadOptions(), impl.cf(kPostings)));
+  // Blocks of the purged articles' generations, and those written before format 4.
+  std::set<std::string> spaces{std::string()};
+  for (std::uint64_t doc : purged_docs) spaces.insert(generation_prefix(generation_of(doc)));
   std::string seek, kept;
   for (const std::string& index_key : purged_keys) {
-    seek.assign(index_key);
-    seek.push_back('\0');
-    for (pit->Seek(seek); pit->Valid() && pit->key().starts_with(seek); pit->Next()) {
-      if (pit->key().size() != seek.size() + 8) continue;  // a longer index key
-      const std::string_view key(pit->key().data(), pit->key().size());
-      const bool delta = is_delta_block_key(key);
-      BlockReader entries(std::string_view(pit->value().data(), pit->value().size()), delta);
-      kept.clear();
-      DeltaBlockWriter kept_delta(kept);
-      bool changed = false;
-      while (!entries.done()) {
-        std::uint64_t doc = 0;
-        Posting p;
-        if (!entries.next(doc, p)) {
-          return make_error(ErrorCode::corruption, "postings: bad block");
+    for (const std::string& space : spaces) {
+      seek.assign(space);
+      seek.append(index_key);
+      seek.push_back('\0');
+      for (pit->Seek(seek); pit->Valid() && pit->key().starts_with(seek); pit->Next()) {
+        if (pit->key().size() != seek.size() + 8) continue;  // a longer index key
+        const std::string_view key(pit->key().data(), pit->key().size());
+        const bool delta = is_delta_block_key(key);
+        BlockReader entries(std::string_view(pit->value().data(), pit->value().size()), delta);
+        kept.clear();
+        DeltaBlockWriter kept_delta(kept);
+        bool changed = false;
+        while (!entries.done()) {
+          std::uint64_t doc = 0;
+          Posting p;
+          if (!entries.next(doc, p)) {
+            return make_error(ErrorCode::corruption, "postings: bad block");
+          }
+          if (purged_docs.count(doc)) {
+            changed = true;
+          } else if (delta) {
+            (void)kept_delta.add(doc, p);  // in increasing order, as read
+          } else {
+            append_block_entry(kept, doc, p);
+          }
         }
-        if (purged_docs.count(doc)) {
-          changed = true;
-        } else if (delta) {
-          (void)kept_delta.add(doc, p);  // in increasing order, as read
+        if (!changed) continue;
+        if (kept.empty()) {
+          batch.Delete(impl.cf(kPostings), pit->key());
         } else {
-          append_block_entry(kept, doc, p);
+          batch.Put(impl.cf(kPostings), pit->key(), kept);
+        }
+        if (batch.Count() > 10000) {
+          if (auto st = write(); !st.ok()) return st.error();
         }
       }
-      if (!changed) continue;
-      if (kept.empty()) {
-        batch.Delete(impl.cf(kPostings), pit->key());
-      } else {
-        batch.Put(impl.cf(kPostings), pit->key(), kept);
-      }
-      if (batch.Count() > 10000) {
-        if (auto st = write(); !st.ok()) return st.error();
-      }
+      if (!pit->status().ok()) return from_rocks(pit->status(), "purging postings");
     }
-    if (!pit->status().ok()) return from_rocks(pit->status(), "purging postings");
   }
   if (auto st = write(); !st.ok()) return st.error();
   return purged;

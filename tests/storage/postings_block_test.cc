@@ -8,6 +8,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <map>
 #include <random>
 
 #include "storage/store.h"
@@ -121,9 +122,10 @@ TEST(PostingsBlock, MalformedBlocksAreRejectedNotMisread) {
   EXPECT_FALSE(ok);
 }
 
-// Rewrites a format-3 database as format 2 left it: every postings block in the plain encoding
-// under a block number without the delta bit, and version "2".
-void downgrade_to_format_2(const std::string& path) {
+// Rewrites a database of this build as an older one left it: postings keys without a generation
+// prefix and version "3"; for format 2 also every block in the plain encoding under a block
+// number without the delta bit, and version "2".
+void downgrade(const std::string& path, int format) {
   std::vector<std::string> names;
   ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
@@ -140,25 +142,33 @@ void downgrade_to_format_2(const std::string& path) {
       for (it->SeekToFirst(); it->Valid(); it->Next()) {
         std::string key = it->key().ToString();
         ASSERT_TRUE(is_delta_block_key(key));
-        bool ok = false;
-        const auto entries = read_all(it->value().ToString(), true, ok);
-        ASSERT_TRUE(ok);
-        std::string plain;
-        for (const auto& e : entries) append_block_entry(plain, e.doc, e.posting);
+        ASSERT_GT(key.size(), 5u);
+        ASSERT_EQ(key[0], '\0') << "no generation prefix";
+        std::string value = it->value().ToString();
         batch.Delete(handles[i], key);
-        key[key.size() - 8] = static_cast<char>(key[key.size() - 8] & 0x7F);
-        batch.Put(handles[i], key, plain);
+        key.erase(0, 5);
+        if (format == 2) {
+          bool ok = false;
+          const auto entries = read_all(value, true, ok);
+          ASSERT_TRUE(ok);
+          value.clear();
+          for (const auto& e : entries) append_block_entry(value, e.doc, e.posting);
+          key[key.size() - 8] = static_cast<char>(key[key.size() - 8] & 0x7F);
+        }
+        batch.Put(handles[i], key, value);
         ++converted;
       }
     }
-    if (names[i] == "default") batch.Put(handles[i], "newswatch.format_version", "2");
+    if (names[i] == "default") {
+      batch.Put(handles[i], "newswatch.format_version", std::to_string(format));
+    }
   }
   ASSERT_GT(converted, 0u);
   ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &batch).ok());
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
 }
 
-class PostingsFormatTest : public testing::SandboxTest {
+class PostingsDbTest : public testing::SandboxTest {
  protected:
   std::string path() const { return (sandbox() / "db").string(); }
 
@@ -198,7 +208,10 @@ class PostingsFormatTest : public testing::SandboxTest {
   }
 };
 
-TEST_F(PostingsFormatTest, FormatTwoDatabaseIsReadUpgradedAndPurged) {
+class PostingsFormatTest : public PostingsDbTest, public ::testing::WithParamInterface<int> {};
+
+// Format 2 (plain blocks, no generations) and format 3 (delta blocks, no generations).
+TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
   std::vector<std::string> old_ids;
   {
     auto store = open();
@@ -213,9 +226,9 @@ TEST_F(PostingsFormatTest, FormatTwoDatabaseIsReadUpgradedAndPurged) {
     }
     ASSERT_TRUE(store->flush_index().ok());
   }
-  downgrade_to_format_2(path());
+  downgrade(path(), GetParam());
   {
-    // A reader (the CLI) reads format 2 as it is.
+    // A reader (the CLI) reads the older format as it is.
     auto reader = open(StoreOptions::Access::read_only);
     ASSERT_NE(reader, nullptr);
     EXPECT_EQ(found(*reader, "icebreakers"), old_ids);
@@ -232,13 +245,13 @@ TEST_F(PostingsFormatTest, FormatTwoDatabaseIsReadUpgradedAndPurged) {
     all.push_back(new_id);
     std::sort(all.begin(), all.end());
     EXPECT_EQ(found(*store, "icebreakers"), all);
-    // Purging the three old stories rewrites (here: empties) their plain blocks.
+    // Purging the three old stories rewrites (here: empties) their old blocks.
     auto purged = store->purge(TimePoint(std::chrono::hours(24 * 20005)));
     ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
     EXPECT_EQ(*purged, 3u);
     EXPECT_EQ(found(*store, "icebreakers"), std::vector<std::string>{new_id});
   }
-  // The upgrade is recorded: the database now says format 3.
+  // The upgrade is recorded: the database now says format 4.
   rocksdb::DB* raw = nullptr;
   std::vector<std::string> names;
   ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path(), &names).ok());
@@ -251,8 +264,111 @@ TEST_F(PostingsFormatTest, FormatTwoDatabaseIsReadUpgradedAndPurged) {
   std::string version;
   ASSERT_TRUE(
       db->Get(rocksdb::ReadOptions(), handles[0], "newswatch.format_version", &version).ok());
-  EXPECT_EQ(version, "3");
+  EXPECT_EQ(version, "4");
+  // The new article's postings went to a generation, the purged ones' old keys are gone.
+  size_t generation_keys = 0, old_keys = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] != "postings") continue;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      (it->key()[0] == '\0' ? generation_keys : old_keys) += 1;
+    }
+  }
+  EXPECT_GT(generation_keys, 3u);
+  EXPECT_EQ(old_keys, 0u);
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, PostingsFormatTest, ::testing::Values(2, 3));
+
+// The postings keys of `term` by generation (the 4 bytes after the NUL mark) -> article count.
+std::map<std::uint32_t, size_t> generations_of(const std::string& path, const std::string& term) {
+  std::map<std::uint32_t, size_t> out;
+  std::vector<std::string> names;
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  EXPECT_TRUE(
+      rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
+  if (!raw) return out;
+  std::unique_ptr<rocksdb::DB> db(raw);
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] != "postings") continue;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::string key = it->key().ToString();
+      if (key.size() != 5 + term.size() + 1 + 8 || key[0] != '\0' ||
+          key.compare(5, term.size() + 1, term + '\0') != 0) {
+        continue;
+      }
+      std::uint32_t generation = 0;
+      for (size_t b = 1; b < 5; ++b) {
+        generation = (generation << 8) | static_cast<unsigned char>(key[b]);
+      }
+      bool ok = false;
+      out[generation] += read_all(it->value().ToString(), true, ok).size();
+      EXPECT_TRUE(ok);
+    }
+  }
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  return out;
+}
+
+// Article numbers 65,531 to 65,542 straddle the first generation boundary (65,536): one flush
+// writes a block in each generation, search and a reader find all of them, and purging the
+// oldest empties the first generation's block.
+TEST_F(PostingsDbTest, ArticlesAcrossAGenerationBoundaryAreIndexedSearchedAndPurged) {
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+  }
+  {
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path(), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path(), descriptors, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    // The id high-water mark a database that stored 65,530 articles holds.
+    const std::string last_id("\0\0\0\0\0\0\xff\xfa", 8);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[0], "newswatch.last_id", last_id).ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  }
+  std::vector<std::string> ids;
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < 12; ++i) {
+      Article a = article("s" + std::to_string(i),
+                          "Icebreakers number " + std::to_string(i) + " sailed from Murmansk.", i);
+      ASSERT_TRUE(store->put_article(a, {}).has_value());
+      ids.push_back(a.id);
+    }
+    ASSERT_TRUE(store->flush_index().ok());
+    EXPECT_EQ(ids.front(), "000000000000fffb");
+    std::sort(ids.begin(), ids.end());
+    EXPECT_EQ(found(*store, "icebreakers murmansk"), ids);
+  }
+  EXPECT_EQ(generations_of(path(), "murmansk"), (std::map<std::uint32_t, size_t>{{0, 5}, {1, 7}}));
+  {
+    auto reader = open(StoreOptions::Access::read_only);
+    ASSERT_NE(reader, nullptr);
+    EXPECT_EQ(found(*reader, "murmansk"), ids);
+    EXPECT_EQ(found(*reader, "murm*"), ids);
+  }
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    auto purged = store->purge(TimePoint(std::chrono::hours(24 * 20006)));
+    ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
+    EXPECT_EQ(*purged, 6u);
+    EXPECT_EQ(found(*store, "murmansk"), std::vector<std::string>(ids.begin() + 6, ids.end()));
+  }
+  EXPECT_EQ(generations_of(path(), "murmansk"), (std::map<std::uint32_t, size_t>{{1, 6}}));
 }
 
 }  // namespace
