@@ -104,7 +104,7 @@ class Reader {
   std::string m_error;
 };
 
-enum Tag : std::uint8_t { kArticle = 1, kSource = 2, kOutbox = 3, kAlertRate = 4 };
+enum Tag : std::uint8_t { kArticle = 1, kSource = 2, kOutbox = 3, kAlertRate = 4, kUrlList = 5 };
 
 }  // namespace
 
@@ -270,6 +270,22 @@ Result<AlertRateState> decode_alert_rate(std::string_view bytes) {
   for (std::uint64_t i = 0; i < n && r.ok(); ++i) state.sent.push_back(r.time());
   if (!r.ok()) return r.error();
   return state;
+}
+
+std::string encode_url_list(const std::vector<std::string>& urls) {
+  Writer w(kUrlList);
+  w.varint(urls.size());
+  for (const auto& u : urls) w.str(u);
+  return w.take();
+}
+
+Result<std::vector<std::string>> decode_url_list(std::string_view bytes) {
+  Reader r(bytes, kUrlList, "URL list");
+  std::vector<std::string> urls;
+  const std::uint64_t n = r.varint();
+  for (std::uint64_t i = 0; i < n && r.ok(); ++i) urls.push_back(r.str());
+  if (!r.ok()) return r.error();
+  return urls;
 }
 
 }  // namespace newswatch::storage

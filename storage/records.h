@@ -75,6 +75,10 @@ struct AlertRateState {
 std::string encode_article(const Article& article);
 Result<Article> decode_article(std::string_view bytes);
 
+// URLs a story was also found at, kept beside its article record (the `copies` family).
+std::string encode_url_list(const std::vector<std::string>& urls);
+Result<std::vector<std::string>> decode_url_list(std::string_view bytes);
+
 std::string encode_source_state(const SourceState& state);
 Result<SourceState> decode_source_state(std::string_view bytes);
 

@@ -50,11 +50,12 @@ enum Cf : size_t {
                   // (search; format 3 and before: no generation prefix)
   kDocs,          // 8-byte id -> doc meta (search filters)
   kUnindexed,     // 8-byte id -> "": stored, postings not yet written
+  kCopies,        // id -> URLs the story was found at after it was stored (format 4)
   kCfCount
 };
-constexpr const char* kCfNames[kCfCount] = {"default",      "articles", "timeline", "urls",
-                                            "fingerprints", "sources",  "outbox",   "alerts",
-                                            "postings",     "docs",     "unindexed"};
+constexpr const char* kCfNames[kCfCount] = {"default",      "articles", "timeline",  "urls",
+                                            "fingerprints", "sources",  "outbox",    "alerts",
+                                            "postings",     "docs",     "unindexed", "copies"};
 
 constexpr const char* kPostingsBlockKey = "newswatch.postings_block";
 // The largest article id assigned so far (8 bytes big-endian), written with every batch that
@@ -320,6 +321,7 @@ struct Store::Impl {
   // process killed between RocksDB's create and the format-version write) looks like this.
   bool is_empty() const {
     for (auto* handle : cfs) {
+      if (handle == nullptr) continue;
       std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handle));
       it->SeekToFirst();
       if (it->Valid()) return false;
@@ -328,12 +330,41 @@ struct Store::Impl {
   }
 
   Result<std::optional<std::string>> get(Cf c, std::string_view key) const {
+    if (cf(c) == nullptr) return std::optional<std::string>();  // family of a newer format
     std::string value;
     const auto s =
         db->Get(rocksdb::ReadOptions(), cf(c), rocksdb::Slice(key.data(), key.size()), &value);
     if (s.IsNotFound()) return std::optional<std::string>();
     if (!s.ok()) return from_rocks(s, "read");
     return std::optional<std::string>(std::move(value));
+  }
+
+  // Adds the URLs of `copies` (a `copies` value) that `a` does not list yet.
+  static Status add_copies(Article& a, std::string_view copies) {
+    auto urls = decode_url_list(copies);
+    if (!urls) return urls.error();
+    for (std::string& u : *urls) {
+      if (std::find(a.duplicate_urls.begin(), a.duplicate_urls.end(), u) ==
+          a.duplicate_urls.end()) {
+        a.duplicate_urls.push_back(std::move(u));
+      }
+    }
+    return Status();
+  }
+
+  // The article `id` with the URLs of copies found after it was stored.
+  Result<std::optional<Article>> load_article(std::string_view id) const {
+    auto raw = get(kArticles, id);
+    if (!raw) return raw.error();
+    if (!raw->has_value()) return std::optional<Article>();
+    auto article = decode_article(**raw);
+    if (!article) return article.error();
+    auto copies = get(kCopies, id);
+    if (!copies) return copies.error();
+    if (copies->has_value()) {
+      if (auto st = add_copies(*article, **copies); !st.ok()) return st.error();
+    }
+    return std::optional<Article>(std::move(*article));
   }
 
   // (dedup key, display URL) of the fetched and canonical URL, canonical first. A canonical URL
@@ -630,7 +661,8 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (size_t i = 0; i < kCfCount; ++i) {
     rocksdb::ColumnFamilyOptions cf_options;
-    const bool lookups = i == kUrls || i == kFingerprints || i == kOutbox || i == kAlerts;
+    const bool lookups =
+        i == kUrls || i == kFingerprints || i == kOutbox || i == kAlerts || i == kCopies;
     cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(lookups          ? filtered
                                                                       : i == kArticles ? bodies
                                                                                        : table));
@@ -668,8 +700,25 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
       return make_error(ErrorCode::io_error, "cannot create a directory for the secondary");
     }
     impl->secondary_dir = tmpl;
-    s = rocksdb::DB::OpenAsSecondary(db_options, options.path, impl->secondary_dir, descriptors,
-                                     &impl->cfs, &raw);
+    // A reader opens the families that exist: a database of an older format that the daemon
+    // has not upgraded yet lacks the newer ones (their handles stay null: read as empty).
+    std::vector<std::string> present;
+    s = rocksdb::DB::ListColumnFamilies(db_options, options.path, &present);
+    if (!s.ok()) return from_rocks(s, "opening " + options.path);
+    std::vector<rocksdb::ColumnFamilyDescriptor> opened;
+    std::vector<size_t> slots;
+    for (size_t i = 0; i < descriptors.size(); ++i) {
+      if (std::find(present.begin(), present.end(), descriptors[i].name) == present.end()) continue;
+      opened.push_back(descriptors[i]);
+      slots.push_back(i);
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    s = rocksdb::DB::OpenAsSecondary(db_options, options.path, impl->secondary_dir, opened,
+                                     &handles, &raw);
+    if (s.ok()) {
+      impl->cfs.assign(kCfCount, nullptr);
+      for (size_t j = 0; j < handles.size(); ++j) impl->cfs[slots[j]] = handles[j];
+    }
   } else {
     fs::create_directories(path, ec);
     if (ec) return make_error(ErrorCode::io_error, options.path + ": " + ec.message());
@@ -820,9 +869,11 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
     std::unordered_map<std::string, std::string> new_urls;     // dedup key -> id
     std::unordered_map<std::uint64_t, std::string> new_exact;  // exact hash -> id
     std::map<std::string, size_t> new_stories;                 // id -> request index
-    std::map<std::string, std::optional<Article>> originals;   // stored originals read
-    std::vector<std::string> changed_originals;                // ids to write back
-    std::vector<std::string> alert_keys;                       // outbox keys written
+    // The `copies` values of stored originals read so far, and whether this call added to them.
+    // A copy of a stored story adds its URLs there instead of rewriting the story's record:
+    // rewriting old records made every articles compaction overlap the whole family.
+    std::map<std::string, std::pair<std::vector<std::string>, bool>> copies;
+    std::vector<std::string> alert_keys;  // outbox keys written
     std::vector<std::pair<std::uint64_t, const MinHash*>> near_added;
     const std::uint64_t docs_before = impl.search_docs, length_before = impl.search_length;
     rocksdb::WriteBatch batch;
@@ -886,36 +937,44 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
       if (!outcome.id.empty()) {
         // A copy: the original learns the new URLs; no story, no postings, no alerts.
         article.duplicate_of = outcome.id;
-        Article* original = nullptr;
+        Article* original = nullptr;  // stored by this call
+        std::pair<std::vector<std::string>, bool>* stored = nullptr;
         const auto in_call = new_stories.find(outcome.id);
         if (in_call != new_stories.end()) {
           original = &requests[in_call->second].article;
         } else {
-          auto it = originals.find(outcome.id);
-          if (it == originals.end()) {
-            auto loaded = get_article(outcome.id);
-            if (!loaded) {
-              undo();
-              return loaded.error();
+          auto it = copies.find(outcome.id);
+          if (it == copies.end()) {
+            std::vector<std::string> urls;
+            auto raw = impl.get(kCopies, outcome.id);
+            if (raw && raw->has_value()) {
+              auto decoded = decode_url_list(**raw);
+              if (!decoded) {
+                undo();
+                return decoded.error();
+              }
+              urls = std::move(*decoded);
             }
-            it = originals.emplace(outcome.id, std::move(*loaded)).first;
+            if (!raw) {
+              undo();
+              return raw.error();
+            }
+            it = copies.emplace(outcome.id, std::make_pair(std::move(urls), false)).first;
           }
-          if (it->second) original = &*it->second;
+          stored = &it->second;
         }
-        bool changed = false;
         for (size_t k = 0; k < p.keys.size(); ++k) {
-          if (known[k]) continue;
+          if (known[k]) continue;  // so its URL is listed already
           batch.Put(impl.cf(kUrls), p.keys[k].first, outcome.id);
           new_urls[p.keys[k].first] = outcome.id;
-          changed = true;
-          if (original) add_duplicate_url(*original, p.keys[k].second);
-        }
-        if (changed && original) {
-          if (in_call != new_stories.end()) {
+          const std::string& display = p.keys[k].second;
+          if (original) {
+            add_duplicate_url(*original, display);
             prepared[in_call->second].reencode = true;
-          } else if (std::find(changed_originals.begin(), changed_originals.end(), outcome.id) ==
-                     changed_originals.end()) {
-            changed_originals.push_back(outcome.id);
+          } else if (std::find(stored->first.begin(), stored->first.end(), display) ==
+                     stored->first.end()) {
+            stored->first.push_back(display);
+            stored->second = true;
           }
         }
         outcomes.push_back(std::move(outcome));
@@ -963,8 +1022,8 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
       batch.Put(impl.cf(kArticles), id,
                 p.reencode ? encode_article(requests[index].article) : p.encoded);
     }
-    for (const auto& id : changed_originals) {
-      batch.Put(impl.cf(kArticles), id, encode_article(*originals[id]));
+    for (const auto& [id, entry] : copies) {
+      if (entry.second) batch.Put(impl.cf(kCopies), id, encode_url_list(entry.first));
     }
     std::uint64_t batch_last_id = impl.written_last_id;
     if (!new_stories.empty()) {
@@ -1087,22 +1146,33 @@ Status Store::scan_articles(const std::function<bool(const Article&)>& fn) const
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(m_impl->db->NewIterator(ro, m_impl->cf(kArticles)));
+  // The copies family has the same keys: walked alongside.
+  std::unique_ptr<rocksdb::Iterator> copies;
+  if (m_impl->cf(kCopies) != nullptr) {
+    copies.reset(m_impl->db->NewIterator(ro, m_impl->cf(kCopies)));
+    copies->SeekToFirst();
+  }
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto a = decode_article(std::string_view(it->value().data(), it->value().size()));
     if (!a) return a.error();
+    if (copies) {
+      while (copies->Valid() && copies->key().compare(it->key()) < 0) copies->Next();
+      if (copies->Valid() && copies->key() == it->key()) {
+        const auto v = copies->value();
+        if (auto st = Impl::add_copies(*a, std::string_view(v.data(), v.size())); !st.ok()) {
+          return st;
+        }
+      }
+    }
     if (!fn(*a)) return Status();
   }
   if (!it->status().ok()) return from_rocks(it->status(), "scanning articles");
+  if (copies && !copies->status().ok()) return from_rocks(copies->status(), "scanning copies");
   return Status();
 }
 
 Result<std::optional<Article>> Store::get_article(std::string_view id) const {
-  auto raw = m_impl->get(kArticles, id);
-  if (!raw) return raw.error();
-  if (!raw->has_value()) return std::optional<Article>();
-  auto article = decode_article(**raw);
-  if (!article) return article.error();
-  return std::optional<Article>(std::move(*article));
+  return m_impl->load_article(id);
 }
 
 Result<std::vector<Article>> Store::list_articles(std::size_t limit, std::size_t offset) const {
@@ -1325,13 +1395,13 @@ Result<std::uint64_t> Store::purge(TimePoint before) {
     batch.Delete(impl.cf(kTimeline), key);
     if (key.size() < 8) continue;
     const std::string id(key.data() + 8, key.size() - 8);
-    auto raw = impl.get(kArticles, id);
-    if (!raw) return raw.error();
-    if (!raw->has_value()) continue;
-    auto a = decode_article(**raw);
-    if (!a) return a.error();
+    auto loaded = impl.load_article(id);
+    if (!loaded) return loaded.error();
+    if (!loaded->has_value()) continue;
+    const Article* a = &**loaded;
     const std::string id8 = be64(id_number(id));
     batch.Delete(impl.cf(kArticles), id);
+    batch.Delete(impl.cf(kCopies), id);
     for (const auto& [k, display] : impl.url_keys(*a)) batch.Delete(impl.cf(kUrls), k);
     for (const auto& u : a->duplicate_urls)
       batch.Delete(impl.cf(kUrls), dedup_key(u, impl.options.canon));
@@ -1444,7 +1514,8 @@ std::string Store::engine_stats() const {
   std::string out;
   for (size_t i = 0; i < kCfCount; ++i) {
     std::string text;
-    if (m_impl->db->GetProperty(m_impl->cfs[i], "rocksdb.cfstats-no-file-histogram", &text)) {
+    if (m_impl->cfs[i] != nullptr &&
+        m_impl->db->GetProperty(m_impl->cfs[i], "rocksdb.cfstats-no-file-histogram", &text)) {
       out += text;
     }
   }
