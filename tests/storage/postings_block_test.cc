@@ -11,6 +11,7 @@
 #include <random>
 
 #include "storage/store.h"
+#include "tests/support/raw_db.h"
 #include "tests/support/sandbox.h"
 
 namespace newswatch::storage {
@@ -124,38 +125,29 @@ TEST(PostingsBlock, MalformedBlocksAreRejectedNotMisread) {
 // Rewrites a format-3 database as format 2 left it: every postings block in the plain encoding
 // under a block number without the delta bit, and version "2".
 void downgrade_to_format_2(const std::string& path) {
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
+  const auto raw = testing::RawDb::open(path, testing::RawDb::Access::read_write);
+  ASSERT_TRUE(raw.ok()) << raw.error();
   rocksdb::WriteBatch batch;
   size_t converted = 0;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == "postings") {
-      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
-      for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        std::string key = it->key().ToString();
-        ASSERT_TRUE(is_delta_block_key(key));
-        bool ok = false;
-        const auto entries = read_all(it->value().ToString(), true, ok);
-        ASSERT_TRUE(ok);
-        std::string plain;
-        for (const auto& e : entries) append_block_entry(plain, e.doc, e.posting);
-        batch.Delete(handles[i], key);
-        key[key.size() - 8] = static_cast<char>(key[key.size() - 8] & 0x7F);
-        batch.Put(handles[i], key, plain);
-        ++converted;
-      }
+  if (auto* postings = raw.family("postings")) {
+    std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), postings));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string key = it->key().ToString();
+      ASSERT_TRUE(is_delta_block_key(key));
+      bool ok = false;
+      const auto entries = read_all(it->value().ToString(), true, ok);
+      ASSERT_TRUE(ok);
+      std::string plain;
+      for (const auto& e : entries) append_block_entry(plain, e.doc, e.posting);
+      batch.Delete(postings, key);
+      key[key.size() - 8] = static_cast<char>(key[key.size() - 8] & 0x7F);
+      batch.Put(postings, key, plain);
+      ++converted;
     }
-    if (names[i] == "default") batch.Put(handles[i], "newswatch.format_version", "2");
   }
+  if (auto* meta = raw.family("default")) batch.Put(meta, "newswatch.format_version", "2");
   ASSERT_GT(converted, 0u);
-  ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &batch).ok());
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  ASSERT_TRUE(raw.db()->Write(rocksdb::WriteOptions(), &batch).ok());
 }
 
 class PostingsFormatTest : public testing::SandboxTest {
@@ -239,20 +231,14 @@ TEST_F(PostingsFormatTest, FormatTwoDatabaseIsReadUpgradedAndPurged) {
     EXPECT_EQ(found(*store, "icebreakers"), std::vector<std::string>{new_id});
   }
   // The upgrade is recorded: the database now says format 3.
-  rocksdb::DB* raw = nullptr;
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path(), &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  ASSERT_TRUE(
-      rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path(), descriptors, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
+  const auto raw = testing::RawDb::open(path(), testing::RawDb::Access::read_only);
+  ASSERT_TRUE(raw.ok()) << raw.error();
   std::string version;
-  ASSERT_TRUE(
-      db->Get(rocksdb::ReadOptions(), handles[0], "newswatch.format_version", &version).ok());
+  ASSERT_TRUE(raw.db()
+                  ->Get(rocksdb::ReadOptions(), raw.db()->DefaultColumnFamily(),
+                        "newswatch.format_version", &version)
+                  .ok());
   EXPECT_EQ(version, "3");
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
 }
 
 }  // namespace
