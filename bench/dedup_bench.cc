@@ -24,6 +24,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "bench/bench_args.h"
 #include "storage/fingerprint.h"
 
 namespace {
@@ -969,32 +970,25 @@ void timing(TextGenerator& gen, size_t stored, size_t queries) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint64_t seed = 20240514;
-  size_t stored = 1000000;
-  size_t queries = 20000;
-  bool eval = true;
-  bool time = true;
+  using newswatch::bench::arg_flag;
+  using newswatch::bench::arg_long;
+  using newswatch::bench::arg_str;
+  if (const char* bad = newswatch::bench::unknown_arg(
+          argc, argv,
+          {"--seed", "--stored", "--queries", "--corpus", "--eval-only", "--timing-only"})) {
+    std::fprintf(stderr, "unknown argument %s\n", bad);
+    return 2;
+  }
+  const auto seed = static_cast<uint64_t>(arg_long(argc, argv, "--seed", 20240514));
+  const auto stored = static_cast<size_t>(arg_long(argc, argv, "--stored", 1000000));
+  const auto queries = static_cast<size_t>(arg_long(argc, argv, "--queries", 20000));
+  const bool eval = !arg_flag(argc, argv, "--timing-only");
+  const bool time = !arg_flag(argc, argv, "--eval-only");
   std::vector<std::filesystem::path> corpus_dirs = {
       "../shared/corpora/trafilatura-eval/pages", "../../shared/corpora/trafilatura-eval/pages",
       "../../../shared/corpora/trafilatura-eval/pages"};
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a.rfind("--seed=", 0) == 0)
-      seed = std::stoull(std::string(a.substr(7)));
-    else if (a.rfind("--stored=", 0) == 0)
-      stored = std::stoull(std::string(a.substr(9)));
-    else if (a.rfind("--queries=", 0) == 0)
-      queries = std::stoull(std::string(a.substr(10)));
-    else if (a.rfind("--corpus=", 0) == 0)
-      corpus_dirs = {std::string(a.substr(9))};
-    else if (a == "--eval-only")
-      time = false;
-    else if (a == "--timing-only")
-      eval = false;
-    else {
-      std::fprintf(stderr, "unknown argument %s\n", argv[i]);
-      return 2;
-    }
+  if (const std::string corpus = arg_str(argc, argv, "--corpus"); !corpus.empty()) {
+    corpus_dirs = {corpus};
   }
   std::printf("dedup_bench seed=%llu\n", static_cast<unsigned long long>(seed));
   TextGenerator gen(seed);

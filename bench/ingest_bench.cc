@@ -45,6 +45,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "bench/bench_args.h"
 #include "bench/synthetic_news.h"
 #include "storage/fingerprint.h"
 #include "storage/records.h"
@@ -56,6 +57,7 @@
 namespace {
 
 using namespace newswatch;
+using bench::arg_flag;
 using bench::arg_long;
 using bench::arg_str;
 using bench::percentile;
@@ -409,10 +411,10 @@ int main(int argc, char** argv) {
     const fs::path path = keep.empty()
                               ? dir / ("ingest_bench_sustained_" + std::to_string(getpid()))
                               : fs::path(keep);
-    const int rc = run_sustained(
-        corpus, static_cast<size_t>(sustained), words, dup_percent, threads,
-        batch == 0 ? 64 : batch, report, path, !arg_str(argc, argv, "--engine-stats").empty(),
-        static_cast<size_t>(std::max(0L, arg_long(argc, argv, "--probe", 10000))));
+    const int rc =
+        run_sustained(corpus, static_cast<size_t>(sustained), words, dup_percent, threads,
+                      batch == 0 ? 64 : batch, report, path, arg_flag(argc, argv, "--engine-stats"),
+                      static_cast<size_t>(std::max(0L, arg_long(argc, argv, "--probe", 10000))));
     if (keep.empty()) {
       std::error_code ec;
       fs::remove_all(path, ec);
@@ -434,7 +436,7 @@ int main(int argc, char** argv) {
                       std::count(articles.back().text.begin(), articles.back().text.end(), ' ')) +
                   1;
   }
-  if (!arg_str(argc, argv, "--phases").empty()) {
+  if (arg_flag(argc, argv, "--phases")) {
     return run_phases(articles, runs);
   }
   std::vector<std::pair<std::string, std::string>> records;

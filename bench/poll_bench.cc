@@ -38,6 +38,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_args.h"
 #include "fetchers/http_client.h"
 #include "tests/support/process.h"
 
@@ -64,26 +65,22 @@ struct Options {
 };
 
 Options parse(int argc, char** argv) {
+  using newswatch::bench::arg_flag;
+  using newswatch::bench::arg_int;
+  using newswatch::bench::arg_str;
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto val = [&](const char* k) -> const char* {
-      const std::string key = std::string("--") + k + "=";
-      return a.rfind(key, 0) == 0 ? argv[i] + key.size() : nullptr;
-    };
-    if (auto v = val("sources")) o.sources = std::atoi(v);
-    if (auto v = val("hosts")) o.hosts = std::clamp(std::atoi(v), 1, 250);
-    if (auto v = val("seconds")) o.seconds = std::atoi(v);
-    if (auto v = val("warmup")) o.warmup = std::atoi(v);
-    if (auto v = val("interval")) o.interval = v;
-    if (auto v = val("runs")) o.runs = std::max(1, std::atoi(v));
-    if (auto v = val("connections")) o.connections = std::atoi(v);
-    if (auto v = val("workers")) o.workers = std::atoi(v);
-    if (auto v = val("binary")) o.binary = v;
-    if (auto v = val("nice")) o.nice = std::atoi(v);
-    if (a == "--keep") o.keep = true;
-    if (a == "--skip-idle") o.skip_idle = true;
-  }
+  o.sources = arg_int(argc, argv, "--sources", o.sources);
+  o.hosts = std::clamp(arg_int(argc, argv, "--hosts", o.hosts), 1, 250);
+  o.seconds = arg_int(argc, argv, "--seconds", o.seconds);
+  o.warmup = arg_int(argc, argv, "--warmup", o.warmup);
+  o.interval = arg_str(argc, argv, "--interval", o.interval);
+  o.runs = std::max(1, arg_int(argc, argv, "--runs", o.runs));
+  o.connections = arg_int(argc, argv, "--connections", o.connections);
+  o.workers = arg_int(argc, argv, "--workers", o.workers);
+  o.binary = arg_str(argc, argv, "--binary", o.binary);
+  o.nice = arg_int(argc, argv, "--nice", o.nice);
+  o.keep = arg_flag(argc, argv, "--keep");
+  o.skip_idle = arg_flag(argc, argv, "--skip-idle");
   return o;
 }
 

@@ -22,6 +22,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "bench/bench_args.h"
 #include "bench/synthetic_news.h"
 #include "storage/analyzer.h"
 #include "storage/store.h"
@@ -29,6 +30,7 @@
 namespace {
 
 using namespace newswatch;
+using bench::arg_flag;
 using bench::arg_long;
 using bench::arg_str;
 using bench::percentile;
@@ -99,8 +101,8 @@ int main(int argc, char** argv) {
       static_cast<size_t>(arg_long(argc, argv, "--baseline-queries", 5));
   const auto seed = static_cast<std::uint64_t>(arg_long(argc, argv, "--seed", 7));
   std::string db = arg_str(argc, argv, "--db");
-  const bool keep = !arg_str(argc, argv, "--keep").empty();
-  const bool secondary = !arg_str(argc, argv, "--secondary").empty();
+  const bool keep = arg_flag(argc, argv, "--keep");
+  const bool secondary = arg_flag(argc, argv, "--secondary");
   const bool temp = db.empty();
   if (temp)
     db = (fs::temp_directory_path() / ("search_bench_" + std::to_string(getpid()))).string();

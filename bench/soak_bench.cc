@@ -33,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_args.h"
 #include "fetchers/http_client.h"
 #include "tests/support/http_server.h"
 #include "tests/support/process.h"
@@ -57,20 +58,15 @@ struct Options {
 };
 
 Options parse(int argc, char** argv) {
+  using newswatch::bench::arg_int;
+  using newswatch::bench::arg_str;
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto val = [&](const char* k) -> const char* {
-      const std::string key = std::string("--") + k + "=";
-      return a.rfind(key, 0) == 0 ? argv[i] + key.size() : nullptr;
-    };
-    if (auto v = val("sources")) o.sources = std::atoi(v);
-    if (auto v = val("hosts")) o.hosts = std::atoi(v);
-    if (auto v = val("minutes")) o.minutes = std::atoi(v);
-    if (auto v = val("publish")) o.publish = std::atoi(v);
-    if (auto v = val("interval")) o.interval = v;
-    if (auto v = val("binary")) o.binary = v;
-  }
+  o.sources = arg_int(argc, argv, "--sources", o.sources);
+  o.hosts = arg_int(argc, argv, "--hosts", o.hosts);
+  o.minutes = arg_int(argc, argv, "--minutes", o.minutes);
+  o.publish = arg_int(argc, argv, "--publish", o.publish);
+  o.interval = arg_str(argc, argv, "--interval", o.interval);
+  o.binary = arg_str(argc, argv, "--binary", o.binary);
   return o;
 }
 

@@ -1,6 +1,6 @@
 // What the storage benchmarks share (ingest_bench, search_bench): a generated news vocabulary and
-// its sentences, percentiles, /proc/self/status readings and --name=value arguments. Header-only,
-// bench/ only.
+// its sentences, percentiles and /proc/self/status readings (options: bench/bench_args.h).
+// Header-only, bench/ only.
 #pragma once
 
 #include <algorithm>
@@ -120,26 +120,6 @@ inline double status_mib(const std::string& field) {
     if (line.rfind(field + ":", 0) == 0) return std::atof(line.c_str() + field.size() + 1) / 1024;
   }
   return 0;
-}
-
-// --name=value as a number, else `fallback`.
-inline long arg_long(int argc, char** argv, const std::string& name, long fallback) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a.rfind(name + "=", 0) == 0) return std::atol(a.c_str() + name.size() + 1);
-  }
-  return fallback;
-}
-
-// --name=value, "1" for a bare --name, else `fallback`.
-inline std::string arg_str(int argc, char** argv, const std::string& name,
-                           std::string fallback = {}) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a.rfind(name + "=", 0) == 0) return a.substr(name.size() + 1);
-    if (a == name) return "1";
-  }
-  return fallback;
 }
 
 }  // namespace newswatch::bench

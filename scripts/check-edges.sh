@@ -15,6 +15,6 @@ check() {
 }
 check 'curl/' 'fetchers/http_client.cc' 'alerts/smtp*.cc'
 check 'gumbo.h' 'parsers/html_dom.cc' 'parsers/extractor.cc'
-check 'rocksdb/' 'storage/store.cc' 'storage/rocks_*.cc' 'tests/storage/*_test.cc'
+check 'rocksdb/' 'storage/store.cc' 'storage/rocks_*.cc' 'tests/storage/*_test.cc' 'tests/support/raw_db.h'
 if ((bad)); then exit 1; fi
 echo "check-edges: ok"

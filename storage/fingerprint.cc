@@ -360,10 +360,11 @@ uint64_t simhash(std::string_view text, const SimHashOptions& opts) {
 }
 
 NearDupIndex::NearDupIndex(NearDupOptions opts) : m_opts(opts) {
-  size_t buckets = 1024;
-  while (buckets < m_opts.expected_entries / 2) buckets *= 2;
-  m_bucket_mask = buckets - 1;
-  for (auto& heads : m_heads) heads.assign(buckets, 0);
+  constexpr size_t k_min_buckets = 1024;
+  m_full_buckets = k_min_buckets;
+  while (m_full_buckets < m_opts.expected_entries / 2) m_full_buckets *= 2;
+  m_bucket_mask = k_min_buckets - 1;
+  for (auto& heads : m_heads) heads.assign(k_min_buckets, 0);
 }
 
 void NearDupIndex::insert(uint64_t id, const MinHash& signature) {
@@ -379,6 +380,33 @@ void NearDupIndex::insert(uint64_t id, const MinHash& signature) {
     m_heads[band][bucket] = e + 1;
   }
   ++m_live;
+  const size_t buckets = m_bucket_mask + 1;
+  if (buckets < m_full_buckets) {
+    auto& values = m_band_values.emplace_back();
+    std::copy_n(signature.values.begin(), k_lsh_bands, values.begin());
+    // At most one entry per bucket, half the full table's load at its expected size, so bucket
+    // neighbours seldom take places in a band's max_chain walk.
+    if (m_ids.size() > buckets) {
+      rehash(m_ids.size() >= k_grow_limit ? m_full_buckets : std::min(2 * buckets, m_full_buckets));
+    }
+  }
+}
+
+void NearDupIndex::rehash(size_t buckets) {
+  m_bucket_mask = buckets - 1;
+  for (size_t band = 0; band < k_lsh_bands; ++band) {
+    auto& heads = m_heads[band];
+    auto& next = m_next[band];
+    heads.assign(buckets, 0);
+    for (uint32_t e = 0; e < next.size(); ++e) {
+      const size_t bucket = bucket_hash(m_band_values[e][band], band) & m_bucket_mask;
+      next[e] = heads[bucket] | (next[e] & ~k_link_mask);
+      heads[bucket] = e + 1;
+    }
+  }
+  if (buckets == m_full_buckets) {
+    std::vector<std::array<uint32_t, k_lsh_bands>>().swap(m_band_values);
+  }
 }
 
 bool NearDupIndex::erase(uint64_t id, const MinHash& signature) {
@@ -454,7 +482,7 @@ std::optional<NearDupIndex::Match> NearDupIndex::find_best(const MinHash& signat
 
 size_t NearDupIndex::memory_bytes() const {
   size_t bytes = m_ids.capacity() * sizeof(uint64_t) + m_nibbles.capacity() * sizeof(Nibbles) +
-                 m_erased.capacity() / 8;
+                 m_erased.capacity() / 8 + m_band_values.capacity() * sizeof(m_band_values[0]);
   for (size_t band = 0; band < k_lsh_bands; ++band) {
     bytes += (m_heads[band].capacity() + m_next[band].capacity()) * sizeof(uint32_t);
   }

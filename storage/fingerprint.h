@@ -100,8 +100,10 @@ struct NearDupOptions {
   // boilerplate, edits and 70% truncation sit above 0.5, distinct articles on the same topic below
   // 0.15 (docs/dedup.md). Default 0.35.
   double min_similarity = 0.35;
-  // Sizes the bucket arrays (fixed for the index's life: 8 bands * 2 bytes per expected entry).
-  // More entries only lengthen the chains. Default one million.
+  // Sizes the bucket arrays: 8 bands * 2 bytes per expected entry once reached, 16 MiB at the
+  // default. They start at 1,024 buckets per band and double while entries outnumber buckets,
+  // up to this size (at the latest when NearDupIndex::k_grow_limit entries are in); more entries
+  // only lengthen the chains. Default one million.
   size_t expected_entries = 1000000;
   // Entries examined per band and query, newest first. Shingles common to many texts ("one of
   // the") make some band values crowded; the cap bounds the lookup (8 * 64 entries at most),
@@ -112,10 +114,17 @@ struct NearDupOptions {
 // In-memory LSH index of (id, MinHash) entries. Each of the k_lsh_bands bands keeps a chained
 // hash table from band value to entries; find() verifies the candidates with estimate_jaccard().
 // Per entry 8 (id) + 32 (low bits) + 8 * 4 (chains) bytes plus the buckets: ~90 MB at one
-// million. Not thread-safe: one writer, or external locking; const methods may run concurrently
-// with each other. Rebuilt from the store at start (from MinHash::to_bytes()).
+// million. While the buckets grow (below k_grow_limit entries) each entry also keeps its 8 band
+// values (32 bytes) to rehash from. Not thread-safe: one writer, or external locking; const
+// methods may run concurrently with each other. Rebuilt from the store at start (from
+// MinHash::to_bytes()).
 class NearDupIndex {
  public:
+  // Entries at which the buckets jump to their full size and the band values kept for rehashing
+  // are dropped: a small store's index stays small (about 4 MiB of buckets and band values at
+  // most) and a large one costs what a fixed table does.
+  static constexpr size_t k_grow_limit = size_t{1} << 16;
+
   struct Match {
     uint64_t id = 0;
     double similarity = 0;  // estimated Jaccard
@@ -154,6 +163,8 @@ class NearDupIndex {
   template <typename Fn>
   void for_each_candidate(const MinHash& signature, Fn&& fn) const;
   double similarity(const Nibbles& query, uint32_t entry) const;
+  // Relinks every entry into `buckets` buckets per band, newest first as insert() left them.
+  void rehash(size_t buckets);
 
   NearDupOptions m_opts;
   // Entries live in parallel arrays; each band chains them through its own next array.
@@ -163,6 +174,9 @@ class NearDupIndex {
   std::array<std::vector<uint32_t>, k_lsh_bands> m_heads;  // bucket -> first entry + 1 (0: none)
   std::array<std::vector<uint32_t>, k_lsh_bands> m_next;   // entry -> next entry + 1, low bits
   size_t m_bucket_mask = 0;
+  size_t m_full_buckets = 0;  // the size the buckets grow to
+  // Each entry's band values, kept only while the buckets are below m_full_buckets.
+  std::vector<std::array<uint32_t, k_lsh_bands>> m_band_values;
   size_t m_live = 0;
 };
 

@@ -242,6 +242,56 @@ TEST(NearDupIndex, WorksBeyondExpectedEntries) {
   }
 }
 
+TEST(NearDupIndex, GrowsWithItsEntriesAndStillFindsTheOldest) {
+  // A million expected: the buckets start at 1,024 per band and double twice for 3,000 entries.
+  NearDupIndex index(NearDupOptions{.expected_entries = 1000000});
+  const size_t empty_bytes = index.memory_bytes();
+  EXPECT_LT(empty_bytes, size_t{1} << 20);
+  for (uint64_t id = 0; id < 3000; ++id) index.insert(id, minhash(article(40000 + id, 120)));
+  EXPECT_GT(index.memory_bytes(), empty_bytes);
+  EXPECT_LT(index.memory_bytes(), size_t{4} << 20);
+  for (uint64_t id : {0u, 1023u, 1024u, 2999u}) {
+    const std::string copy = "Reuters - " + join(split(article(40000 + id, 120)), 0, 100);
+    const auto best = index.find_best(minhash(copy));
+    ASSERT_TRUE(best.has_value()) << id;
+    EXPECT_EQ(best->id, id);
+  }
+  // An entry linked before the buckets grew is still found by erase().
+  const MinHash first = minhash(article(40000, 120));
+  EXPECT_TRUE(index.erase(0, first));
+  EXPECT_FALSE(index.find_best(first).has_value());
+  EXPECT_EQ(index.size(), 2999u);
+}
+
+TEST(NearDupIndex, TakesItsFullSizeAtTheGrowLimit) {
+  // Random signatures: each matches only itself.
+  std::mt19937_64 rng(99);
+  const auto random_minhash = [&] {
+    MinHash m;
+    m.shingles = 100;
+    for (auto& v : m.values) v = static_cast<uint32_t>(rng());
+    return m;
+  };
+  NearDupIndex index(NearDupOptions{.expected_entries = 1000000});
+  std::vector<MinHash> stored;
+  for (size_t i = 0; i < NearDupIndex::k_grow_limit; ++i) {
+    stored.push_back(random_minhash());
+    index.insert(i, stored.back());
+  }
+  const size_t growing_bytes = index.memory_bytes();
+  stored.push_back(random_minhash());
+  index.insert(NearDupIndex::k_grow_limit, stored.back());
+  // 8 bands * 524,288 buckets * 4 bytes, less the 32 bytes per entry of band values let go.
+  EXPECT_GE(index.memory_bytes(), growing_bytes + (size_t{16} << 20) - (size_t{4} << 20));
+  for (size_t id = 0; id < stored.size(); id += 4099) {
+    const auto best = index.find_best(stored[id]);
+    ASSERT_TRUE(best.has_value()) << id;
+    EXPECT_EQ(best->id, id);
+    EXPECT_DOUBLE_EQ(best->similarity, 1.0);
+  }
+  EXPECT_TRUE(index.erase(NearDupIndex::k_grow_limit, stored.back()));
+}
+
 TEST(NearDupIndex, RebuiltFromStoredBytesAnswersAlike) {
   NearDupIndex live = small_index();
   NearDupIndex rebuilt = small_index();

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "storage/store.h"
+#include "tests/support/raw_db.h"
 #include "tests/support/sandbox.h"
 
 namespace newswatch::storage {
@@ -123,49 +124,43 @@ TEST(PostingsBlock, MalformedBlocksAreRejectedNotMisread) {
 }
 
 // Rewrites a database of this build as an older one left it: postings keys without a generation
-// prefix and version "3"; for format 2 also every block in the plain encoding under a block
-// number without the delta bit, and version "2".
+// prefix, no `copies` family and version "3"; for format 2 also every block in the plain
+// encoding under a block number without the delta bit, and version "2".
 void downgrade(const std::string& path, int format) {
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
+  const auto raw = testing::RawDb::open(path, testing::RawDb::Access::read_write);
+  ASSERT_TRUE(raw.ok()) << raw.error();
   rocksdb::WriteBatch batch;
   size_t converted = 0;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == "postings") {
-      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
-      for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        std::string key = it->key().ToString();
-        ASSERT_TRUE(is_delta_block_key(key));
-        ASSERT_GT(key.size(), 5u);
-        ASSERT_EQ(key[0], '\0') << "no generation prefix";
-        std::string value = it->value().ToString();
-        batch.Delete(handles[i], key);
-        key.erase(0, 5);
-        if (format == 2) {
-          bool ok = false;
-          const auto entries = read_all(value, true, ok);
-          ASSERT_TRUE(ok);
-          value.clear();
-          for (const auto& e : entries) append_block_entry(value, e.doc, e.posting);
-          key[key.size() - 8] = static_cast<char>(key[key.size() - 8] & 0x7F);
-        }
-        batch.Put(handles[i], key, value);
-        ++converted;
+  if (auto* postings = raw.family("postings")) {
+    std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), postings));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string key = it->key().ToString();
+      ASSERT_TRUE(is_delta_block_key(key));
+      ASSERT_GT(key.size(), 5u);
+      ASSERT_EQ(key[0], '\0') << "no generation prefix";
+      std::string value = it->value().ToString();
+      batch.Delete(postings, key);
+      key.erase(0, 5);
+      if (format == 2) {
+        bool ok = false;
+        const auto entries = read_all(value, true, ok);
+        ASSERT_TRUE(ok);
+        value.clear();
+        for (const auto& e : entries) append_block_entry(value, e.doc, e.posting);
+        key[key.size() - 8] = static_cast<char>(key[key.size() - 8] & 0x7F);
       }
-    }
-    if (names[i] == "default") {
-      batch.Put(handles[i], "newswatch.format_version", std::to_string(format));
+      batch.Put(postings, key, value);
+      ++converted;
     }
   }
+  if (auto* meta = raw.family("default")) {
+    batch.Put(meta, "newswatch.format_version", std::to_string(format));
+  }
   ASSERT_GT(converted, 0u);
-  ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &batch).ok());
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  ASSERT_TRUE(raw.db()->Write(rocksdb::WriteOptions(), &batch).ok());
+  auto* copies = raw.family("copies");
+  ASSERT_NE(copies, nullptr);
+  ASSERT_TRUE(raw.db()->DropColumnFamily(copies).ok());
 }
 
 class PostingsDbTest : public testing::SandboxTest {
@@ -252,31 +247,24 @@ TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
     EXPECT_EQ(found(*store, "icebreakers"), std::vector<std::string>{new_id});
   }
   // The upgrade is recorded: the database now says format 4.
-  rocksdb::DB* raw = nullptr;
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path(), &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  ASSERT_TRUE(
-      rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path(), descriptors, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
+  const auto raw = testing::RawDb::open(path(), testing::RawDb::Access::read_only);
+  ASSERT_TRUE(raw.ok()) << raw.error();
   std::string version;
-  ASSERT_TRUE(
-      db->Get(rocksdb::ReadOptions(), handles[0], "newswatch.format_version", &version).ok());
+  ASSERT_TRUE(raw.db()
+                  ->Get(rocksdb::ReadOptions(), raw.db()->DefaultColumnFamily(),
+                        "newswatch.format_version", &version)
+                  .ok());
   EXPECT_EQ(version, "4");
+  EXPECT_NE(raw.family("copies"), nullptr);
   // The new article's postings went to a generation, the purged ones' old keys are gone.
   size_t generation_keys = 0, old_keys = 0;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] != "postings") continue;
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      (it->key()[0] == '\0' ? generation_keys : old_keys) += 1;
-    }
+  std::unique_ptr<rocksdb::Iterator> it(
+      raw.db()->NewIterator(rocksdb::ReadOptions(), raw.family("postings")));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    (it->key()[0] == '\0' ? generation_keys : old_keys) += 1;
   }
   EXPECT_GT(generation_keys, 3u);
   EXPECT_EQ(old_keys, 0u);
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, PostingsFormatTest, ::testing::Values(2, 3));
@@ -284,35 +272,25 @@ INSTANTIATE_TEST_SUITE_P(Formats, PostingsFormatTest, ::testing::Values(2, 3));
 // The postings keys of `term` by generation (the 4 bytes after the NUL mark) -> article count.
 std::map<std::uint32_t, size_t> generations_of(const std::string& path, const std::string& term) {
   std::map<std::uint32_t, size_t> out;
-  std::vector<std::string> names;
-  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  EXPECT_TRUE(
-      rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
-  if (!raw) return out;
-  std::unique_ptr<rocksdb::DB> db(raw);
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] != "postings") continue;
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      const std::string key = it->key().ToString();
-      if (key.size() != 5 + term.size() + 1 + 8 || key[0] != '\0' ||
-          key.compare(5, term.size() + 1, term + '\0') != 0) {
-        continue;
-      }
-      std::uint32_t generation = 0;
-      for (size_t b = 1; b < 5; ++b) {
-        generation = (generation << 8) | static_cast<unsigned char>(key[b]);
-      }
-      bool ok = false;
-      out[generation] += read_all(it->value().ToString(), true, ok).size();
-      EXPECT_TRUE(ok);
+  const auto raw = testing::RawDb::open(path, testing::RawDb::Access::read_only);
+  EXPECT_TRUE(raw.ok()) << raw.error();
+  if (!raw.ok()) return out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      raw.db()->NewIterator(rocksdb::ReadOptions(), raw.family("postings")));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string key = it->key().ToString();
+    if (key.size() != 5 + term.size() + 1 + 8 || key[0] != '\0' ||
+        key.compare(5, term.size() + 1, term + '\0') != 0) {
+      continue;
     }
+    std::uint32_t generation = 0;
+    for (size_t b = 1; b < 5; ++b) {
+      generation = (generation << 8) | static_cast<unsigned char>(key[b]);
+    }
+    bool ok = false;
+    out[generation] += read_all(it->value().ToString(), true, ok).size();
+    EXPECT_TRUE(ok);
   }
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
   return out;
 }
 
@@ -325,18 +303,14 @@ TEST_F(PostingsDbTest, ArticlesAcrossAGenerationBoundaryAreIndexedSearchedAndPur
     ASSERT_NE(store, nullptr);
   }
   {
-    std::vector<std::string> names;
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path(), &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path(), descriptors, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
+    const auto raw = testing::RawDb::open(path(), testing::RawDb::Access::read_write);
+    ASSERT_TRUE(raw.ok()) << raw.error();
     // The id high-water mark a database that stored 65,530 articles holds.
     const std::string last_id("\0\0\0\0\0\0\xff\xfa", 8);
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[0], "newswatch.last_id", last_id).ok());
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    ASSERT_TRUE(raw.db()
+                    ->Put(rocksdb::WriteOptions(), raw.db()->DefaultColumnFamily(),
+                          "newswatch.last_id", last_id)
+                    .ok());
   }
   std::vector<std::string> ids;
   {

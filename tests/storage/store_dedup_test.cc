@@ -15,6 +15,7 @@
 #include "storage/postings_block.h"
 #include "storage/search.h"
 #include "storage/store.h"
+#include "tests/support/raw_db.h"
 #include "tests/support/sandbox.h"
 
 namespace newswatch::storage {
@@ -283,19 +284,11 @@ TEST_F(StoreDedupTest, PurgeRemovesOldStoriesFromEveryIndex) {
 // the closed database at `path`.
 std::map<std::string, std::set<std::uint64_t>> postings_of(const std::string& path) {
   std::map<std::string, std::set<std::uint64_t>> out;
-  std::vector<std::string> names;
-  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  EXPECT_TRUE(
-      rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
-  if (!raw) return out;
-  std::unique_ptr<rocksdb::DB> db(raw);
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] != "postings") continue;
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
+  const auto raw = testing::RawDb::open(path, testing::RawDb::Access::read_only);
+  EXPECT_TRUE(raw.ok()) << raw.error();
+  if (!raw.ok()) return out;
+  if (auto* postings = raw.family("postings")) {
+    std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), postings));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const std::string key = it->key().ToString();
       BlockReader block(std::string_view(it->value().data(), it->value().size()),
@@ -312,7 +305,6 @@ std::map<std::string, std::set<std::uint64_t>> postings_of(const std::string& pa
       }
     }
   }
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
   return out;
 }
 
@@ -555,32 +547,24 @@ TEST_F(StoreDedupTest, ConcurrentWritersStoreEachStoryOnce) {
 // Turns a format-2 database into what format 1 left behind: raw URL keys, no fingerprints, no
 // search index, version "1".
 void downgrade_to_format_1(const std::string& path) {
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path, descriptors, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
+  const auto raw = testing::RawDb::open(path, testing::RawDb::Access::read_write);
+  ASSERT_TRUE(raw.ok()) << raw.error();
   rocksdb::WriteBatch batch;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == "urls" || names[i] == "fingerprints" || names[i] == "postings" ||
-        names[i] == "docs" || names[i] == "unindexed") {
-      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
-      for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(handles[i], it->key());
-    }
-    if (names[i] == "urls") {
-      batch.Put(handles[i], "https://www.example.com/visit?utm_source=x",
-                Store::legacy_article_id("https://www.example.com/visit"));
-    }
-    if (names[i] == "default") {
-      batch.Put(handles[i], "newswatch.format_version", "1");
-      batch.Delete(handles[i], "newswatch.search_stats");
-    }
+  for (const char* name : {"urls", "fingerprints", "postings", "docs", "unindexed"}) {
+    auto* family = raw.family(name);
+    if (!family) continue;
+    std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), family));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(family, it->key());
   }
-  ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &batch).ok());
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  if (auto* urls = raw.family("urls")) {
+    batch.Put(urls, "https://www.example.com/visit?utm_source=x",
+              Store::legacy_article_id("https://www.example.com/visit"));
+  }
+  if (auto* meta = raw.family("default")) {
+    batch.Put(meta, "newswatch.format_version", "1");
+    batch.Delete(meta, "newswatch.search_stats");
+  }
+  ASSERT_TRUE(raw.db()->Write(rocksdb::WriteOptions(), &batch).ok());
 }
 
 TEST_F(StoreDedupTest, Format1DatabaseIsMigratedAtOpen) {
