@@ -598,5 +598,65 @@ TEST_F(StoreDedupTest, Format1DatabaseIsMigratedAtOpen) {
   EXPECT_TRUE(reader.has_value());
 }
 
+// Copies found after a story was stored are recorded beside it (the `copies` family), never by
+// rewriting its record: the record stays byte for byte as first written, while every reader
+// (get_article, a secondary, a scan as export uses) sees the copies' URLs, across a restart;
+// purging the story removes them with it.
+TEST_F(StoreDedupTest, LaterCopiesAreRecordedBesideTheStoryAndPurgedWithIt) {
+  const std::string path = (sandbox() / "db").string();
+  const auto record_of = [&](const std::string& id) {
+    const auto raw = testing::RawDb::open(path, testing::RawDb::Access::read_only);
+    EXPECT_TRUE(raw.ok()) << raw.error();
+    std::string value;
+    if (raw.ok()) (void)raw.db()->Get(rocksdb::ReadOptions(), raw.family("articles"), id, &value);
+    return value;
+  };
+  std::string id;
+  {
+    auto store = open_store();
+    id = store_new(*store, article("https://wire.example/putin", kVisit));
+  }
+  const std::string first_record = record_of(id);
+  ASSERT_FALSE(first_record.empty());
+  const std::vector<std::string> copies = {"https://a.example/news/putin",
+                                           "https://b.example/world/putin-visit"};
+  {
+    auto store = open_store();
+    expect_duplicate(*store, article(copies[0], kVisit, "a"), id, DuplicateKind::exact);
+    expect_duplicate(*store, article(copies[0] + "?utm_source=rss", kVisit, "a"), id,
+                     DuplicateKind::url);
+  }
+  {
+    auto store = open_store();
+    expect_duplicate(*store, article(copies[1], kVisit, "b"), id, DuplicateKind::exact);
+    EXPECT_EQ((*store->get_article(id))->duplicate_urls, copies);
+  }
+  EXPECT_EQ(record_of(id), first_record);
+  {
+    StoreOptions options;
+    options.path = path;
+    options.access = StoreOptions::Access::read_only;
+    auto reader = Store::open(options);
+    ASSERT_TRUE(reader.has_value()) << reader.error().to_string();
+    EXPECT_EQ((*(*reader)->get_article(id))->duplicate_urls, copies);
+  }
+  auto store = open_store();
+  std::vector<std::vector<std::string>> scanned;
+  ASSERT_TRUE(store
+                  ->scan_articles([&](const Article& a) {
+                    scanned.push_back(a.duplicate_urls);
+                    return true;
+                  })
+                  .ok());
+  EXPECT_EQ(scanned, std::vector<std::vector<std::string>>{copies});
+  auto purged = store->purge(TimePoint(std::chrono::seconds(1'780'000'001)));
+  ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
+  EXPECT_EQ(*purged, 1u);
+  EXPECT_FALSE(store->find_url(copies[1])->has_value());
+  // Fetched again, a copy is a new story without the old one's URLs.
+  const std::string again = store_new(*store, article(copies[1], kVisit, "b"));
+  EXPECT_TRUE((*store->get_article(again))->duplicate_urls.empty());
+}
+
 }  // namespace
 }  // namespace newswatch::storage
