@@ -51,11 +51,12 @@ enum Cf : size_t {
   kDocs,          // 8-byte id -> doc meta (search filters)
   kUnindexed,     // 8-byte id -> "": stored, postings not yet written
   kCopies,        // id -> URLs the story was found at after it was stored (format 4)
+  kMinHashes,     // 8-byte id -> MinHash::to_bytes() (format 4; before: in fingerprints)
   kCfCount
 };
-constexpr const char* kCfNames[kCfCount] = {"default",      "articles", "timeline",  "urls",
-                                            "fingerprints", "sources",  "outbox",    "alerts",
-                                            "postings",     "docs",     "unindexed", "copies"};
+constexpr const char* kCfNames[kCfCount] = {
+    "default", "articles", "timeline", "urls",      "fingerprints", "sources", "outbox",
+    "alerts",  "postings", "docs",     "unindexed", "copies",       "minhash"};
 
 constexpr const char* kPostingsBlockKey = "newswatch.postings_block";
 // The largest article id assigned so far (8 bytes big-endian), written with every batch that
@@ -69,7 +70,10 @@ constexpr const char* kLastIdKey = "newswatch.last_id";
 constexpr std::size_t kFlushArticles = 2000;
 constexpr auto kFlushAge = std::chrono::seconds(2);
 
-// Fingerprint keys: 'x' + 8-byte exact text hash -> id; 'm' + 8-byte id -> MinHash::to_bytes().
+// Fingerprint keys: 'x' + 8-byte exact text hash -> id; before format 4 also 'm' + 8-byte id ->
+// MinHash::to_bytes(), which now has its own family: its keys arrive in increasing order and
+// move down the levels untouched, while the exact-hash keys are random and every compaction of
+// the family rewrote the signatures with them (write amplification ~12 at a million articles).
 constexpr char kExactPrefix = 'x';
 constexpr char kMinHashPrefix = 'm';
 
@@ -402,7 +406,7 @@ struct Store::Impl {
     const std::string id8 = be64(id_number(a.id));
     if (exact != 0) batch.Put(cf(kFingerprints), std::string(1, kExactPrefix) + be64(exact), a.id);
     if (fp.words >= kMinNearWords && !fp.minhash.empty()) {
-      batch.Put(cf(kFingerprints), std::string(1, kMinHashPrefix) + id8, fp.minhash.to_bytes());
+      batch.Put(cf(kMinHashes), id8, fp.minhash.to_bytes());
     }
     batch.Put(cf(kUnindexed), id8, "");
     batch.Put(cf(kDocs), id8, doc_meta);
@@ -537,19 +541,19 @@ struct Store::Impl {
   Status rebuild_near_index() {
     near_index = std::make_unique<NearDupIndex>(NearDupOptions{
         options.near_duplicate_threshold, std::max<size_t>(options.expected_articles, 1024), 64});
-    std::unique_ptr<rocksdb::Iterator> it(
-        db->NewIterator(rocksdb::ReadOptions(), cf(kFingerprints)));
-    const std::string prefix(1, kMinHashPrefix);
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      const auto key = it->key();
-      if (key.size() != 9) continue;
-      auto sig = MinHash::from_bytes(std::string_view(it->value().data(), it->value().size()));
-      if (!sig) {
-        return make_error(ErrorCode::corruption, "fingerprints: bad MinHash record");
+    // Signatures stored before format 4 ('m' keys in fingerprints), then the minhash family.
+    for (const Cf c : {kFingerprints, kMinHashes}) {
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf(c)));
+      const std::string prefix = c == kFingerprints ? std::string(1, kMinHashPrefix) : "";
+      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        const auto key = it->key();
+        if (key.size() != prefix.size() + 8) continue;
+        auto sig = MinHash::from_bytes(std::string_view(it->value().data(), it->value().size()));
+        if (!sig) return make_error(ErrorCode::corruption, "fingerprints: bad MinHash record");
+        near_index->insert(read_be64(std::string_view(key.data() + prefix.size(), 8)), *sig);
       }
-      near_index->insert(read_be64(std::string_view(key.data() + 1, 8)), *sig);
+      if (!it->status().ok()) return from_rocks(it->status(), "reading fingerprints");
     }
-    if (!it->status().ok()) return from_rocks(it->status(), "reading fingerprints");
     return Status();
   }
 
@@ -565,7 +569,7 @@ struct Store::Impl {
       if (!s.ok()) return from_rocks(s, "migration");
       return Status();
     };
-    for (Cf c : {kUrls, kFingerprints, kPostings, kDocs, kUnindexed}) {
+    for (Cf c : {kUrls, kFingerprints, kPostings, kDocs, kUnindexed, kCopies, kMinHashes}) {
       if (auto st = clear(c); !st.ok()) return st;
     }
     search_docs = search_length = 0;
@@ -672,10 +676,11 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     // settles, the bottommost level, at zstd's level 1; memtable flushes and upper levels of
     // articles are not compressed at all (LZ4 there and zstd level 3 at the bottom compressed
     // every body twice: 36% more compaction CPU for 7% less disk). Postings blocks are mostly
-    // article numbers that do not compress: LZ4 only at the bottom. The other families are
-    // small; LZ4.
-    cf_options.compression =
-        i == kPostings || i == kArticles ? rocksdb::kNoCompression : rocksdb::kLZ4Compression;
+    // article numbers that do not compress: LZ4 only at the bottom. MinHash signatures are
+    // random bytes: none. The other families are small; LZ4.
+    cf_options.compression = i == kPostings || i == kArticles || i == kMinHashes
+                                 ? rocksdb::kNoCompression
+                                 : rocksdb::kLZ4Compression;
     if (i == kArticles) {
       cf_options.bottommost_compression = rocksdb::kZSTD;
       cf_options.bottommost_compression_opts.level = 1;
@@ -1409,11 +1414,13 @@ Result<std::uint64_t> Store::purge(TimePoint before) {
     if (const auto exact = Impl::exact_hash(*a, fp); exact != 0) {
       batch.Delete(impl.cf(kFingerprints), std::string(1, kExactPrefix) + be64(exact));
     }
-    const std::string mkey = std::string(1, kMinHashPrefix) + id8;
-    auto sig_raw = impl.get(kFingerprints, mkey);
+    const std::string mkey = std::string(1, kMinHashPrefix) + id8;  // before format 4
+    auto sig_raw = impl.get(kMinHashes, id8);
+    if (sig_raw && !sig_raw->has_value()) sig_raw = impl.get(kFingerprints, mkey);
     if (!sig_raw) return sig_raw.error();
     if (sig_raw->has_value()) {
       if (auto sig = MinHash::from_bytes(**sig_raw)) erased.emplace_back(id_number(id), *sig);
+      batch.Delete(impl.cf(kMinHashes), id8);
       batch.Delete(impl.cf(kFingerprints), mkey);
     }
     batch.Delete(impl.cf(kDocs), id8);

@@ -157,11 +157,32 @@ void downgrade(const std::string& path, int format) {
     batch.Put(meta, "newswatch.format_version", std::to_string(format));
   }
   ASSERT_GT(converted, 0u);
+  // MinHash signatures lived in fingerprints under 'm' + the 8-byte id.
+  auto* minhash = raw.family("minhash");
+  auto* fingerprints = raw.family("fingerprints");
+  ASSERT_NE(minhash, nullptr);
+  ASSERT_NE(fingerprints, nullptr);
+  size_t signatures = 0;
+  std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), minhash));
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++signatures) {
+    batch.Put(fingerprints, "m" + it->key().ToString(), it->value());
+  }
+  ASSERT_GT(signatures, 0u);
   ASSERT_TRUE(raw.db()->Write(rocksdb::WriteOptions(), &batch).ok());
-  auto* copies = raw.family("copies");
-  ASSERT_NE(copies, nullptr);
-  ASSERT_TRUE(raw.db()->DropColumnFamily(copies).ok());
+  it.reset();
+  for (const char* name : {"copies", "minhash"}) {
+    auto* family = raw.family(name);
+    ASSERT_NE(family, nullptr);
+    ASSERT_TRUE(raw.db()->DropColumnFamily(family).ok());
+  }
 }
+
+// Long enough (30+ words) for a MinHash signature.
+const char* const kLongReport =
+    "The harbour authority in Murmansk said on Monday that three nuclear icebreakers would escort "
+    "a convoy of tankers along the Northern Sea Route this winter, the first such convoy since "
+    "the route was closed to foreign ships. Officials expect the voyage to take eleven days, "
+    "weather permitting, and said the tankers carry liquefied gas bound for ports in China.";
 
 class PostingsDbTest : public testing::SandboxTest {
  protected:
@@ -208,6 +229,7 @@ class PostingsFormatTest : public PostingsDbTest, public ::testing::WithParamInt
 // Format 2 (plain blocks, no generations) and format 3 (delta blocks, no generations).
 TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
   std::vector<std::string> old_ids;
+  std::string long_id;
   {
     auto store = open();
     ASSERT_NE(store, nullptr);
@@ -219,6 +241,11 @@ TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
       ASSERT_TRUE(store->put_article(a, {}).has_value());
       old_ids.push_back(a.id);
     }
+    Article longer = article("old-long", kLongReport, 3);
+    ASSERT_TRUE(store->put_article(longer, {}).has_value());
+    long_id = longer.id;
+    old_ids.push_back(longer.id);
+    std::sort(old_ids.begin(), old_ids.end());
     ASSERT_TRUE(store->flush_index().ok());
   }
   downgrade(path(), GetParam());
@@ -233,6 +260,14 @@ TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
     auto store = open();
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(found(*store, "icebreakers murmansk"), old_ids);
+    // The near-duplicate index was rebuilt from the signatures where the old format kept them.
+    std::string edited = kLongReport;
+    edited.replace(edited.find("on Monday"), 9, "early on Monday");
+    Article copy = article("copy-long", edited, 4);
+    auto outcome = store->put_article(copy, {});
+    ASSERT_TRUE(outcome.has_value());
+    EXPECT_EQ(outcome->duplicate, DuplicateKind::near);
+    EXPECT_EQ(outcome->id, long_id);
     Article a = article("new", "Two more icebreakers left Murmansk on Monday.", 10);
     ASSERT_TRUE(store->put_article(a, {}).has_value());
     new_id = a.id;
@@ -240,11 +275,17 @@ TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
     all.push_back(new_id);
     std::sort(all.begin(), all.end());
     EXPECT_EQ(found(*store, "icebreakers"), all);
-    // Purging the three old stories rewrites (here: empties) their old blocks.
+    // Purging the four old stories rewrites (here: empties) their old blocks and takes their
+    // signatures out of the near-duplicate index: the copy is a story of its own now.
     auto purged = store->purge(TimePoint(std::chrono::hours(24 * 20005)));
     ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
-    EXPECT_EQ(*purged, 3u);
+    EXPECT_EQ(*purged, 4u);
     EXPECT_EQ(found(*store, "icebreakers"), std::vector<std::string>{new_id});
+    Article again = article("copy-long-2", edited, 6);
+    outcome = store->put_article(again, {});
+    ASSERT_TRUE(outcome.has_value());
+    EXPECT_TRUE(outcome->stored);
+    EXPECT_EQ(outcome->duplicate, DuplicateKind::none);
   }
   // The upgrade is recorded: the database now says format 4.
   const auto raw = testing::RawDb::open(path(), testing::RawDb::Access::read_only);
@@ -265,6 +306,11 @@ TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
   }
   EXPECT_GT(generation_keys, 3u);
   EXPECT_EQ(old_keys, 0u);
+  // No signature is left where the old format kept them.
+  it.reset(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.family("fingerprints")));
+  for (it->Seek("m"); it->Valid() && it->key().starts_with("m"); it->Next()) {
+    ADD_FAILURE() << "old signature left: " << it->key().ToString(true);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, PostingsFormatTest, ::testing::Values(2, 3));

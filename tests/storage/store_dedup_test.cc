@@ -550,7 +550,8 @@ void downgrade_to_format_1(const std::string& path) {
   const auto raw = testing::RawDb::open(path, testing::RawDb::Access::read_write);
   ASSERT_TRUE(raw.ok()) << raw.error();
   rocksdb::WriteBatch batch;
-  for (const char* name : {"urls", "fingerprints", "postings", "docs", "unindexed"}) {
+  for (const char* name :
+       {"urls", "fingerprints", "postings", "docs", "unindexed", "copies", "minhash"}) {
     auto* family = raw.family(name);
     if (!family) continue;
     std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), family));
