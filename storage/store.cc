@@ -138,8 +138,10 @@ Result<std::vector<std::string>> postings_spaces(rocksdb::Iterator& it) {
     const auto key = it.key();
     if (key.size() < kGenerationPrefixSize || key[0] != kGenerationMark) break;
     out.emplace_back(key.data(), kGenerationPrefixSize);
-    const auto generation = static_cast<std::uint32_t>(
-        read_be64(std::string(4, '\0') + std::string(key.data() + 1, 4)));
+    std::uint32_t generation = 0;
+    for (size_t i = 1; i < kGenerationPrefixSize; ++i) {
+      generation = (generation << 8) | static_cast<unsigned char>(key[i]);
+    }
     if (generation == kLastGeneration) break;
     it.Seek(generation_prefix(generation + 1));
   }
@@ -874,10 +876,14 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
     std::unordered_map<std::string, std::string> new_urls;     // dedup key -> id
     std::unordered_map<std::uint64_t, std::string> new_exact;  // exact hash -> id
     std::map<std::string, size_t> new_stories;                 // id -> request index
-    // The `copies` values of stored originals read so far, and whether this call added to them.
-    // A copy of a stored story adds its URLs there instead of rewriting the story's record:
-    // rewriting old records made every articles compaction overlap the whole family.
-    std::map<std::string, std::pair<std::vector<std::string>, bool>> copies;
+    // The `copies` values of stored originals read so far. A copy of a stored story adds its
+    // URLs there instead of rewriting the story's record: rewriting old records made every
+    // articles compaction overlap the whole family.
+    struct CopyList {
+      std::vector<std::string> urls;
+      bool changed = false;  // by this call: to be written
+    };
+    std::map<std::string, CopyList> copies;
     std::vector<std::string> alert_keys;  // outbox keys written
     std::vector<std::pair<std::uint64_t, const MinHash*>> near_added;
     const std::uint64_t docs_before = impl.search_docs, length_before = impl.search_length;
@@ -943,28 +949,28 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
         // A copy: the original learns the new URLs; no story, no postings, no alerts.
         article.duplicate_of = outcome.id;
         Article* original = nullptr;  // stored by this call
-        std::pair<std::vector<std::string>, bool>* stored = nullptr;
+        CopyList* stored = nullptr;
         const auto in_call = new_stories.find(outcome.id);
         if (in_call != new_stories.end()) {
           original = &requests[in_call->second].article;
         } else {
           auto it = copies.find(outcome.id);
           if (it == copies.end()) {
-            std::vector<std::string> urls;
+            CopyList list;
             auto raw = impl.get(kCopies, outcome.id);
-            if (raw && raw->has_value()) {
+            if (!raw) {
+              undo();
+              return raw.error();
+            }
+            if (raw->has_value()) {
               auto decoded = decode_url_list(**raw);
               if (!decoded) {
                 undo();
                 return decoded.error();
               }
-              urls = std::move(*decoded);
+              list.urls = std::move(*decoded);
             }
-            if (!raw) {
-              undo();
-              return raw.error();
-            }
-            it = copies.emplace(outcome.id, std::make_pair(std::move(urls), false)).first;
+            it = copies.emplace(outcome.id, std::move(list)).first;
           }
           stored = &it->second;
         }
@@ -976,10 +982,10 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
           if (original) {
             add_duplicate_url(*original, display);
             prepared[in_call->second].reencode = true;
-          } else if (std::find(stored->first.begin(), stored->first.end(), display) ==
-                     stored->first.end()) {
-            stored->first.push_back(display);
-            stored->second = true;
+          } else if (std::find(stored->urls.begin(), stored->urls.end(), display) ==
+                     stored->urls.end()) {
+            stored->urls.push_back(display);
+            stored->changed = true;
           }
         }
         outcomes.push_back(std::move(outcome));
@@ -1027,8 +1033,8 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
       batch.Put(impl.cf(kArticles), id,
                 p.reencode ? encode_article(requests[index].article) : p.encoded);
     }
-    for (const auto& [id, entry] : copies) {
-      if (entry.second) batch.Put(impl.cf(kCopies), id, encode_url_list(entry.first));
+    for (const auto& [id, list] : copies) {
+      if (list.changed) batch.Put(impl.cf(kCopies), id, encode_url_list(list.urls));
     }
     std::uint64_t batch_last_id = impl.written_last_id;
     if (!new_stories.empty()) {
