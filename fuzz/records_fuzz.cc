@@ -22,6 +22,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::string encoded = s::encode_article(*article);
         auto again = s::decode_article(encoded);
         if (!again || s::encode_article(*again) != encoded) std::abort();
+        // Setting the id of a record (one with a 16-byte id) changes that field only.
+        std::string patched(bytes);
+        if (s::set_article_id(patched, "00000000000000a7")) {
+          if (article->id.size() != 16) std::abort();
+          auto renamed = s::decode_article(patched);
+          if (!renamed || renamed->id != "00000000000000a7" || renamed->text != article->text) {
+            std::abort();
+          }
+        }
       }
       break;
     case 1:

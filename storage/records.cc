@@ -148,6 +148,18 @@ std::string encode_article(const Article& a) {
   return w.take();
 }
 
+bool set_article_id(std::string& encoded, std::string_view id) {
+  // Header (version, tag), then the id as the first string: a one-byte length below 128.
+  if (id.size() >= 0x80 || encoded.size() < 3 + id.size()) return false;
+  if (static_cast<std::uint8_t>(encoded[0]) != kRecordVersion ||
+      static_cast<std::uint8_t>(encoded[1]) != kArticle ||
+      static_cast<std::uint8_t>(encoded[2]) != id.size()) {
+    return false;
+  }
+  encoded.replace(3, id.size(), id);
+  return true;
+}
+
 Result<Article> decode_article(std::string_view bytes) {
   Reader r(bytes, kArticle, "article");
   Article a;

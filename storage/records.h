@@ -74,6 +74,10 @@ struct AlertRateState {
 
 std::string encode_article(const Article& article);
 Result<Article> decode_article(std::string_view bytes);
+// Overwrites the id of an encoded article record in place with `id` of the same length (article
+// ids are 16 hex digits), so a record can be encoded before its id is known. False, and nothing
+// changed, when `encoded` is not an article record or its id has another length.
+bool set_article_id(std::string& encoded, std::string_view id);
 
 // URLs a story was also found at, kept beside its article record (the `copies` family).
 std::string encode_url_list(const std::vector<std::string>& urls);

@@ -318,9 +318,9 @@ struct Store::Impl {
   rocksdb::ColumnFamilyHandle* cf(Cf c) const { return cfs[c]; }
 
   // A new article id: one above every id handed out before (kLastIdKey survives restarts).
-  // Lock-free, so workers take ids while preparing articles in parallel. Ids of articles stored
-  // by builds before format 3 are URL hashes, spread over all 64 bits: a counter meets one with
-  // the same odds as two hashes colliding.
+  // Taken under put_mutex for each new story, so ids follow the order batches are written. Ids of
+  // articles stored by builds before format 3 are URL hashes, spread over all 64 bits: a counter
+  // meets one with the same odds as two hashes colliding.
   std::uint64_t next_article_id() { return last_id.fetch_add(1, std::memory_order_relaxed) + 1; }
 
   // True when no column family holds a key: a database whose creation was interrupted (the
@@ -439,8 +439,8 @@ struct Store::Impl {
       docs.swap(pending_docs);
     }
     if (docs.empty()) return Status();
-    // Delta blocks list articles in increasing number; writers may have buffered them slightly
-    // out of order (ids are taken before put_mutex).
+    // Delta blocks list articles in increasing number. Writers buffer them in that order (ids
+    // are taken under put_mutex); the sort keeps it so for any other caller.
     std::sort(docs.begin(), docs.end(),
               [](const PendingDoc& a, const PendingDoc& b) { return a.doc < b.doc; });
     docs.erase(std::unique(docs.begin(), docs.end(),
@@ -858,8 +858,11 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
     p.fp = fingerprint_text(a.text);
     p.terms = index_terms(impl.analyzer, a);
     p.exact = Impl::exact_hash(a, p.fp);
-    p.id = hex64(impl.next_article_id());
-    std::string id = std::exchange(a.id, p.id);
+    // The id is taken under the lock below, when the article turns out to be a new story, and
+    // written into the record there: ids then increase in the order batches are written, so
+    // every family keyed by article number only ever appends (ids taken here, before the lock,
+    // interleaved the two workers' batches and made L0 files overlap the level below).
+    std::string id = std::exchange(a.id, hex64(0));
     std::string duplicate_of = std::exchange(a.duplicate_of, std::string());
     p.encoded = encode_article(a);
     a.id = std::move(id);
@@ -992,6 +995,11 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
         continue;
       }
 
+      p.id = hex64(impl.next_article_id());
+      if (!set_article_id(p.encoded, p.id)) {
+        undo();
+        return make_error(ErrorCode::internal, "article record without a 16-digit id");
+      }
       article.id = p.id;
       article.duplicate_of.clear();
       new_stories.emplace(article.id, i);

@@ -56,16 +56,20 @@ TEST_F(StoreTest, ArticleIdsIncreaseAcrossRestarts) {
       ASSERT_TRUE(outcome.has_value()) << outcome.error().to_string();
       ASSERT_TRUE(outcome->stored);
       ASSERT_EQ(outcome->id.size(), 16u);
+      // The record carries the id it was stored under (it is encoded before the id is known).
+      auto stored = store->get_article(outcome->id);
+      ASSERT_TRUE(stored.has_value() && stored->has_value());
+      EXPECT_EQ((*stored)->id, outcome->id);
       ids.push_back(std::stoull(outcome->id, nullptr, 16));
     }
-    // A duplicate is not stored and shares no id with a later story.
+    // A duplicate is not stored and takes no id.
     Article copy = make_article("https://example.org/r" + std::to_string(round) + "/0", 0);
     auto dup = store->put_article(copy, {});
     ASSERT_TRUE(dup.has_value());
     EXPECT_FALSE(dup->stored);
   }
   ASSERT_EQ(ids.size(), 15u);
-  for (size_t i = 1; i < ids.size(); ++i) EXPECT_GT(ids[i], ids[i - 1]) << i;
+  for (size_t i = 1; i < ids.size(); ++i) EXPECT_EQ(ids[i], ids[i - 1] + 1) << i;
   EXPECT_EQ(ids.front(), 1u);
 }
 
@@ -263,6 +267,21 @@ TEST(Records, ArticleRoundTripsAndTruncationIsCorruption) {
   auto r = decode_article(future);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::corruption);
+
+  // The id of an encoded record can be set afterwards; everything else stays.
+  std::string patched = bytes;
+  ASSERT_TRUE(set_article_id(patched, "00000000000000a7"));
+  auto renamed = decode_article(patched);
+  ASSERT_TRUE(renamed.has_value());
+  EXPECT_EQ(renamed->id, "00000000000000a7");
+  EXPECT_EQ(renamed->text, a.text);
+  EXPECT_EQ(renamed->duplicate_urls, a.duplicate_urls);
+  std::string unchanged = bytes;
+  EXPECT_FALSE(set_article_id(unchanged, "short"));
+  EXPECT_FALSE(set_article_id(future, "00000000000000a7"));
+  EXPECT_EQ(unchanged, bytes);
+  std::string source = encode_source_state(SourceState{});
+  EXPECT_FALSE(set_article_id(source, "00000000000000a7"));
 }
 
 }  // namespace
