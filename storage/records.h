@@ -72,11 +72,16 @@ struct AlertRateState {
   std::vector<TimePoint> sent;  // oldest first; only the newest max_alerts matter
 };
 
+// An article record: zstd-compressed past its id when that makes it smaller (records of 512
+// bytes and more), plain otherwise; encode_plain_article() always plain (the format before 5).
+// decode_article() reads both.
 std::string encode_article(const Article& article);
+std::string encode_plain_article(const Article& article);
 Result<Article> decode_article(std::string_view bytes);
 // Overwrites the id of an encoded article record in place with `id` of the same length (article
 // ids are 16 hex digits), so a record can be encoded before its id is known. False, and nothing
-// changed, when `encoded` is not an article record or its id has another length.
+// changed, when `encoded` is not an article record (plain or compressed) or its id has another
+// length.
 bool set_article_id(std::string& encoded, std::string_view id);
 
 // URLs a story was also found at, kept beside its article record (the `copies` family).

@@ -33,7 +33,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kFormatKey = "newswatch.format_version";
-constexpr const char* kFormatVersion = "4";
+constexpr const char* kFormatVersion = "5";
 constexpr const char* kSearchStatsKey = "newswatch.search_stats";
 
 // Column families, in the order handles are kept.
@@ -674,20 +674,16 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
                                                                                        : table));
     // The two big families get larger memtables: fewer, larger L0 files and less compaction.
     cf_options.write_buffer_size = i == kArticles || i == kPostings ? 32u << 20 : 16u << 20;
-    // Article bodies compress well: zstd gives ~3x on text. It is applied once, where the data
-    // settles, the bottommost level, at zstd's level 1; memtable flushes and upper levels of
-    // articles are not compressed at all (LZ4 there and zstd level 3 at the bottom compressed
-    // every body twice: 36% more compaction CPU for 7% less disk). Postings blocks are mostly
-    // article numbers that do not compress: LZ4 only at the bottom. MinHash signatures are
-    // random bytes: none. The other families are small; LZ4.
+    // Article records arrive compressed (records.cc, format 5: zstd level 1 per record in the
+    // storing thread), so RocksDB compresses none of their levels: with the same compression
+    // everywhere and ids in write order, their files move down the levels without being
+    // rewritten. (Before, RocksDB compressed them with zstd at the bottommost level: ~20 CPU us
+    // per article in compaction, and every other stage carried the uncompressed 4.4 KB.)
+    // Postings blocks are mostly article numbers that do not compress: LZ4 only at the bottom.
+    // MinHash signatures are random bytes: none. The other families are small; LZ4.
     cf_options.compression = i == kPostings || i == kArticles || i == kMinHashes
                                  ? rocksdb::kNoCompression
                                  : rocksdb::kLZ4Compression;
-    if (i == kArticles) {
-      cf_options.bottommost_compression = rocksdb::kZSTD;
-      cf_options.bottommost_compression_opts.level = 1;
-      cf_options.bottommost_compression_opts.enabled = true;
-    }
     if (i == kPostings) cf_options.bottommost_compression = rocksdb::kLZ4Compression;
     // Level sizes follow the last level's size, so most data sits in the bottommost level and
     // upper levels stay a tenth of it (less space amplification, fewer rewrites; RocksDB's
@@ -752,11 +748,12 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     if (!ws.ok()) return from_rocks(ws, "writing format version");
   } else if (**version == "1" && options.access == StoreOptions::Access::read_write) {
     if (auto st = impl->migrate_from_1(); !st.ok()) return st.error();
-  } else if (**version == "2" || **version == "3") {
+  } else if (**version == "2" || **version == "3" || **version == "4") {
     // Format 3 adds delta-encoded postings blocks (new blocks only; plain ones stay readable)
     // and counter article ids (new articles only), format 4 postings generations (new blocks
-    // only; keys without a generation stay readable): nothing to rewrite, but builds that know
-    // only an older format must no longer open the database. A secondary reads it as it is.
+    // only; keys without a generation stay readable), format 5 compressed article records (new
+    // records only; plain ones stay readable): nothing to rewrite, but builds that know only an
+    // older format must no longer open the database. A secondary reads it as it is.
     if (options.access == StoreOptions::Access::read_write) {
       rocksdb::WriteOptions synced;
       synced.sync = true;

@@ -11,6 +11,7 @@
 #include <map>
 #include <random>
 
+#include "storage/records.h"
 #include "storage/store.h"
 #include "tests/support/raw_db.h"
 #include "tests/support/sandbox.h"
@@ -130,6 +131,28 @@ void downgrade(const std::string& path, int format) {
   const auto raw = testing::RawDb::open(path, testing::RawDb::Access::read_write);
   ASSERT_TRUE(raw.ok()) << raw.error();
   rocksdb::WriteBatch batch;
+  // Article records were plain before format 5.
+  size_t compressed = 0;
+  auto* articles = raw.family("articles");
+  ASSERT_NE(articles, nullptr);
+  std::unique_ptr<rocksdb::Iterator> records(
+      raw.db()->NewIterator(rocksdb::ReadOptions(), articles));
+  for (records->SeekToFirst(); records->Valid(); records->Next()) {
+    const std::string value = records->value().ToString();
+    const std::string plain = encode_plain_article(decode_article(value).value());
+    if (plain == value) continue;
+    batch.Put(articles, records->key(), plain);
+    ++compressed;
+  }
+  records.reset();
+  ASSERT_GT(compressed, 0u) << "no compressed article record to convert";
+  if (auto* meta = raw.family("default")) {
+    batch.Put(meta, "newswatch.format_version", std::to_string(format));
+  }
+  if (format == 4) {
+    ASSERT_TRUE(raw.db()->Write(rocksdb::WriteOptions(), &batch).ok());
+    return;
+  }
   size_t converted = 0;
   if (auto* postings = raw.family("postings")) {
     std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), postings));
@@ -152,9 +175,6 @@ void downgrade(const std::string& path, int format) {
       batch.Put(postings, key, value);
       ++converted;
     }
-  }
-  if (auto* meta = raw.family("default")) {
-    batch.Put(meta, "newswatch.format_version", std::to_string(format));
   }
   ASSERT_GT(converted, 0u);
   // MinHash signatures lived in fingerprints under 'm' + the 8-byte id.
@@ -226,10 +246,11 @@ class PostingsDbTest : public testing::SandboxTest {
 
 class PostingsFormatTest : public PostingsDbTest, public ::testing::WithParamInterface<int> {};
 
-// Format 2 (plain blocks, no generations) and format 3 (delta blocks, no generations).
+// Format 2 (plain blocks, no generations), format 3 (delta blocks, no generations) and format 4
+// (generations; all of them with plain article records).
 TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
   std::vector<std::string> old_ids;
-  std::string long_id;
+  std::string long_id, big_id, big_text;
   {
     auto store = open();
     ASSERT_NE(store, nullptr);
@@ -245,6 +266,15 @@ TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
     ASSERT_TRUE(store->put_article(longer, {}).has_value());
     long_id = longer.id;
     old_ids.push_back(longer.id);
+    // Long enough to be stored compressed (downgrade() makes it plain again).
+    std::string minutes;
+    for (int i = 0; i < 30; ++i) {
+      minutes += "Item " + std::to_string(i) + " of the river commission's minutes on sediment. ";
+    }
+    Article big = article("old-minutes", minutes, 2);
+    ASSERT_TRUE(store->put_article(big, {}).has_value());
+    big_id = big.id;
+    big_text = minutes;
     std::sort(old_ids.begin(), old_ids.end());
     ASSERT_TRUE(store->flush_index().ok());
   }
@@ -254,12 +284,16 @@ TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
     auto reader = open(StoreOptions::Access::read_only);
     ASSERT_NE(reader, nullptr);
     EXPECT_EQ(found(*reader, "icebreakers"), old_ids);
+    auto minutes = reader->get_article(big_id);
+    ASSERT_TRUE(minutes.has_value() && minutes->has_value());
+    EXPECT_EQ((*minutes)->text, big_text);
   }
   std::string new_id;
   {
     auto store = open();
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(found(*store, "icebreakers murmansk"), old_ids);
+    EXPECT_EQ(found(*store, "sediment"), std::vector<std::string>{big_id});
     // The near-duplicate index was rebuilt from the signatures where the old format kept them.
     std::string edited = kLongReport;
     edited.replace(edited.find("on Monday"), 9, "early on Monday");
@@ -275,11 +309,11 @@ TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
     all.push_back(new_id);
     std::sort(all.begin(), all.end());
     EXPECT_EQ(found(*store, "icebreakers"), all);
-    // Purging the four old stories rewrites (here: empties) their old blocks and takes their
+    // Purging the five old stories rewrites (here: empties) their old blocks and takes their
     // signatures out of the near-duplicate index: the copy is a story of its own now.
     auto purged = store->purge(TimePoint(std::chrono::hours(24 * 20005)));
     ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
-    EXPECT_EQ(*purged, 4u);
+    EXPECT_EQ(*purged, 5u);
     EXPECT_EQ(found(*store, "icebreakers"), std::vector<std::string>{new_id});
     Article again = article("copy-long-2", edited, 6);
     outcome = store->put_article(again, {});
@@ -287,7 +321,7 @@ TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
     EXPECT_TRUE(outcome->stored);
     EXPECT_EQ(outcome->duplicate, DuplicateKind::none);
   }
-  // The upgrade is recorded: the database now says format 4.
+  // The upgrade is recorded: the database now says format 5.
   const auto raw = testing::RawDb::open(path(), testing::RawDb::Access::read_only);
   ASSERT_TRUE(raw.ok()) << raw.error();
   std::string version;
@@ -295,7 +329,7 @@ TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
                   ->Get(rocksdb::ReadOptions(), raw.db()->DefaultColumnFamily(),
                         "newswatch.format_version", &version)
                   .ok());
-  EXPECT_EQ(version, "4");
+  EXPECT_EQ(version, "5");
   EXPECT_NE(raw.family("copies"), nullptr);
   // The new article's postings went to a generation, the purged ones' old keys are gone.
   size_t generation_keys = 0, old_keys = 0;
@@ -313,7 +347,7 @@ TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Formats, PostingsFormatTest, ::testing::Values(2, 3));
+INSTANTIATE_TEST_SUITE_P(Formats, PostingsFormatTest, ::testing::Values(2, 3, 4));
 
 // The postings keys of `term` by generation (the 4 bytes after the NUL mark) -> article count.
 std::map<std::uint32_t, size_t> generations_of(const std::string& path, const std::string& term) {

@@ -2,6 +2,8 @@
 
 #include "storage/records.h"
 
+#include <random>
+
 #include <gtest/gtest.h>
 
 #include "tests/support/sandbox.h"
@@ -282,6 +284,82 @@ TEST(Records, ArticleRoundTripsAndTruncationIsCorruption) {
   EXPECT_EQ(unchanged, bytes);
   std::string source = encode_source_state(SourceState{});
   EXPECT_FALSE(set_article_id(source, "00000000000000a7"));
+}
+
+TEST(Records, LongArticlesAreCompressedAndADamagedBodyIsCorruption) {
+  Article a;
+  a.id = "00000000000003e8";
+  a.url = "https://news.example/2026/11/icebreakers";
+  a.canonical_url = a.url;
+  a.source = "wire";
+  a.title = "Icebreakers escort a convoy";
+  a.language = "en";
+  a.summary = "Three icebreakers will escort tankers.";
+  for (int i = 0; i < 40; ++i) {
+    a.text += "Paragraph " + std::to_string(i) +
+              ": the harbour authority said the convoy of tankers would leave Murmansk. ";
+  }
+  a.published = TimePoint(std::chrono::seconds(1'780'000'000));
+  a.fetched = TimePoint(std::chrono::seconds(1'780'000'100));
+  a.topics = {"arctic"};
+  a.duplicate_urls = {"https://mirror.example/a"};
+  const std::string plain = encode_plain_article(a);
+  const std::string packed = encode_article(a);
+  ASSERT_GE(plain.size(), 2u);
+  ASSERT_GE(packed.size(), 2u);
+  EXPECT_EQ(plain[1], 1) << "plain article record";
+  EXPECT_EQ(packed[1], 6) << "compressed article record";
+  EXPECT_LT(packed.size() * 3, plain.size()) << packed.size() << " of " << plain.size();
+  for (const std::string* bytes : {&plain, &packed}) {
+    auto back = decode_article(*bytes);
+    ASSERT_TRUE(back.has_value()) << back.error().to_string();
+    EXPECT_EQ(back->id, a.id);
+    EXPECT_EQ(back->url, a.url);
+    EXPECT_EQ(back->text, a.text);
+    EXPECT_EQ(back->summary, a.summary);
+    EXPECT_EQ(back->published, a.published);
+    EXPECT_EQ(back->fetched, a.fetched);
+    EXPECT_EQ(back->topics, a.topics);
+    EXPECT_EQ(back->duplicate_urls, a.duplicate_urls);
+    // Re-encoding a decoded record gives the same bytes.
+    EXPECT_EQ(encode_article(*back), packed);
+  }
+  // Its id is patched in place as in a plain record.
+  std::string patched = packed;
+  ASSERT_TRUE(set_article_id(patched, "00000000000003e9"));
+  auto renamed = decode_article(patched);
+  ASSERT_TRUE(renamed.has_value());
+  EXPECT_EQ(renamed->id, "00000000000003e9");
+  EXPECT_EQ(renamed->text, a.text);
+
+  // Short records, and records that would not shrink, stay plain.
+  Article brief = a;
+  brief.text = "Convoy leaves.";
+  EXPECT_TRUE(encode_article(brief) == encode_plain_article(brief));
+  Article noise;
+  noise.id = a.id;
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 3000; ++i) noise.text.push_back(static_cast<char>(rng()));
+  EXPECT_TRUE(encode_article(noise) == encode_plain_article(noise));
+
+  // Damage anywhere in the compressed body, or in its length, is corruption.
+  const std::string_view id_field =
+      "\x10"
+      "00000000000003e8";
+  const size_t length_at = packed.find(id_field) + id_field.size();
+  ASSERT_EQ(length_at, 2 + id_field.size());
+  for (size_t at = length_at; at < packed.size(); at += 11) {
+    std::string damaged = packed;
+    damaged[at] = static_cast<char>(damaged[at] ^ 0x20);
+    auto r = decode_article(damaged);
+    ASSERT_FALSE(r.has_value()) << "byte " << at;
+    EXPECT_EQ(r.error().code, ErrorCode::corruption);
+  }
+  std::string huge = packed.substr(0, length_at) + std::string("\xff\xff\xff\xff\x7f") +
+                     packed.substr(length_at + 2);
+  auto r = decode_article(huge);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("length"), std::string::npos) << r.error().to_string();
 }
 
 }  // namespace
