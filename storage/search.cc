@@ -157,7 +157,6 @@ struct KeyMemo {
   // One key: its (title, body) counts in the current article, and what TermFrequency needs.
   struct KeyInfo {
     std::array<std::uint32_t, 2> tf{};
-    std::uint64_t hash = 0;            // StringTable::hash_of(key)
     const std::string* key = nullptr;  // in key_strings
   };
   struct Words {
@@ -208,7 +207,7 @@ struct KeyMemo {
       const std::uint32_t id = keys.intern(k, StringTable::hash_of(k), new_key);
       if (new_key) {
         key_strings->keys.push_back(k);
-        key_info.push_back(KeyInfo{{0, 0}, keys.hash(id), &key_strings->keys.back()});
+        key_info.push_back(KeyInfo{{0, 0}, &key_strings->keys.back()});
       }
       words.key_ids.push_back(id);
     }
@@ -219,6 +218,10 @@ struct KeyMemo {
 };
 
 thread_local KeyMemo t_memo;
+
+std::uint16_t clamp16(std::uint32_t v) {
+  return static_cast<std::uint16_t>(std::min<std::uint32_t>(v, UINT16_MAX));
+}
 
 }  // namespace
 
@@ -297,7 +300,7 @@ DocTerms index_terms(const Analyzer& analyzer, const Article& article) {
   out.keys = memo.key_strings;
   for (std::uint32_t id : memo.touched_keys) {
     KeyMemo::KeyInfo& key = memo.key_info[id];
-    out.terms.push_back(TermFrequency{key.key, key.hash, id, key.tf[0], key.tf[1]});
+    out.terms.push_back(TermFrequency{key.key, id, clamp16(key.tf[0]), clamp16(key.tf[1])});
     key.tf = {0, 0};
   }
   return out;

@@ -77,12 +77,13 @@ struct IndexKeys {
 
 // Term frequencies of one article: per distinct index key, its occurrences in the title and in the
 // body, and the article's length in words.
+// 16 bytes: the store buffers these for thousands of articles between postings flushes.
 struct TermFrequency {
   const std::string* key = nullptr;  // in DocTerms::keys
-  std::uint64_t hash = 0;  // StringTable::hash_of(*key), computed once for the postings buffer
-  std::uint32_t id = 0;    // the key's id in DocTerms::keys (the postings buffer maps it once)
-  std::uint32_t title_tf = 0;
-  std::uint32_t body_tf = 0;
+  std::uint32_t id = 0;  // the key's id in DocTerms::keys (the postings buffer maps it once)
+  // At most 65,535 each (counted higher, clamped: BM25's term weight saturates long before).
+  std::uint16_t title_tf = 0;
+  std::uint16_t body_tf = 0;
 };
 struct DocTerms {
   std::vector<TermFrequency> terms;       // any order
