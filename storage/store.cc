@@ -137,10 +137,14 @@ std::string generation_prefix(std::uint32_t generation) {
   return out;
 }
 
-// The key spaces of the postings family: "" (keys written before format 4) and the prefix of
-// each generation present, found with one seek per generation.
+// The key spaces of the postings family: "" when keys written before format 4 are left (they
+// sort after every generation's), then the prefix of each generation present, found with one
+// seek per generation.
 Result<std::vector<std::string>> postings_spaces(rocksdb::Iterator& it) {
-  std::vector<std::string> out{std::string()};
+  std::vector<std::string> out;
+  const char after_generations = kGenerationMark + 1;
+  it.Seek(rocksdb::Slice(&after_generations, 1));
+  if (it.Valid()) out.emplace_back();
   for (it.Seek(rocksdb::Slice(&kGenerationMark, 1)); it.Valid();) {
     const auto key = it.key();
     if (key.size() < kGenerationPrefixSize || key[0] != kGenerationMark) break;
@@ -353,17 +357,30 @@ struct Store::Impl {
     return std::optional<std::string>(std::move(value));
   }
 
-  // Adds the URLs of `copies` (a `copies` value) that `a` does not list yet.
-  static Status add_copies(Article& a, std::string_view copies) {
-    auto urls = decode_url_list(copies);
-    if (!urls) return urls.error();
-    for (std::string& u : *urls) {
+  // Adds the URLs in `urls` that `a` does not list yet.
+  static void merge_copies(Article& a, std::vector<std::string> urls) {
+    for (std::string& u : urls) {
       if (std::find(a.duplicate_urls.begin(), a.duplicate_urls.end(), u) ==
           a.duplicate_urls.end()) {
         a.duplicate_urls.push_back(std::move(u));
       }
     }
+  }
+
+  // The same for the URLs of `copies` (a `copies` value).
+  static Status add_copies(Article& a, std::string_view copies) {
+    auto urls = decode_url_list(copies);
+    if (!urls) return urls.error();
+    merge_copies(a, std::move(*urls));
     return Status();
+  }
+
+  // The URLs of copies of story `id` found after it was stored (none without a `copies` entry).
+  Result<std::vector<std::string>> load_copies(std::string_view id) const {
+    auto raw = get(kCopies, id);
+    if (!raw) return raw.error();
+    if (!raw->has_value()) return std::vector<std::string>();
+    return decode_url_list(**raw);
   }
 
   // The article `id` with the URLs of copies found after it was stored.
@@ -373,11 +390,9 @@ struct Store::Impl {
     if (!raw->has_value()) return std::optional<Article>();
     auto article = decode_article(**raw);
     if (!article) return article.error();
-    auto copies = get(kCopies, id);
+    auto copies = load_copies(id);
     if (!copies) return copies.error();
-    if (copies->has_value()) {
-      if (auto st = add_copies(*article, **copies); !st.ok()) return st.error();
-    }
+    merge_copies(*article, std::move(*copies));
     return std::optional<Article>(std::move(*article));
   }
 
@@ -986,20 +1001,13 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
         } else {
           auto it = copies.find(outcome.id);
           if (it == copies.end()) {
-            CopyList list;
-            auto raw = impl.get(kCopies, outcome.id);
-            if (!raw) {
+            auto urls = impl.load_copies(outcome.id);
+            if (!urls) {
               undo();
-              return raw.error();
+              return urls.error();
             }
-            if (raw->has_value()) {
-              auto decoded = decode_url_list(**raw);
-              if (!decoded) {
-                undo();
-                return decoded.error();
-              }
-              list.urls = std::move(*decoded);
-            }
+            CopyList list;
+            list.urls = std::move(*urls);
             it = copies.emplace(outcome.id, std::move(list)).first;
           }
           stored = &it->second;
