@@ -336,8 +336,8 @@ class Daemon {
                              [this] { return static_cast<double>(m_http->in_flight()); });
     m_metrics.gauge_callback("newswatch_outbox_pending", "Alerts waiting for delivery or retry.",
                              [this] {
-                               auto pending = m_store->pending_alerts(1'000'000);
-                               return pending ? static_cast<double>(pending->size()) : -1.0;
+                               auto pending = m_store->count_pending_alerts();
+                               return pending ? static_cast<double>(*pending) : -1.0;
                              });
     m_metrics.gauge_callback(
         "newswatch_alerts_held",

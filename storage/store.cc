@@ -1278,6 +1278,15 @@ Result<std::vector<OutboxRecord>> Store::pending_alerts(std::size_t limit) const
   return out;
 }
 
+Result<std::uint64_t> Store::count_pending_alerts() const {
+  std::uint64_t n = 0;
+  std::unique_ptr<rocksdb::Iterator> it(
+      m_impl->db->NewIterator(rocksdb::ReadOptions(), m_impl->cf(kOutbox)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  if (!it->status().ok()) return from_rocks(it->status(), "reading outbox");
+  return n;
+}
+
 Status Store::update_alert(const OutboxRecord& record) { return update_alerts({record}); }
 
 Result<std::vector<OutboxRecord>> Store::alert_log(std::size_t limit) const {

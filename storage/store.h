@@ -150,6 +150,8 @@ class Store {
 
   // Pending outbox records, oldest first.
   Result<std::vector<OutboxRecord>> pending_alerts(std::size_t limit) const;
+  // How many there are, without decoding them (the metrics gauge, per scrape).
+  Result<std::uint64_t> count_pending_alerts() const;
   // Writes `record` back: pending records stay in the outbox (attempt counters updated);
   // delivered and dead ones leave it and enter the delivery log, in one batch.
   Status update_alert(const OutboxRecord& record);

@@ -140,11 +140,13 @@ TEST_F(StoreTest, OutboxIsWrittenWithTheArticleAndDeliveredOnce) {
   ASSERT_TRUE(pending.has_value());
   ASSERT_EQ(pending->size(), 2u);
   EXPECT_EQ((*pending)[0].article_id, a.id);
+  EXPECT_EQ(store->count_pending_alerts().value(), 2u);
 
   OutboxRecord done = (*pending)[0];
   done.state = DeliveryState::delivered;
   ASSERT_TRUE(store->update_alert(done).ok());
   EXPECT_EQ(store->pending_alerts(10)->size(), 1u);
+  EXPECT_EQ(store->count_pending_alerts().value(), 1u);
   EXPECT_EQ(store->alert_log(10)->size(), 1u);
   EXPECT_EQ(done.idempotency_key(), (*pending)[0].idempotency_key());
   EXPECT_EQ(done.idempotency_key().size(), 16u);
