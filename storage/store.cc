@@ -1,6 +1,5 @@
 #include "storage/store.h"
 
-#include <malloc.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
@@ -514,14 +513,6 @@ struct Store::Impl {
       return from_rocks(s, "writing search postings");
     }
     ++next_block;
-    docs.clear();
-    docs.shrink_to_fit();
-#ifdef __GLIBC__
-    // The buffer's ~5 KB term lists were allocated by the writers' threads and are freed here:
-    // glibc keeps the freed chunks in those threads' arenas, which then hold up to ~50 MB more
-    // than is in use at full-speed ingest. Hand the free pages back.
-    malloc_trim(0);
-#endif
     return Status();
   }
 
