@@ -17,6 +17,17 @@ pkg_check_modules(LIBXML2 REQUIRED IMPORTED_TARGET libxml-2.0)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+# jemalloc as the executables' allocator (not under the sanitizers, which bring their own). An
+# interface target that links it even though nothing calls it by name (--as-needed would drop
+# it: malloc is resolved at run time).
+if(NOT NEWSWATCH_SANITIZE AND NOT NEWSWATCH_TSAN)
+  pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
+endif()
+add_library(newswatch_allocator INTERFACE)
+if(TARGET PkgConfig::JEMALLOC)
+  target_link_libraries(newswatch_allocator INTERFACE
+    "-Wl,--push-state,--no-as-needed" PkgConfig::JEMALLOC "-Wl,--pop-state")
+endif()
 find_package(spdlog 1.10 REQUIRED)
 find_package(fmt REQUIRED)
 find_package(tomlplusplus 3.3 REQUIRED)

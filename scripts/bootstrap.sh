@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config git clang-format
   clang libclang-rt-dev clang-tidy  # libFuzzer harnesses (scripts/fuzz.sh), scripts/check-tidy.sh
   libcurl4-openssl-dev libboost-dev libboost-system-dev
-  librocksdb-dev libzstd-dev liblz4-dev zlib1g-dev libbz2-dev libsnappy-dev
+  librocksdb-dev libzstd-dev liblz4-dev zlib1g-dev libbz2-dev libsnappy-dev libjemalloc-dev
   libgumbo-dev libxml2-dev libspdlog-dev libfmt-dev
   libtomlplusplus-dev nlohmann-json3-dev
   libstemmer-dev libutf8proc-dev libssl-dev libsystemd-dev
