@@ -291,6 +291,7 @@ std::map<std::string, std::set<std::uint64_t>> postings_of(const std::string& pa
     std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), postings));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const std::string key = it->key().ToString();
+      if (key.size() <= 5 + 9) continue;  // a generation's watermark
       BlockReader block(std::string_view(it->value().data(), it->value().size()),
                         is_delta_block_key(key));
       auto& docs = out[key.substr(0, key.size() - 9)];

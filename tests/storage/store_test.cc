@@ -310,7 +310,7 @@ TEST(Records, LongArticlesAreCompressedAndADamagedBodyIsCorruption) {
   ASSERT_GE(plain.size(), 2u);
   ASSERT_GE(packed.size(), 2u);
   EXPECT_EQ(plain[1], 1) << "plain article record";
-  EXPECT_EQ(packed[1], 6) << "compressed article record";
+  EXPECT_EQ(packed[1], 7) << "LZ4-compressed article record";
   EXPECT_LT(packed.size() * 3, plain.size()) << packed.size() << " of " << plain.size();
   for (const std::string* bytes : {&plain, &packed}) {
     auto back = decode_article(*bytes);
