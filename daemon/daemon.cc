@@ -422,15 +422,16 @@ class Daemon {
     return true;
   }
 
-  // New articles' search postings are buffered in the store; flushing them every 2 s makes them
-  // visible to `newswatch search` (a secondary) within seconds.
+  // New articles' search postings are buffered in the store; flushing them when due (checked
+  // every 2 s) makes them visible to `newswatch search` (a secondary) within seconds, while a
+  // fast ingest still writes whole generations (Store::flush_index_if_due).
   void schedule_index_flush() {
     m_index_timer.expires_after(2s);
     m_index_timer.async_wait([this](const boost::system::error_code& ec) {
       if (ec || m_stopping) return;
       ++m_cpu_tasks;
       asio::post(m_pool, [this] {
-        auto st = m_store->flush_index();
+        auto st = m_store->flush_index_if_due();
         asio::post(m_io, [this, st = std::move(st)] {
           --m_cpu_tasks;
           if (!st.ok()) {

@@ -1776,6 +1776,18 @@ Status Store::flush_index() {
   return m_impl->flush_postings();
 }
 
+Status Store::flush_index_if_due() {
+  if (!m_impl->secondary_dir.empty()) return Status();
+  Impl& impl = *m_impl;
+  std::lock_guard lock(impl.flush_mutex);
+  std::optional<Impl::FlushScope> scope;
+  {
+    std::lock_guard put_lock(impl.put_mutex);
+    scope = impl.flush_due();
+  }
+  return scope ? impl.flush_postings(*scope) : Status();
+}
+
 Status Store::catch_up() {
   if (m_impl->secondary_dir.empty()) return Status();
   const auto s = m_impl->db->TryCatchUpWithPrimary();

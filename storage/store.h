@@ -127,10 +127,14 @@ class Store {
   Result<std::vector<PutOutcome>> put_articles(std::vector<PutRequest>& requests);
 
   // Writes the search postings buffered since the last flush (put_article buffers them and
-  // writes them once 2000 articles or 2 seconds have gathered, at the next put). Secondaries see
-  // an article in search results only after this; the daemon calls it every second or two.
-  // Articles stored but not yet indexed are indexed again at open after a crash.
+  // writes them when a generation of 8,192 articles is complete, or once 2 seconds have gathered,
+  // at the next put; docs/storage.md). Secondaries see an article in search results only after
+  // this. Articles stored but not yet indexed are indexed again at open after a crash.
   Status flush_index();
+  // The same when a flush is due by those rules (also by age without a put): the daemon calls
+  // it every 2 seconds, so an article is searchable within ~4 seconds at a daemon's pace, and a
+  // fast ingest still writes whole generations (8 seconds at most; docs/storage.md).
+  Status flush_index_if_due();
 
   // Ranked full-text search (storage/search.h); works on primary and secondary instances. On
   // the primary it flushes the postings buffer first.

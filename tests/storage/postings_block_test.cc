@@ -425,25 +425,18 @@ constexpr std::uint32_t kGenerationBase = 0x80000000;
 // kGenerationBase) -> article count.
 std::map<std::uint32_t, size_t> generations_of(const std::string& path, const std::string& term) {
   std::map<std::uint32_t, size_t> out;
-  const auto raw = testing::RawDb::open(path, testing::RawDb::Access::read_only);
-  EXPECT_TRUE(raw.ok()) << raw.error();
-  if (!raw.ok()) return out;
-  std::unique_ptr<rocksdb::Iterator> it(
-      raw.db()->NewIterator(rocksdb::ReadOptions(), raw.family("postings")));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const std::string key = it->key().ToString();
-    if (key.size() != 5 + term.size() + 1 + 8 || key[0] != '\0' ||
-        key.compare(5, term.size() + 1, term + '\0') != 0) {
-      continue;
-    }
-    std::uint32_t generation = 0;
-    for (size_t b = 1; b < 5; ++b) {
-      generation = (generation << 8) | static_cast<unsigned char>(key[b]);
-    }
-    bool ok = false;
-    out[generation - kGenerationBase] += read_all(it->value().ToString(), true, ok).size();
-    EXPECT_TRUE(ok);
-  }
+  testing::for_each_postings_block(
+      path, [&](const std::string& key, const std::vector<testing::PostingsEntry>& entries) {
+        if (key.size() != 5 + term.size() + 1 + 8 || key[0] != '\0' ||
+            key.compare(5, term.size() + 1, term + '\0') != 0) {
+          return;
+        }
+        std::uint32_t generation = 0;
+        for (size_t b = 1; b < 5; ++b) {
+          generation = (generation << 8) | static_cast<unsigned char>(key[b]);
+        }
+        out[generation - kGenerationBase] += entries.size();
+      });
   return out;
 }
 
@@ -501,20 +494,10 @@ TEST_F(PostingsDbTest, ArticlesAcrossAGenerationBoundaryAreIndexedSearchedAndPur
 // Index key (generation and block number cut off) -> how many entries each article has under it.
 std::map<std::string, std::map<std::uint64_t, int>> entries_by_key(const std::string& path) {
   std::map<std::string, std::map<std::uint64_t, int>> out;
-  const auto raw = testing::RawDb::open(path, testing::RawDb::Access::read_only);
-  EXPECT_TRUE(raw.ok()) << raw.error();
-  if (!raw.ok()) return out;
-  std::unique_ptr<rocksdb::Iterator> it(
-      raw.db()->NewIterator(rocksdb::ReadOptions(), raw.family("postings")));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const std::string key = it->key().ToString();
-    if (key.size() <= 5 + 9) continue;  // a watermark
-    bool ok = false;
-    for (const Entry& e : read_all(it->value().ToString(), true, ok)) {
-      ++out[key.substr(5, key.size() - 5 - 9)][e.doc];
-    }
-    EXPECT_TRUE(ok) << key;
-  }
+  testing::for_each_postings_block(
+      path, [&](const std::string& key, const std::vector<testing::PostingsEntry>& entries) {
+        for (const auto& e : entries) ++out[key.substr(5, key.size() - 5 - 9)][e.doc];
+      });
   return out;
 }
 

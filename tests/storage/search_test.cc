@@ -237,6 +237,30 @@ TEST_F(SearchTest, SecondarySeesNewArticlesAfterCatchUp) {
   EXPECT_EQ((*hits)[0].id, id);
 }
 
+// The daemon's timer flushes only when a flush is due: a fresh buffer waits (so a fast ingest
+// writes whole generations), one older than the age bound (2 s) is written.
+TEST_F(SearchTest, FlushIfDueWritesTheBufferOnceItIsOldEnough) {
+  StoreOptions options;
+  options.path = (sandbox() / "db").string();
+  options.access = StoreOptions::Access::read_only;
+  auto reader = Store::open(options);
+  ASSERT_TRUE(reader.has_value()) << reader.error().to_string();
+  const std::string id = add("https://de.example/flut", "Sturmflut an der Nordsee",
+                             "Hamburg meldet eine schwere Sturmflut.", "de");
+  SearchQuery q;
+  q.text = "Sturmflut";
+  ASSERT_TRUE(m_store->flush_index_if_due().ok());
+  ASSERT_TRUE((*reader)->catch_up().ok());
+  EXPECT_TRUE((*reader)->search(q)->empty()) << "a buffer younger than 2 s waits";
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  ASSERT_TRUE(m_store->flush_index_if_due().ok());
+  ASSERT_TRUE((*reader)->catch_up().ok());
+  auto hits = (*reader)->search(q);
+  ASSERT_TRUE(hits.has_value());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].id, id);
+}
+
 TEST_F(SearchTest, ArticlesOfAProcessKilledBeforeTheFlushAreIndexedAtOpen) {
 #if defined(__SANITIZE_THREAD__)
   // A fork without exec from a threaded process (RocksDB's background threads) is unsupported

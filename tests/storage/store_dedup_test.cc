@@ -284,28 +284,11 @@ TEST_F(StoreDedupTest, PurgeRemovesOldStoriesFromEveryIndex) {
 // the closed database at `path`.
 std::map<std::string, std::set<std::uint64_t>> postings_of(const std::string& path) {
   std::map<std::string, std::set<std::uint64_t>> out;
-  const auto raw = testing::RawDb::open(path, testing::RawDb::Access::read_only);
-  EXPECT_TRUE(raw.ok()) << raw.error();
-  if (!raw.ok()) return out;
-  if (auto* postings = raw.family("postings")) {
-    std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), postings));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      const std::string key = it->key().ToString();
-      if (key.size() <= 5 + 9) continue;  // a generation's watermark
-      BlockReader block(std::string_view(it->value().data(), it->value().size()),
-                        is_delta_block_key(key));
-      auto& docs = out[key.substr(0, key.size() - 9)];
-      std::uint64_t doc = 0;
-      Posting p;
-      while (!block.done()) {
-        if (!block.next(doc, p)) {
-          ADD_FAILURE() << "bad block " << key;
-          break;
-        }
-        docs.insert(doc);
-      }
-    }
-  }
+  testing::for_each_postings_block(
+      path, [&](const std::string& key, const std::vector<testing::PostingsEntry>& entries) {
+        auto& docs = out[key.substr(0, key.size() - 9)];
+        for (const auto& e : entries) docs.insert(e.doc);
+      });
   return out;
 }
 

@@ -3,13 +3,17 @@
 // include it (they link newswatch_storage, hence RocksDB) need the library.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "storage/postings_block.h"
 
 namespace newswatch::testing {
 
@@ -72,5 +76,40 @@ class RawDb {
   std::vector<rocksdb::ColumnFamilyHandle*> m_handles;
   std::string m_error;
 };
+
+struct PostingsEntry {
+  std::uint64_t doc = 0;
+  storage::Posting posting;
+};
+
+// Calls fn(key, entries) for every postings block of the closed database at `path`, in key
+// order: the key as stored (a generation prefix from format 4 on, the index key, a NUL, the block
+// number) and the block's entries, decoded as the block number's top bit says (delta or plain).
+// Generation watermarks (a generation prefix alone) are skipped. A block that does not decode
+// fails the test.
+template <typename Fn>
+void for_each_postings_block(const std::string& path, Fn&& fn) {
+  const auto raw = RawDb::open(path, RawDb::Access::read_only);
+  ASSERT_TRUE(raw.ok()) << raw.error();
+  auto* postings = raw.family("postings");
+  ASSERT_NE(postings, nullptr);
+  std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), postings));
+  std::vector<PostingsEntry> entries;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string key = it->key().ToString();
+    if (key.size() == 5 && key[0] == '\0') continue;
+    ASSERT_GT(key.size(), 9u) << "postings key too short";
+    storage::BlockReader block(std::string_view(it->value().data(), it->value().size()),
+                               storage::is_delta_block_key(key));
+    entries.clear();
+    while (!block.done()) {
+      PostingsEntry e;
+      ASSERT_TRUE(block.next(e.doc, e.posting)) << "bad block " << key;
+      entries.push_back(e);
+    }
+    fn(key, entries);
+  }
+  ASSERT_TRUE(it->status().ok()) << it->status().ToString();
+}
 
 }  // namespace newswatch::testing
