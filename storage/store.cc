@@ -76,8 +76,8 @@ constexpr const char* kLastIdKey = "newswatch.last_id";
 // bounds sit above one generation's worth), the age bound at a daemon's usual pace. Each flush
 // writes one block per index key it has seen, so larger flushes write fewer keys per article:
 // 2,000 -> 8,000 articles took ~15% off the CPU per article at full-speed ingest.
-constexpr std::size_t kFlushArticles = 16384;
-constexpr std::size_t kFlushPostings = 6'000'000;
+constexpr std::size_t kFlushArticles = 32768;
+constexpr std::size_t kFlushPostings = 12'000'000;
 // Flushes of at least this many articles go to the database as a table file of their own
 // (Impl::ingest_postings) instead of through the WAL and the memtable.
 constexpr std::size_t kIngestArticles = 1024;
@@ -129,15 +129,15 @@ std::uint64_t read_be64(std::string_view b) {
 // generation of its articles. New postings then only ever land in the newest generation's key
 // range, so a compaction merges them with that generation's blocks instead of rewriting the
 // postings of every article ever stored (index keys are words: each flush touches the whole key
-// range). Format 6 numbers generations of 8,192 articles from kGenerationBase, and a flush at
+// range). Format 6 numbers generations of 16,384 articles from kGenerationBase, and a flush at
 // full speed holds exactly one generation: its blocks go to the database as one table file that
 // overlaps no other (Impl::ingest_postings), which RocksDB places at the bottom level, where no
 // compaction ever rewrites it. Formats 4 and 5 numbered generations of 65,536 articles from 0,
 // with several flushes each; those keys stay where they are and are read the same way. Keys
 // written before format 4 have no prefix (an index key never starts with a NUL byte). Search
-// seeks each generation once per index key (123 at a million articles).
+// seeks each generation once per index key (62 at a million articles).
 constexpr char kGenerationMark = '\0';
-constexpr unsigned kGenerationShift = 13;
+constexpr unsigned kGenerationShift = 14;
 constexpr std::uint32_t kGenerationBase = 0x80000000;
 constexpr unsigned kFormat4GenerationShift = 16;
 constexpr std::uint32_t kLastGeneration = 0xFFFFFFFF;
@@ -977,7 +977,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     // Format 3 adds delta-encoded postings blocks (new blocks only; plain ones stay readable)
     // and counter article ids (new articles only), format 4 postings generations (new blocks
     // only; keys without a generation stay readable), format 5 compressed article records (new
-    // records only; plain ones stay readable), format 6 generations of 8,192 articles with
+    // records only; plain ones stay readable), format 6 generations of 16,384 articles with
     // watermarks instead of `unindexed` markers: nothing to rewrite, but builds that know only
     // an older format must no longer open the database. A secondary reads it as it is.
     if (options.access == StoreOptions::Access::read_write) {

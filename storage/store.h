@@ -127,7 +127,7 @@ class Store {
   Result<std::vector<PutOutcome>> put_articles(std::vector<PutRequest>& requests);
 
   // Writes the search postings buffered since the last flush (put_article buffers them and
-  // writes them when a generation of 8,192 articles is complete, or once 2 seconds have gathered,
+  // writes them when a generation of 16,384 articles is complete, or once 2 seconds have gathered,
   // at the next put; docs/storage.md). Secondaries see an article in search results only after
   // this. Articles stored but not yet indexed are indexed again at open after a crash.
   Status flush_index();

@@ -418,7 +418,7 @@ TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
 
 INSTANTIATE_TEST_SUITE_P(Formats, PostingsFormatTest, ::testing::Values(2, 3, 4, 5));
 
-// Format 6 numbers generations of 8,192 articles from this.
+// Format 6 numbers generations of 16,384 articles from this.
 constexpr std::uint32_t kGenerationBase = 0x80000000;
 
 // The postings keys of `term` by generation (the 4 bytes after the NUL mark, counted from
@@ -440,9 +440,9 @@ std::map<std::uint32_t, size_t> generations_of(const std::string& path, const st
   return out;
 }
 
-// Article numbers 65,531 to 65,542 straddle the boundary between generations 7 and 8 (65,536):
+// Article numbers 65,531 to 65,542 straddle the boundary between generations 3 and 4 (65,536):
 // each generation gets its block, search and a reader find all of them, and purging the oldest
-// empties generation 7's block.
+// empties generation 3's block.
 TEST_F(PostingsDbTest, ArticlesAcrossAGenerationBoundaryAreIndexedSearchedAndPurged) {
   {
     auto store = open();
@@ -473,7 +473,7 @@ TEST_F(PostingsDbTest, ArticlesAcrossAGenerationBoundaryAreIndexedSearchedAndPur
     std::sort(ids.begin(), ids.end());
     EXPECT_EQ(found(*store, "icebreakers murmansk"), ids);
   }
-  EXPECT_EQ(generations_of(path(), "murmansk"), (std::map<std::uint32_t, size_t>{{7, 5}, {8, 7}}));
+  EXPECT_EQ(generations_of(path(), "murmansk"), (std::map<std::uint32_t, size_t>{{3, 5}, {4, 7}}));
   {
     auto reader = open(StoreOptions::Access::read_only);
     ASSERT_NE(reader, nullptr);
@@ -488,7 +488,7 @@ TEST_F(PostingsDbTest, ArticlesAcrossAGenerationBoundaryAreIndexedSearchedAndPur
     EXPECT_EQ(*purged, 6u);
     EXPECT_EQ(found(*store, "murmansk"), std::vector<std::string>(ids.begin() + 6, ids.end()));
   }
-  EXPECT_EQ(generations_of(path(), "murmansk"), (std::map<std::uint32_t, size_t>{{8, 6}}));
+  EXPECT_EQ(generations_of(path(), "murmansk"), (std::map<std::uint32_t, size_t>{{4, 6}}));
 }
 
 // Index key (generation and block number cut off) -> how many entries each article has under it.
@@ -501,7 +501,7 @@ std::map<std::string, std::map<std::uint64_t, int>> entries_by_key(const std::st
   return out;
 }
 
-// A generation stored at full speed (1,100 articles, ids 15,284 to 16,383, then one of the next
+// A generation stored at full speed (1,100 articles, ids 31,668 to 32,767, then one of the next
 // generation) is written as one table file at the bottom level: no compaction rewrites it. A
 // process killed after that, with five more articles stored but not indexed, leaves them to the
 // next open, which indexes exactly those: every article is found, each with one entry per key.
@@ -511,7 +511,7 @@ TEST_F(PostingsDbTest, AFullGenerationGoesToTheBottomLevelAndAKilledProcessLoses
   // under ThreadSanitizer; the plain and ASan builds run this test.
   GTEST_SKIP() << "fork of a multi-threaded process under TSan";
 #endif
-  constexpr int kFirst = 15284, kGeneration = 1100, kUnflushed = 5;
+  constexpr int kFirst = 31668, kGeneration = 1100, kUnflushed = 5;
   {
     auto store = open();
     ASSERT_NE(store, nullptr);
@@ -561,7 +561,7 @@ TEST_F(PostingsDbTest, AFullGenerationGoesToTheBottomLevelAndAKilledProcessLoses
     ASSERT_TRUE(raw.ok()) << raw.error();
     std::vector<rocksdb::LiveFileMetaData> files;
     raw.db()->GetLiveFilesMetaData(&files);
-    const std::string generation("\0\x80\0\0\x01", 5);  // ids 8,192 to 16,383
+    const std::string generation("\0\x80\0\0\x01", 5);  // ids 16,384 to 32,767
     int bottom = 0, others = 0;
     for (const auto& f : files) {
       if (f.column_family_name != "postings") continue;
@@ -580,7 +580,7 @@ TEST_F(PostingsDbTest, AFullGenerationGoesToTheBottomLevelAndAKilledProcessLoses
     ASSERT_NE(store, nullptr);
     ids = found(*store, "murmansk icebreakers");
     ASSERT_EQ(ids.size(), static_cast<size_t>(kGeneration + kUnflushed));
-    EXPECT_EQ(ids.front(), "0000000000003bb4");  // 15,284
+    EXPECT_EQ(ids.front(), "0000000000007bb4");  // 31,668
     EXPECT_EQ(found(*store, "convoy tankers"), ids);
   }
   const auto entries = entries_by_key(path());
