@@ -561,72 +561,75 @@ struct Store::Impl {
     }
     const std::string watermark_key = generation_prefix(generation_of(through));
     const std::string watermark = be64(through) + be64(next_block + 1);
-    // Marker deletions need the WAL batch; URL-hash ids would put the watermark outside the file.
-    const bool ingest = docs.size() >= kIngestArticles && !markers && docs.back().doc <= known;
+    // Marker deletions need the WAL batch; the watermark must fall into the file's generations
+    // (not so with URL-hash ids, whose numbers lie above the last id).
+    const bool ingest = docs.size() >= kIngestArticles && !markers && docs.back().doc <= known &&
+                        generation_of(through) == generation_of(docs.back().doc);
 
-    rocksdb::WriteBatch batch;
-    std::unique_ptr<rocksdb::SstFileWriter> file;
-    const std::string file_path = (fs::path(options.path) / kIngestFileName).string();
+    // Writes every block and the watermark through put(key, value), keys in increasing order
+    // (a table file needs them so; the memtable's skiplist inserts sequential keys faster).
+    // False when the articles were out of order (a bug: nothing may be written then).
+    const std::string block = be64(next_block | k_delta_block_bit);
+    const auto emit = [&](auto&& put) {
+      bool watermark_written = false;
+      std::string key;
+      // One block per generation the articles fall into (one when the flush was due at a
+      // generation boundary), all with the same block number.
+      for (size_t begin = 0; begin < docs.size();) {
+        const std::uint32_t generation = generation_of(docs[begin].doc);
+        size_t end = begin + 1;
+        while (end < docs.size() && generation_of(docs[end].doc) == generation) ++end;
+        block_builder.build(end - begin, [&](size_t i, auto&& add) {
+          const PendingDoc& d = docs[begin + i];
+          for (const TermFrequency& t : d.terms.terms) {
+            add(d.terms.keys.get(), t, d.doc, Posting{t.title_tf, t.body_tf, d.terms.length});
+          }
+        });
+        if (!block_builder.ordered()) {
+          block_builder.clear();
+          return false;
+        }
+        const std::string prefix = generation_prefix(generation);
+        if (prefix == watermark_key) {
+          put(watermark_key, watermark);  // the generation's first key
+          watermark_written = true;
+        }
+        // A key is the term followed by a NUL, so key order is term order.
+        block_builder.for_each_sorted([&](const std::string& term, const std::string& entries) {
+          key.assign(prefix);
+          key.append(term);
+          key.push_back('\0');
+          key.append(block);
+          put(key, entries);
+        });
+        block_builder.clear();
+        begin = end;
+      }
+      if (!watermark_written) put(watermark_key, watermark);  // never for a table file
+      return true;
+    };
     rocksdb::Status s;
     if (ingest) {
-      file = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), postings_file_options,
-                                                      cf(kPostings));
-      s = file->Open(file_path);
-    }
-    // Keys must reach the file in increasing order; a batch takes them in any order.
-    const auto put = [&](const std::string& key, std::string_view value) {
-      const rocksdb::Slice v(value.data(), value.size());
-      if (!file) {
-        batch.Put(cf(kPostings), key, v);
-      } else if (s.ok()) {
-        s = file->Put(key, v);
-      }
-    };
-    bool watermark_written = false;
-    const std::string block = be64(next_block | k_delta_block_bit);
-    std::string key;
-    // One block per generation the articles fall into (one when the flush was due at a
-    // generation boundary), all with the same block number.
-    for (size_t begin = 0; begin < docs.size();) {
-      const std::uint32_t generation = generation_of(docs[begin].doc);
-      size_t end = begin + 1;
-      while (end < docs.size() && generation_of(docs[end].doc) == generation) ++end;
-      block_builder.build(end - begin, [&](size_t i, auto&& add) {
-        const PendingDoc& d = docs[begin + i];
-        for (const TermFrequency& t : d.terms.terms) {
-          add(d.terms.keys.get(), t, d.doc, Posting{t.title_tf, t.body_tf, d.terms.length});
-        }
-      });
-      if (!block_builder.ordered()) {
-        block_builder.clear();
+      const std::string file_path = (fs::path(options.path) / kIngestFileName).string();
+      rocksdb::SstFileWriter file(rocksdb::EnvOptions(), postings_file_options, cf(kPostings));
+      s = file.Open(file_path);
+      if (s.ok() && !emit([&](const std::string& key, std::string_view value) {
+            if (s.ok()) s = file.Put(key, rocksdb::Slice(value.data(), value.size()));
+          })) {
         return make_error(ErrorCode::internal, "postings: articles out of order");
       }
-      const std::string prefix = generation_prefix(generation);
-      if (prefix == watermark_key) {
-        put(watermark_key, watermark);  // the generation's first key
-        watermark_written = true;
-      }
-      // Sorted: the memtable's skiplist inserts sequential keys faster, and a table file needs
-      // them so (a key is the term followed by a NUL, so key order is term order).
-      block_builder.for_each_sorted([&](const std::string& term, const std::string& entries) {
-        key.assign(prefix);
-        key.append(term);
-        key.push_back('\0');
-        key.append(block);
-        put(key, entries);
-      });
-      block_builder.clear();
-      begin = end;
-    }
-    if (file) {
-      if (s.ok() && !watermark_written) {
-        s = rocksdb::Status::Corruption("postings: watermark outside the table file");
-      }
-      if (s.ok()) s = ingest_postings(*file, file_path);
+      if (s.ok()) s = ingest_postings(file, file_path);
       std::error_code ec;
       fs::remove(file_path, ec);  // RocksDB linked it into the database, or it failed
-    } else {
-      if (!watermark_written) put(watermark_key, watermark);
+      // A table file that could not be added (a full disk, say) is retried as a batch below.
+    }
+    if (!ingest || !s.ok()) {
+      rocksdb::WriteBatch batch;
+      if (!emit([&](const std::string& key, std::string_view value) {
+            batch.Put(cf(kPostings), key, rocksdb::Slice(value.data(), value.size()));
+          })) {
+        return make_error(ErrorCode::internal, "postings: articles out of order");
+      }
       for (const PendingDoc& d : docs) {
         if (d.marker) batch.Delete(cf(kUnindexed), be64(d.doc));
       }
