@@ -535,12 +535,14 @@ TEST_F(PostingsDbTest, AFullGenerationGoesToTheBottomLevelAndAKilledProcessLoses
     o.path = path();
     auto store = Store::open(o);
     if (!store) _exit(2);
+    // The generation in one call, so that no age bound can flush part of it however slow the
+    // build (a buffer of 1,024 articles or more waits 8 s for its generation), then the rest.
     std::vector<PutRequest> batch;
     for (int i = 0; i < kGeneration + kUnflushed; ++i) {
       PutRequest r;
       r.article = article("c" + std::to_string(i), text(i), i % 30);
       batch.push_back(std::move(r));
-      if (batch.size() == 50 || i + 1 == kGeneration + kUnflushed) {
+      if (i + 1 == kGeneration || i + 1 == kGeneration + kUnflushed) {
         auto outcomes = (*store)->put_articles(batch);
         if (!outcomes) _exit(3);
         for (const auto& out : *outcomes) {
