@@ -1,7 +1,7 @@
 // Ingest benchmark (issue 6): Store::put_article end to end (URL/exact/near dedup, fingerprints,
 // analysis, postings, RocksDB writes) on generated news articles, against a baseline measured in
 // the same run: writing the same articles, plain-encoded, to a bare RocksDB that compresses them
-// with zstd (storage/rocks_baseline).
+// with LZ4 (storage/rocks_baseline).
 //
 //   ingest_bench [--articles=20000] [--runs=5] [--words=600] [--duplicates=10] [--threads=1]
 //                [--batch=0] [--seed=7] [--dir=DIR]
@@ -29,7 +29,7 @@
 //
 // --phases times, on one thread, each stage put_article runs before RocksDB over the same
 // articles: URL dedup keys, text fingerprints (exact hash + MinHash), search analysis
-// (index_terms) and article encoding (with its zstd compression); the median per article over the
+// (index_terms) and article encoding (with its LZ4 compression); the median per article over the
 // runs, beside the store's.
 #include <sys/resource.h>
 #include <unistd.h>

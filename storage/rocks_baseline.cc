@@ -15,7 +15,7 @@ Result<double> time_raw_puts(const std::string& path,
   options.error_if_exists = true;
   options.max_background_jobs = 2;
   options.write_buffer_size = 16u << 20;  // as the store's column families
-  options.compression = rocksdb::kZSTD;
+  options.compression = rocksdb::kLZ4Compression;
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(options, path, &raw);

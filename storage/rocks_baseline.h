@@ -12,7 +12,7 @@ namespace newswatch::storage {
 
 // Writes each (key, value) of `records` as one Put in its own unsynced write (WAL on) to a new
 // database at `path` (must not exist), with the compression the store uses for article bodies
-// (zstd), and returns the seconds the writes took (open and close excluded).
+// (LZ4), and returns the seconds the writes took (open and close excluded).
 Result<double> time_raw_puts(const std::string& path,
                              const std::vector<std::pair<std::string, std::string>>& records);
 

@@ -42,8 +42,20 @@ class SearchTest : public testing::SandboxTest {
     return a.id;
   }
 
-  std::vector<std::string> ids(const SearchQuery& q) {
-    auto hits = m_store->search(q);
+  // The database as the CLI opens it while the daemon writes.
+  std::unique_ptr<Store> open_reader() {
+    StoreOptions options;
+    options.path = (sandbox() / "db").string();
+    options.access = StoreOptions::Access::read_only;
+    auto reader = Store::open(options);
+    EXPECT_TRUE(reader.has_value()) << reader.error().to_string();
+    return reader ? std::move(*reader) : nullptr;
+  }
+
+  std::vector<std::string> ids(const SearchQuery& q) { return ids(*m_store, q); }
+
+  static std::vector<std::string> ids(const Store& store, const SearchQuery& q) {
+    auto hits = store.search(q);
     EXPECT_TRUE(hits.has_value()) << hits.error().to_string();
     std::vector<std::string> out;
     if (hits) {
@@ -52,10 +64,12 @@ class SearchTest : public testing::SandboxTest {
     return out;
   }
 
-  std::vector<std::string> ids(const std::string& text) {
+  std::vector<std::string> ids(const std::string& text) { return ids(*m_store, text); }
+
+  static std::vector<std::string> ids(const Store& store, const std::string& text) {
     SearchQuery q;
     q.text = text;
-    return ids(q);
+    return ids(store, q);
   }
 
   void add_corpus() {
@@ -217,48 +231,32 @@ TEST_F(SearchTest, QueryWithoutWordsIsInvalid) {
 
 TEST_F(SearchTest, SecondarySeesNewArticlesAfterCatchUp) {
   add_corpus();
-  StoreOptions options;
-  options.path = (sandbox() / "db").string();
-  options.access = StoreOptions::Access::read_only;
-  auto reader = Store::open(options);
-  ASSERT_TRUE(reader.has_value()) << reader.error().to_string();
-  SearchQuery q;
-  q.text = "Sturmflut";
-  EXPECT_TRUE((*reader)->search(q)->empty());
+  const auto reader = open_reader();
+  ASSERT_TRUE(reader);
+  EXPECT_TRUE(ids(*reader, "Sturmflut").empty());
   const std::string id = add("https://de.example/2", "Sturmflut an der Nordsee",
                              "Hamburg meldet eine schwere Sturmflut.", "de");
-  ASSERT_TRUE((*reader)->catch_up().ok());
-  EXPECT_TRUE((*reader)->search(q)->empty()) << "postings are buffered until flush_index()";
+  ASSERT_TRUE(reader->catch_up().ok());
+  EXPECT_TRUE(ids(*reader, "Sturmflut").empty()) << "postings are buffered until flush_index()";
   ASSERT_TRUE(m_store->flush_index().ok());
-  ASSERT_TRUE((*reader)->catch_up().ok());
-  auto hits = (*reader)->search(q);
-  ASSERT_TRUE(hits.has_value());
-  ASSERT_EQ(hits->size(), 1u);
-  EXPECT_EQ((*hits)[0].id, id);
+  ASSERT_TRUE(reader->catch_up().ok());
+  EXPECT_EQ(ids(*reader, "Sturmflut"), std::vector<std::string>{id});
 }
 
 // The daemon's timer flushes only when a flush is due: a fresh buffer waits (so a fast ingest
 // writes whole generations), one older than the age bound (2 s) is written.
 TEST_F(SearchTest, FlushIfDueWritesTheBufferOnceItIsOldEnough) {
-  StoreOptions options;
-  options.path = (sandbox() / "db").string();
-  options.access = StoreOptions::Access::read_only;
-  auto reader = Store::open(options);
-  ASSERT_TRUE(reader.has_value()) << reader.error().to_string();
+  const auto reader = open_reader();
+  ASSERT_TRUE(reader);
   const std::string id = add("https://de.example/flut", "Sturmflut an der Nordsee",
                              "Hamburg meldet eine schwere Sturmflut.", "de");
-  SearchQuery q;
-  q.text = "Sturmflut";
   ASSERT_TRUE(m_store->flush_index_if_due().ok());
-  ASSERT_TRUE((*reader)->catch_up().ok());
-  EXPECT_TRUE((*reader)->search(q)->empty()) << "a buffer younger than 2 s waits";
+  ASSERT_TRUE(reader->catch_up().ok());
+  EXPECT_TRUE(ids(*reader, "Sturmflut").empty()) << "a buffer younger than 2 s waits";
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));
   ASSERT_TRUE(m_store->flush_index_if_due().ok());
-  ASSERT_TRUE((*reader)->catch_up().ok());
-  auto hits = (*reader)->search(q);
-  ASSERT_TRUE(hits.has_value());
-  ASSERT_EQ(hits->size(), 1u);
-  EXPECT_EQ((*hits)[0].id, id);
+  ASSERT_TRUE(reader->catch_up().ok());
+  EXPECT_EQ(ids(*reader, "Sturmflut"), std::vector<std::string>{id});
 }
 
 TEST_F(SearchTest, ArticlesOfAProcessKilledBeforeTheFlushAreIndexedAtOpen) {
