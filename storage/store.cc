@@ -938,6 +938,12 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
                                                                                        : table));
     // The two big families get larger memtables: fewer, larger L0 files and less compaction.
     cf_options.write_buffer_size = i == kArticles || i == kPostings ? 32u << 20 : 16u << 20;
+    if (lookups) {
+      // The same for the memtables: a new story's keys are absent, and a Bloom filter answers
+      // that without a skiplist search per memtable (1.6 MiB per 16 MiB memtable).
+      cf_options.memtable_prefix_bloom_size_ratio = 0.1;
+      cf_options.memtable_whole_key_filtering = true;
+    }
     // Article records arrive compressed (records.cc, format 5: zstd level 1 per record in the
     // storing thread), so RocksDB compresses none of their levels: with the same compression
     // everywhere and ids in write order, their files move down the levels without being
