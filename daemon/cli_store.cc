@@ -54,6 +54,14 @@ std::optional<Config> load_cli_config(const CliArgs& args, int& exit_code) {
   return std::move(*loaded.config);
 }
 
+std::optional<std::string> database_path(const CliArgs& args) {
+  if (auto db = args.get("--db")) return *db;
+  int exit_code = 0;
+  auto config = load_cli_config(args, exit_code);
+  if (!config) return std::nullopt;
+  return config->storage.path;
+}
+
 std::unique_ptr<storage::Store> open_store(const char* command, const CliArgs& args,
                                            int& exit_code) {
   auto config = load_cli_config(args, exit_code);

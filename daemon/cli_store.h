@@ -27,6 +27,10 @@ std::string config_path(const CliArgs& args);
 // Loads the config (printing every error; exit_code = 2) or returns it.
 std::optional<Config> load_cli_config(const CliArgs& args, int& exit_code);
 
+// The database directory: --db, else storage.path of the config (config_path()); nullopt after
+// printing the config's errors.
+std::optional<std::string> database_path(const CliArgs& args);
+
 // Opens the store of `config` read-only; prints the error and sets exit_code = 1 on failure.
 std::unique_ptr<storage::Store> open_store(const char* command, const Config& config,
                                            int& exit_code);

@@ -11,6 +11,7 @@
 
 #include "daemon/cli_args.h"
 #include "daemon/cli_progress.h"
+#include "daemon/cli_store.h"
 #include "daemon/commands.h"
 #include "daemon/config.h"
 #include "storage/store.h"
@@ -22,24 +23,6 @@ int cmd_import(const Args& raw);
 int cmd_backup(const Args& raw);
 
 namespace {
-
-// The database directory: --db, else storage.path of the config (--config, $NEWSWATCH_CONFIG,
-// /etc/newswatch/newswatch.toml).
-std::optional<std::string> database_path(const CliArgs& args) {
-  if (auto db = args.get("--db")) return *db;
-  std::string path = "/etc/newswatch/newswatch.toml";
-  if (auto p = args.get("--config")) {
-    path = *p;
-  } else if (const char* env = std::getenv("NEWSWATCH_CONFIG"); env && *env) {
-    path = env;
-  }
-  ConfigResult loaded = load_config(path);
-  if (!loaded.config) {
-    for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
-    return std::nullopt;
-  }
-  return loaded.config->storage.path;
-}
 
 nlohmann::json opt_time(const std::optional<TimePoint>& t) {
   return t ? nlohmann::json(format_iso8601(*t)) : nlohmann::json(nullptr);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/cli_args.h"
+#include "daemon/cli_store.h"
 #include "daemon/cli_table.h"
 #include "daemon/commands.h"
 #include "daemon/config.h"
@@ -24,24 +25,6 @@ std::optional<TimePoint> parse_when(const std::string& text, TimePoint now) {
     return now - std::chrono::duration_cast<std::chrono::seconds>(*d);
   }
   return parse_iso8601(text);
-}
-
-// The database directory: --db, else storage.path of the config (--config, $NEWSWATCH_CONFIG,
-// /etc/newswatch/newswatch.toml).
-std::optional<std::string> database_path(const CliArgs& args) {
-  if (auto db = args.get("--db")) return *db;
-  std::string path = "/etc/newswatch/newswatch.toml";
-  if (auto p = args.get("--config")) {
-    path = *p;
-  } else if (const char* env = std::getenv("NEWSWATCH_CONFIG"); env && *env) {
-    path = env;
-  }
-  ConfigResult loaded = load_config(path);
-  if (!loaded.config) {
-    for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
-    return std::nullopt;
-  }
-  return loaded.config->storage.path;
 }
 
 nlohmann::json marks_json(const std::vector<storage::Highlight>& marks) {
