@@ -6,7 +6,7 @@
 //   ingest_bench [--articles=20000] [--runs=5] [--words=600] [--duplicates=10] [--threads=1]
 //                [--batch=0] [--seed=7] [--dir=DIR]
 //   ingest_bench --sustained=1000000 [--batch=64] [--threads=1] [--report=100000] [--keep=DIR]
-//                [--engine-stats] [--probe=10000]
+//                [--engine-stats] [--probe=10000] [--block-cache=MIB]
 //   ingest_bench --phases [--articles=20000] [--runs=5]
 //
 // Each run stores the same pre-generated articles into a fresh database under DIR (default: the
@@ -26,6 +26,7 @@
 // --engine-stats prints RocksDB's compaction statistics per column family at the end. Then, once
 // RocksDB has finished its flushes and compactions, --probe more articles (half of them copies)
 // are stored one at a time by one thread: the dedup decision p50/p99 on the settled database.
+// --block-cache=MIB sets StoreOptions::block_cache_bytes (default: the store's, 32 MiB).
 //
 // --phases times, on one thread, each stage put_article runs before RocksDB over the same
 // articles: URL dedup keys, text fingerprints (exact hash + MinHash), search analysis
@@ -303,7 +304,7 @@ class WorkerPool {
 // last 2,000 originals, ~10 MB, so that the bench's own memory stays small), timed per put call.
 int run_sustained(Corpus& corpus, size_t count, double words, long dup_percent, size_t threads,
                   size_t batch, size_t report, const fs::path& path, bool engine_stats,
-                  size_t probes) {
+                  size_t probes, size_t block_cache_mib) {
   std::error_code ec;
   if (fs::exists(path, ec)) {
     std::fprintf(stderr, "ingest_bench: %s exists; give a new directory\n", path.c_str());
@@ -311,6 +312,7 @@ int run_sustained(Corpus& corpus, size_t count, double words, long dup_percent, 
   }
   storage::StoreOptions o;
   o.path = path.string();
+  if (block_cache_mib > 0) o.block_cache_bytes = block_cache_mib << 20;
   auto opened = storage::Store::open(o);
   if (!opened) die("open", opened.error());
   std::unique_ptr<storage::Store> store = std::move(*opened);
@@ -501,7 +503,8 @@ int main(int argc, char** argv) {
     const int rc =
         run_sustained(corpus, static_cast<size_t>(sustained), words, dup_percent, threads,
                       batch == 0 ? 64 : batch, report, path, arg_flag(argc, argv, "--engine-stats"),
-                      static_cast<size_t>(std::max(0L, arg_long(argc, argv, "--probe", 10000))));
+                      static_cast<size_t>(std::max(0L, arg_long(argc, argv, "--probe", 10000))),
+                      static_cast<size_t>(std::max(0L, arg_long(argc, argv, "--block-cache", 0))));
     if (keep.empty()) {
       std::error_code ec;
       fs::remove_all(path, ec);
