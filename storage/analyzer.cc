@@ -16,25 +16,10 @@
 #include <functional>
 #include <utility>
 
+#include "storage/word_chars.h"
+
 namespace newswatch::storage {
 namespace {
-
-bool is_word_category(utf8proc_category_t c) {
-  switch (c) {
-    case UTF8PROC_CATEGORY_LU:
-    case UTF8PROC_CATEGORY_LL:
-    case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_LO:
-    case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_NL:
-    case UTF8PROC_CATEGORY_NO:
-    case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_MC:
-    case UTF8PROC_CATEGORY_ME: return true;
-    default: return false;
-  }
-}
 
 bool is_ascii_word(std::string_view s) {
   for (unsigned char c : s) {

@@ -9,6 +9,8 @@
 
 #include <utf8proc.h>
 
+#include "storage/word_chars.h"
+
 namespace newswatch::storage {
 namespace {
 
@@ -26,23 +28,6 @@ uint64_t mix64(uint64_t x) {
 }
 
 constexpr uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-bool is_word_category(utf8proc_category_t c) {
-  switch (c) {
-    case UTF8PROC_CATEGORY_LU:
-    case UTF8PROC_CATEGORY_LL:
-    case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_LO:
-    case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_MC:
-    case UTF8PROC_CATEGORY_ME:
-    case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_NL:
-    case UTF8PROC_CATEGORY_NO: return true;
-    default: return false;
-  }
-}
 
 // Calls `on_word(hash)` for each word of `text` in order; the hash covers the lower-cased UTF-8.
 template <typename Fn>
