@@ -702,6 +702,16 @@ struct Store::Impl {
     return db->IngestExternalFile(cf(kPostings), {path}, ingest);
   }
 
+  // An iterator over `c` that sees the writes made before the call and none after (RocksDB's
+  // implicit snapshot), created while holding the locks of every outbox writer. RocksDB orders a
+  // write before a later read through atomics that ThreadSanitizer cannot see in the
+  // uninstrumented library; taken here, the writers' mutexes make that order visible, so the io
+  // thread reading an outbox record a worker had just stored is not reported as a race.
+  std::unique_ptr<rocksdb::Iterator> iterator_after_writes(Cf c) {
+    std::scoped_lock lock(put_mutex, alert_mutex);
+    return std::unique_ptr<rocksdb::Iterator>(db->NewIterator(rocksdb::ReadOptions(), cf(c)));
+  }
+
   // flush_postings() of what flush_due() finds due, if anything. REQUIRES: flush_mutex held,
   // put_mutex not.
   Status flush_if_due() {
@@ -1522,8 +1532,7 @@ Status Store::put_source_state(std::string_view source, const SourceState& state
 
 Result<std::vector<OutboxRecord>> Store::pending_alerts(std::size_t limit) const {
   std::vector<OutboxRecord> out;
-  std::unique_ptr<rocksdb::Iterator> it(
-      m_impl->db->NewIterator(rocksdb::ReadOptions(), m_impl->cf(kOutbox)));
+  const auto it = m_impl->iterator_after_writes(kOutbox);
   for (it->SeekToFirst(); it->Valid() && out.size() < limit; it->Next()) {
     auto record = decode_outbox(std::string_view(it->value().data(), it->value().size()));
     if (!record) return record.error();
@@ -1548,8 +1557,7 @@ Status Store::update_alert(const OutboxRecord& record) { return update_alerts({r
 
 Result<std::vector<OutboxRecord>> Store::alert_log(std::size_t limit) const {
   std::vector<OutboxRecord> out;
-  std::unique_ptr<rocksdb::Iterator> it(
-      m_impl->db->NewIterator(rocksdb::ReadOptions(), m_impl->cf(kAlerts)));
+  const auto it = m_impl->iterator_after_writes(kAlerts);
   for (it->SeekToFirst(); it->Valid() && out.size() < limit; it->Next()) {
     auto record = decode_outbox(std::string_view(it->value().data(), it->value().size()));
     if (!record) return record.error();
