@@ -159,10 +159,21 @@ struct KeyMemo {
     std::array<std::uint32_t, 2> tf{};
     const std::string* key = nullptr;  // in key_strings
   };
+  // A direct-mapped cache of recently met short words in front of `table`: news text is Zipfian
+  // (the 4,096 most frequent words are ~80% of a text's words), and this table's 128 KB stay in
+  // the core's L2 cache where the whole word table (megabytes) does not, between articles whose
+  // other work (compression, the memtables) evicts it.
+  struct HotSlot {
+    std::uint64_t words[3] = {};  // InlineStringTable::Key::words
+    std::uint32_t tag = 0;        // high half of the key's hash
+    std::uint32_t index = 0;      // word index + 1; 0 = empty
+  };
+  static constexpr std::size_t k_hot_slots = 4096;
   struct Words {
     InlineStringTable table;             // normalised words
     std::vector<WordInfo> info;          // by word index
     std::vector<std::uint32_t> key_ids;  // words' keys, consecutive per word
+    std::vector<HotSlot> hot = std::vector<HotSlot>(k_hot_slots);
   };
   std::uint64_t analyzer_id = 0;
   std::unordered_map<std::string, Words> by_language;
@@ -251,9 +262,21 @@ DocTerms index_terms(const Analyzer& analyzer, const Article& article) {
     memo.word_ids.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
       if (i + k_ahead < n) words.table.prefetch(memo.probes[i + k_ahead]);
-      memo.word_ids[i] =
-          memo.word(analyzer, words, memo.norms[i], memo.probes[i], article.language);
-      __builtin_prefetch(&words.info[memo.word_ids[i]]);  // for the counts below
+      const InlineStringTable::Key& q = memo.probes[i];
+      KeyMemo::HotSlot& hot = words.hot[q.hash & (KeyMemo::k_hot_slots - 1)];
+      const auto tag = static_cast<std::uint32_t>(q.hash >> 32);
+      std::uint32_t w = 0;
+      if (hot.tag == tag && hot.index != 0 && hot.words[0] == q.words[0] &&
+          hot.words[1] == q.words[1] && hot.words[2] == q.words[2]) {
+        w = hot.index - 1;
+      } else {
+        w = memo.word(analyzer, words, memo.norms[i], q, article.language);
+        if (memo.norms.ends[i] - memo.norms.begins[i] <= InlineStringTable::k_inline) {
+          hot = KeyMemo::HotSlot{{q.words[0], q.words[1], q.words[2]}, tag, w + 1};
+        }
+      }
+      memo.word_ids[i] = w;
+      __builtin_prefetch(&words.info[w]);  // for the counts below
     }
     // Whether a word is new to the article is a coin toss, so no branch on it: every word is
     // written to the touched list, which only grows past a new one.
