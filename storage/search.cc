@@ -258,10 +258,19 @@ DocTerms index_terms(const Analyzer& analyzer, const Article& article) {
                                        memo.probes[i]);
     }
     constexpr std::size_t k_ahead = 32;
-    for (std::size_t i = 0; i < std::min(n, k_ahead); ++i) words.table.prefetch(memo.probes[i]);
+    const auto hot_hit = [&](const InlineStringTable::Key& q) {
+      const KeyMemo::HotSlot& hot = words.hot[q.hash & (KeyMemo::k_hot_slots - 1)];
+      return hot.tag == static_cast<std::uint32_t>(q.hash >> 32) && hot.index != 0 &&
+             hot.words[0] == q.words[0] && hot.words[1] == q.words[1] && hot.words[2] == q.words[2];
+    };
+    for (std::size_t i = 0; i < std::min(n, k_ahead); ++i) {
+      if (!hot_hit(memo.probes[i])) words.table.prefetch(memo.probes[i]);
+    }
     memo.word_ids.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
-      if (i + k_ahead < n) words.table.prefetch(memo.probes[i + k_ahead]);
+      if (i + k_ahead < n && !hot_hit(memo.probes[i + k_ahead])) {
+        words.table.prefetch(memo.probes[i + k_ahead]);
+      }
       const InlineStringTable::Key& q = memo.probes[i];
       KeyMemo::HotSlot& hot = words.hot[q.hash & (KeyMemo::k_hot_slots - 1)];
       const auto tag = static_cast<std::uint32_t>(q.hash >> 32);
