@@ -159,21 +159,11 @@ struct KeyMemo {
     std::array<std::uint32_t, 2> tf{};
     const std::string* key = nullptr;  // in key_strings
   };
-  // A direct-mapped cache of recently met short words in front of `table`: news text is Zipfian
-  // (the 4,096 most frequent words are ~80% of a text's words), and this table's 128 KB stay in
-  // the core's L2 cache where the whole word table (megabytes) does not, between articles whose
-  // other work (compression, the memtables) evicts it.
-  struct HotSlot {
-    std::uint64_t words[3] = {};  // InlineStringTable::Key::words
-    std::uint32_t tag = 0;        // high half of the key's hash
-    std::uint32_t index = 0;      // word index + 1; 0 = empty
-  };
-  static constexpr std::size_t k_hot_slots = 4096;
   struct Words {
     InlineStringTable table;             // normalised words
     std::vector<WordInfo> info;          // by word index
     std::vector<std::uint32_t> key_ids;  // words' keys, consecutive per word
-    std::vector<HotSlot> hot = std::vector<HotSlot>(k_hot_slots);
+    HotKeyCache hot;                     // in front of `table`
   };
   std::uint64_t analyzer_id = 0;
   std::unordered_map<std::string, Words> by_language;
@@ -258,31 +248,22 @@ DocTerms index_terms(const Analyzer& analyzer, const Article& article) {
                                        memo.probes[i]);
     }
     constexpr std::size_t k_ahead = 32;
-    const auto hot_hit = [&](const InlineStringTable::Key& q) {
-      const KeyMemo::HotSlot& hot = words.hot[q.hash & (KeyMemo::k_hot_slots - 1)];
-      return hot.tag == static_cast<std::uint32_t>(q.hash >> 32) && hot.index != 0 &&
-             hot.words[0] == q.words[0] && hot.words[1] == q.words[1] && hot.words[2] == q.words[2];
-    };
     for (std::size_t i = 0; i < std::min(n, k_ahead); ++i) {
-      if (!hot_hit(memo.probes[i])) words.table.prefetch(memo.probes[i]);
+      if (!words.hot.contains(memo.probes[i])) words.table.prefetch(memo.probes[i]);
     }
     memo.word_ids.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
-      if (i + k_ahead < n && !hot_hit(memo.probes[i + k_ahead])) {
+      // Only the words the hot cache will not answer go to the table.
+      if (i + k_ahead < n && !words.hot.contains(memo.probes[i + k_ahead])) {
         words.table.prefetch(memo.probes[i + k_ahead]);
       }
       const InlineStringTable::Key& q = memo.probes[i];
-      KeyMemo::HotSlot& hot = words.hot[q.hash & (KeyMemo::k_hot_slots - 1)];
-      const auto tag = static_cast<std::uint32_t>(q.hash >> 32);
       std::uint32_t w = 0;
-      if (hot.tag == tag && hot.index != 0 && hot.words[0] == q.words[0] &&
-          hot.words[1] == q.words[1] && hot.words[2] == q.words[2]) {
-        w = hot.index - 1;
+      if (const std::int64_t cached = words.hot.find(q); cached >= 0) {
+        w = static_cast<std::uint32_t>(cached);
       } else {
         w = memo.word(analyzer, words, memo.norms[i], q, article.language);
-        if (memo.norms.ends[i] - memo.norms.begins[i] <= InlineStringTable::k_inline) {
-          hot = KeyMemo::HotSlot{{q.words[0], q.words[1], q.words[2]}, tag, w + 1};
-        }
+        words.hot.insert(q, memo.norms.ends[i] - memo.norms.begins[i], w);
       }
       memo.word_ids[i] = w;
       __builtin_prefetch(&words.info[w]);  // for the counts below

@@ -274,4 +274,66 @@ class InlineStringTable {
   std::vector<Slot> m_slots;
 };
 
+// A small two-way set-associative cache of short keys (prepared as InlineStringTable::Key) to
+// their indices, in front of an InlineStringTable: news text is Zipfian, and a cache of 8,192 keys
+// in 256 KB answers ~80% of a text's words from the core's L2 cache, where the whole table
+// (megabytes, probed at random) is evicted between articles by their other work. A set is one
+// cache line; a hit in the second way swaps the two, a miss puts the key first and drops the
+// second (least recently used). Long keys are never cached. Not thread-safe.
+class HotKeyCache {
+ public:
+  static constexpr std::size_t k_sets = 4096;
+
+  // Where `q`'s set lies, for prefetching it.
+  const void* set_of(const InlineStringTable::Key& q) const {
+    return &m_sets[q.hash & (k_sets - 1)];
+  }
+
+  // The index cached for `q`, or -1.
+  std::int64_t find(const InlineStringTable::Key& q) {
+    Set& set = m_sets[q.hash & (k_sets - 1)];
+    const auto tag = static_cast<std::uint32_t>(q.hash >> 32);
+    if (matches(set.way[0], q, tag)) return set.way[0].index - 1;
+    if (matches(set.way[1], q, tag)) {
+      std::swap(set.way[0], set.way[1]);
+      return set.way[0].index - 1;
+    }
+    return -1;
+  }
+
+  // Whether find(q) would answer, without changing the order.
+  bool contains(const InlineStringTable::Key& q) const {
+    const Set& set = m_sets[q.hash & (k_sets - 1)];
+    const auto tag = static_cast<std::uint32_t>(q.hash >> 32);
+    return matches(set.way[0], q, tag) || matches(set.way[1], q, tag);
+  }
+
+  // Caches `index` for the key `q` of `size` bytes, which find() did not know.
+  void insert(const InlineStringTable::Key& q, std::size_t size, std::uint32_t index) {
+    if (size > InlineStringTable::k_inline) return;
+    Set& set = m_sets[q.hash & (k_sets - 1)];
+    set.way[1] = set.way[0];
+    set.way[0] = Slot{
+        {q.words[0], q.words[1], q.words[2]}, static_cast<std::uint32_t>(q.hash >> 32), index + 1};
+  }
+
+ private:
+  struct Slot {
+    std::uint64_t words[3] = {};  // InlineStringTable::Key::words
+    std::uint32_t tag = 0;        // high half of the key's hash
+    std::uint32_t index = 0;      // index + 1; 0 = empty
+  };
+  struct alignas(64) Set {
+    Slot way[2];
+  };
+  static_assert(sizeof(Set) == 64);
+
+  static bool matches(const Slot& s, const InlineStringTable::Key& q, std::uint32_t tag) {
+    return s.tag == tag && s.index != 0 && s.words[0] == q.words[0] && s.words[1] == q.words[1] &&
+           s.words[2] == q.words[2];
+  }
+
+  std::vector<Set> m_sets = std::vector<Set>(k_sets);
+};
+
 }  // namespace newswatch::storage
