@@ -25,11 +25,23 @@ class DeltaBlockWriter {
  public:
   explicit DeltaBlockWriter(std::string& out) : m_out(&out) {}
 
+  // The most bytes one entry takes.
+  static constexpr std::size_t k_max_entry = 4 * 10;
+
   // False (and nothing written) when `doc` does not increase.
   bool add(std::uint64_t doc, const Posting& p) {
-    if (m_any && doc <= m_prev) return false;
-    char buf[4 * 10];
-    char* at = buf;
+    char buf[k_max_entry];
+    char* const end = write(buf, doc, p);
+    if (end == nullptr) return false;
+    m_out->append(buf, static_cast<std::size_t>(end - buf));
+    return true;
+  }
+
+  // add() for a caller that made room: writes the entry at `at`, which has k_max_entry bytes,
+  // and returns the end of what it wrote, or nullptr (nothing written) when `doc` does not
+  // increase. The caller sizes the output string.
+  char* write(char* at, std::uint64_t doc, const Posting& p) {
+    if (m_any && doc <= m_prev) return nullptr;
     const auto put = [&at](std::uint64_t v) {
       while (v >= 0x80) {
         *at++ = static_cast<char>((v & 0x7F) | 0x80);
@@ -41,10 +53,9 @@ class DeltaBlockWriter {
     put(p.title_tf);
     put(p.body_tf);
     put(p.length);
-    m_out->append(buf, static_cast<std::size_t>(at - buf));
     m_prev = doc;
     m_any = true;
-    return true;
+    return at;
   }
 
  private:
