@@ -247,8 +247,17 @@ class PendingPostings {
   void build(size_t docs, DocAt&& doc_at) {
     clear();
     m_ordered = true;
-    m_last_keys = nullptr;
-    m_last_map = nullptr;
+    // The key-id map of a document's key table (one per thread's table; consecutive documents
+    // usually share it, so the last one found is kept at hand).
+    const IndexKeys* last_keys = nullptr;
+    std::vector<std::uint32_t>* last_map = nullptr;
+    const auto id_map = [&](const IndexKeys* keys) -> std::vector<std::uint32_t>& {
+      if (last_map == nullptr || keys != last_keys) {
+        last_keys = keys;
+        last_map = &m_id_maps[keys];  // unordered_map values stay where they are
+      }
+      return *last_map;
+    };
     m_docs.resize(docs);
     std::size_t total = 0;
     for (size_t i = 0; i < docs; ++i) {
@@ -287,8 +296,6 @@ class PendingPostings {
       }
     }
     m_id_maps.clear();
-    m_last_keys = nullptr;
-    m_last_map = nullptr;
   }
 
   // False when build() was given documents out of increasing order (a bug: entries would be lost).
@@ -345,15 +352,6 @@ class PendingPostings {
   };
   static_assert(sizeof(Entry) == 8);
 
-  // The key-id map of `keys` (one per thread's key table; consecutive documents usually share it).
-  std::vector<std::uint32_t>& id_map(const IndexKeys* keys) {
-    if (m_last_map == nullptr || keys != m_last_keys) {
-      m_last_keys = keys;
-      m_last_map = &m_id_maps[keys];
-    }
-    return *m_last_map;
-  }
-
   bool m_ordered = true;
   StringTable m_keys;
   std::vector<std::uint32_t> m_ends;  // by key index: the end of its run in m_entries
@@ -361,8 +359,6 @@ class PendingPostings {
   std::vector<Doc> m_docs;
   // Per key table of the documents: key id -> key index + 1 (0: not looked up yet).
   std::unordered_map<const IndexKeys*, std::vector<std::uint32_t>> m_id_maps;
-  const IndexKeys* m_last_keys = nullptr;
-  std::vector<std::uint32_t>* m_last_map = nullptr;
 };
 
 }  // namespace
