@@ -284,11 +284,6 @@ class HotKeyCache {
  public:
   static constexpr std::size_t k_sets = 4096;
 
-  // Where `q`'s set lies, for prefetching it.
-  const void* set_of(const InlineStringTable::Key& q) const {
-    return &m_sets[q.hash & (k_sets - 1)];
-  }
-
   // The index cached for `q`, or -1.
   std::int64_t find(const InlineStringTable::Key& q) {
     Set& set = m_sets[q.hash & (k_sets - 1)];
