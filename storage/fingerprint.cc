@@ -7,9 +7,7 @@
 #include <cmath>
 #include <limits>
 
-#include <utf8proc.h>
-
-#include "storage/word_chars.h"
+#include "storage/analyzer.h"
 
 namespace newswatch::storage {
 namespace {
@@ -17,130 +15,8 @@ namespace {
 constexpr uint64_t k_fnv_offset = 14695981039346656037ULL;
 constexpr uint64_t k_fnv_prime = 1099511628211ULL;
 
-// splitmix64's finaliser: FNV-1a alone leaves the high bits poorly mixed for short words.
-uint64_t mix64(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
-constexpr uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-// Calls `on_word(hash)` for each word of `text` in order; the hash covers the lower-cased UTF-8.
-template <typename Fn>
-void for_each_word(std::string_view text, Fn&& on_word) {
-  uint64_t h = k_fnv_offset;
-  bool in_word = false;
-  auto end_word = [&] {
-    if (in_word) on_word(mix64(h));
-    h = k_fnv_offset;
-    in_word = false;
-  };
-  auto add_byte = [&](unsigned char b) {
-    h = (h ^ b) * k_fnv_prime;
-    in_word = true;
-  };
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* const end = p + text.size();
-  while (p < end) {
-    const unsigned char c = *p;
-    if (c < 0x80) {
-      if (c >= 'A' && c <= 'Z') {
-        add_byte(static_cast<unsigned char>(c + ('a' - 'A')));
-      } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-        add_byte(c);
-      } else {
-        end_word();
-      }
-      ++p;
-      continue;
-    }
-    utf8proc_int32_t cp = 0;
-    const utf8proc_ssize_t n = utf8proc_iterate(p, end - p, &cp);
-    if (n <= 0) {  // invalid byte: a separator, so garbage cannot glue words together
-      end_word();
-      ++p;
-      continue;
-    }
-    p += n;
-    const utf8proc_category_t cat = utf8proc_category(cp);
-    if (is_word_category(cat)) {
-      utf8proc_uint8_t buf[4];
-      const utf8proc_ssize_t len = utf8proc_encode_char(utf8proc_tolower(cp), buf);
-      for (utf8proc_ssize_t i = 0; i < len; ++i) add_byte(buf[i]);
-    } else if (cat != UTF8PROC_CATEGORY_CF) {
-      end_word();
-    }
-  }
-  end_word();
-}
-
-// Per byte: the lower-case form of an ASCII word character (letter or digit), 0 for other ASCII
-// bytes (separators), 0xFF for the bytes of other characters.
-constexpr std::array<unsigned char, 256> k_word_byte = [] {
-  std::array<unsigned char, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = static_cast<unsigned char>(c);
-  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<size_t>(c)] = static_cast<unsigned char>(c);
-  for (int c = 'A'; c <= 'Z'; ++c) {
-    t[static_cast<size_t>(c)] = static_cast<unsigned char>(c - 'A' + 'a');
-  }
-  for (size_t c = 0x80; c < 256; ++c) t[c] = 0xFF;
-  return t;
-}();
-
-// for_each_word() for hot loops, the same hashes: an ASCII word is hashed in one tight loop; at
-// the first other character the word (or the text between words) goes on code point by code
-// point until the word ends.
-template <typename Fn>
-void for_each_word_fast(std::string_view text, Fn&& on_word) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* const end = p + text.size();
-  while (p < end) {
-    unsigned char b = k_word_byte[*p];
-    if (b == 0) {  // an ASCII separator
-      ++p;
-      continue;
-    }
-    uint64_t h = k_fnv_offset;
-    bool in_word = false;
-    while (b != 0 && b != 0xFF) {
-      h = (h ^ b) * k_fnv_prime;
-      in_word = true;
-      if (++p == end) break;
-      b = k_word_byte[*p];
-    }
-    // The general case, as in for_each_word(), from a byte >= 0x80 to the end of the word.
-    while (p < end && b != 0) {
-      if (b != 0xFF) {
-        h = (h ^ b) * k_fnv_prime;
-        in_word = true;
-        ++p;
-      } else {
-        utf8proc_int32_t cp = 0;
-        const utf8proc_ssize_t n = utf8proc_iterate(p, end - p, &cp);
-        if (n <= 0) {  // invalid byte: a separator
-          ++p;
-          break;
-        }
-        p += n;
-        const utf8proc_category_t cat = utf8proc_category(cp);
-        if (is_word_category(cat)) {
-          utf8proc_uint8_t buf[4];
-          const utf8proc_ssize_t len = utf8proc_encode_char(utf8proc_tolower(cp), buf);
-          for (utf8proc_ssize_t i = 0; i < len; ++i) h = (h ^ buf[i]) * k_fnv_prime;
-          in_word = true;
-        } else if (cat != UTF8PROC_CATEGORY_CF) {
-          break;  // a separator; format characters such as the soft hyphen are dropped
-        }
-      }
-      if (p < end) b = k_word_byte[*p];
-    }
-    if (in_word) on_word(mix64(h));
-  }
-}
+using fingerprint_detail::mix64;
+using fingerprint_detail::rotl;
 
 // Adds `weight` to the counters of set bits and subtracts it for clear bits.
 void accumulate(std::array<double, 64>& acc, uint64_t h, double weight) {
@@ -153,8 +29,8 @@ uint64_t bucket_hash(uint64_t band_value, size_t band) {
   return mix64(band_value + 0x9e3779b97f4a7c15ULL * (band + 1));
 }
 
+// SimHash's shingles (any width; the MinHash ones are FingerprintBuilder's).
 constexpr uint64_t k_shingle_seed = 0x6a09e667f3bcc909ULL;
-constexpr int k_shingle_words = 3;
 
 uint64_t hash_shingle(const uint64_t* words, size_t count) {
   uint64_t h = k_shingle_seed;
@@ -173,20 +49,6 @@ void for_each_shingle(const std::vector<uint64_t>& words, size_t w, Fn&& fn) {
   }
   for (size_t i = 0; i + w <= words.size(); ++i) fn(hash_shingle(words.data() + i, w), i);
 }
-
-constexpr int k_bin_shift = 64 - std::countr_zero(k_minhash_values);
-static_assert((size_t{1} << (64 - k_bin_shift)) == k_minhash_values, "power of two bins");
-
-// Adds the shingle hash `h` to `m`: one permutation hashing (Li, Owen, Zhang 2012), the top bits
-// pick the bin, the low 32 bits compete for its minimum. `filled` has a bit per bin that has one.
-// REQUIRES: m.values start at the maximum.
-inline void add_shingle(MinHash& m, uint64_t& filled, uint64_t h) {
-  const size_t bin = static_cast<size_t>(h >> k_bin_shift);
-  m.values[bin] = std::min(m.values[bin], static_cast<uint32_t>(h));
-  filled |= uint64_t{1} << bin;
-  ++m.shingles;
-}
-static_assert(k_minhash_values == 64, "one bit per bin in a uint64_t");
 
 // Fills the bins no shingle reached; all values 0 when there was no shingle.
 void finish_minhash(MinHash& m, uint64_t filled) {
@@ -275,47 +137,43 @@ double estimate_jaccard(const MinHash& a, const MinHash& b) {
   return jaccard_from_matches(equal_nibbles(pack_nibbles(a), pack_nibbles(b)));
 }
 
+uint64_t fingerprint_word(std::string_view norm) {
+  uint64_t h = k_fnv_offset;
+  for (const char c : norm) h = (h ^ static_cast<unsigned char>(c)) * k_fnv_prime;
+  return mix64(h);
+}
+
 std::vector<uint64_t> word_hashes(std::string_view text) {
+  thread_local NormalizedWords norms;
+  normalize_words(text, norms);
   std::vector<uint64_t> out;
-  out.reserve(text.size() / 6);
-  for_each_word(text, [&](uint64_t h) { out.push_back(h); });
+  out.reserve(norms.size());
+  for (size_t i = 0; i < norms.size(); ++i) out.push_back(fingerprint_word(norms[i]));
+  return out;
+}
+
+TextFingerprints FingerprintBuilder::finish() {
+  TextFingerprints out;
+  out.words = m_count;
+  if (m_count == 0) {
+    out.minhash.values.fill(0);
+    return out;
+  }
+  out.exact = mix64(m_exact ^ m_count);
+  if (m_count < 3) {  // one shingle of all the words, padded in front
+    add_shingle(mix64(m_words[0] ^ rotl(m_words[1], 21) ^ rotl(m_words[2], 42)));
+  }
+  finish_minhash(m_minhash, m_filled);
+  out.minhash = m_minhash;
   return out;
 }
 
 TextFingerprints fingerprint_text(std::string_view text) {
-  // One pass over the words, no vector of their hashes. The exact hash chains
-  // mix64(h ^ word) + FNV prime over the word hashes and ends with mix64(h ^ word count). The
-  // shingle hash of words i, i+1, i+2 (hash_shingle()) is three chained steps, one per word;
-  // each word takes the first step of the shingle it starts, the second of the one before and the
-  // last of the one before that, three independent mixes instead of three in a row.
-  TextFingerprints out;
-  MinHash& m = out.minhash;
-  m.values.fill(std::numeric_limits<uint32_t>::max());
-  uint64_t filled = 0;
-  uint64_t exact = k_fnv_offset;
-  constexpr uint64_t k_first = rotl(k_shingle_seed, 17);
-  uint64_t one = 0;  // first step of the shingle starting at the previous word
-  uint64_t two = 0;  // two steps of the shingle starting at the word before that
-  uint32_t count = 0;
-  static_assert(k_shingle_words == 3, "three steps per shingle");
-  for_each_word_fast(text, [&](uint64_t h) {
-    exact = mix64(exact ^ h) + k_fnv_prime;
-    const uint64_t three = mix64(rotl(two, 17) ^ h);
-    two = mix64(rotl(one, 17) ^ h);
-    one = mix64(k_first ^ h);
-    if (++count >= k_shingle_words) add_shingle(m, filled, three);
-  });
-  out.words = count;
-  if (count == 0) {
-    m.values.fill(0);
-    return out;
-  }
-  out.exact = mix64(exact ^ count);
-  // A text shorter than a shingle is one shingle of all its words.
-  if (count == 1) add_shingle(m, filled, one);
-  if (count == 2) add_shingle(m, filled, two);
-  finish_minhash(m, filled);
-  return out;
+  thread_local NormalizedWords norms;
+  normalize_words(text, norms);
+  FingerprintBuilder builder;
+  for (size_t i = 0; i < norms.size(); ++i) builder.add(fingerprint_word(norms[i]));
+  return builder.finish();
 }
 
 uint64_t text_fingerprint(std::string_view text) { return fingerprint_text(text).exact; }

@@ -2,11 +2,12 @@
 // signature of its word shingles for near-duplicates, and NearDupIndex, the in-memory LSH index
 // that answers "which stored articles are near-copies of this text".
 //
-// Tokenisation (shared by all fingerprints): words are maximal runs of Unicode letters, marks and
-// digits; everything else separates words, except format characters such as the soft hyphen,
-// which are dropped inside a word. Words are lower-cased code point by code point (utf8proc), so
-// "STRASSE"/"strasse", "ÄRZTE"/"ärzte" and "МОСКВА"/"москва" agree; "ß" and "ss" stay different,
-// accents stay. Shingles are 3 consecutive words.
+// Tokenisation (format 7, shared with the search index): the words and normal forms of
+// normalize_words() in storage/analyzer.h, that is Unicode case folding, NFKC and diacritics
+// stripped, so "STRASSE"/"Straße", "ÄRZTE"/"arzte" and "МОСКВА"/"москва" agree. Each word becomes
+// fingerprint_word() of its normal form; the fingerprints are built from those hashes alone
+// (FingerprintBuilder), so index_terms() derives them from the word hashes its memo keeps instead
+// of a second pass over the text. Shingles are 3 consecutive words.
 //
 // Why MinHash-LSH and not SimHash (bench/dedup_bench, numbers in docs/dedup.md): on our labelled
 // set (syndicated copies with other boilerplate, edits, typo fixes, truncation to 70%, versus
@@ -18,6 +19,7 @@
 // for that comparison.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -66,7 +68,68 @@ struct TextFingerprints {
   uint32_t words = 0;  // near-duplicate decisions on fewer than ~30 words are unreliable
 };
 
-// One pass over `text`; see the file comment for tokenisation. Any thread.
+// The stable hash of one normalised word: FNV-1a over its bytes, then splitmix64's finaliser.
+// The same on every machine, so what is built from it can be stored.
+uint64_t fingerprint_word(std::string_view norm);
+
+namespace fingerprint_detail {
+// splitmix64's finaliser.
+inline uint64_t mix64(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+constexpr uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+// Stands for the missing words of a text shorter than a shingle.
+constexpr uint64_t k_absent_word = 0x6a09e667f3bcc909ULL;
+constexpr uint64_t k_exact_seed = 14695981039346656037ULL;
+constexpr uint64_t k_exact_multiplier = 0x9fb21c651e98df25ULL;
+}  // namespace fingerprint_detail
+
+// TextFingerprints from a text's word hashes (fingerprint_word()), given in order:
+// - exact: the chain h = (h + word) * K (odd K) from a fixed seed, then mix64(h ^ word count);
+//   one multiply per word on the chain, where a full mix per word made the chain the bottleneck;
+// - the shingle of words a, b, c: mix64(a ^ rotl(b, 21) ^ rotl(c, 42)); a text of one or two
+//   words is one shingle, padded in front with k_absent_word;
+// - MinHash: one permutation hashing of the shingle hashes (top 6 bits pick the bin, the low 32
+//   bits compete for its minimum), empty bins densified by rotation.
+class FingerprintBuilder {
+ public:
+  FingerprintBuilder() { m_minhash.values.fill(UINT32_MAX); }
+
+  void add(uint64_t word) {
+    using namespace fingerprint_detail;
+    m_exact = (m_exact + word) * k_exact_multiplier;
+    m_words[0] = m_words[1];
+    m_words[1] = m_words[2];
+    m_words[2] = word;
+    if (++m_count >= 3) add_shingle(mix64(m_words[0] ^ rotl(m_words[1], 21) ^ rotl(word, 42)));
+  }
+
+  // The fingerprints of the words added; the builder is spent.
+  TextFingerprints finish();
+
+ private:
+  void add_shingle(uint64_t h) {
+    const auto bin = static_cast<size_t>(h >> 58);
+    m_minhash.values[bin] = std::min(m_minhash.values[bin], static_cast<uint32_t>(h));
+    m_filled |= uint64_t{1} << bin;
+    ++m_minhash.shingles;
+  }
+
+  MinHash m_minhash;
+  uint64_t m_filled = 0;  // a bit per bin that has a value
+  uint64_t m_exact = fingerprint_detail::k_exact_seed;
+  uint64_t m_words[3] = {fingerprint_detail::k_absent_word, fingerprint_detail::k_absent_word,
+                         fingerprint_detail::k_absent_word};
+  uint32_t m_count = 0;
+};
+static_assert(k_minhash_values == 64, "one bit per bin in a uint64_t; the top 6 bits pick it");
+
+// fingerprint_word() of every word of `text` through a FingerprintBuilder. Any thread.
 TextFingerprints fingerprint_text(std::string_view text);
 
 // 64-bit hash of the normalised word sequence: equal for texts that differ only in case,
@@ -77,8 +140,8 @@ uint64_t text_fingerprint(std::string_view text);
 // MinHash signature of the 3-word shingles of `text`.
 MinHash minhash(std::string_view text);
 
-// Hashes of the words of `text` in order, exactly as the fingerprints see them; for tests and for
-// evaluation code that needs the same tokenisation.
+// fingerprint_word() of the words of `text` in order, exactly as the fingerprints see them; for
+// tests and for evaluation code that needs the same tokenisation.
 std::vector<uint64_t> word_hashes(std::string_view text);
 
 struct SimHashOptions {

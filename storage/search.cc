@@ -149,7 +149,8 @@ struct KeyMemo {
   // One memoised word: its keys are key_ids[first, end); (title, body) counts in the current
   // article.
   struct WordInfo {
-    std::uint32_t key0 = 0;  // key_ids[first], when first < end
+    std::uint64_t fingerprint = 0;  // fingerprint_word(word)
+    std::uint32_t key0 = 0;         // key_ids[first], when first < end
     std::uint32_t first = 0;
     std::uint32_t end = 0;
     std::array<std::uint32_t, 2> tf{};
@@ -202,6 +203,7 @@ struct KeyMemo {
     scratch.clear();
     analyzer.word_keys(norm, lang, scratch);
     WordInfo& info = words.info.emplace_back();
+    info.fingerprint = fingerprint_word(norm);
     info.first = static_cast<std::uint32_t>(words.key_ids.size());
     for (const auto& k : scratch) {
       bool new_key = false;
@@ -226,7 +228,7 @@ std::uint16_t clamp16(std::uint32_t v) {
 
 }  // namespace
 
-DocTerms index_terms(const Analyzer& analyzer, const Article& article) {
+DocTerms index_terms(const Analyzer& analyzer, const Article& article, TextFingerprints* body) {
   KeyMemo& memo = t_memo;
   if (memo.analyzer_id != analyzer.instance_id() || memo.word_count > KeyMemo::k_max_words) {
     memo.reset(analyzer.instance_id());
@@ -282,6 +284,13 @@ DocTerms index_terms(const Analyzer& analyzer, const Article& article) {
       ++info.tf[field];
     }
     memo.touched_words.resize(base + added);
+    if (field == 1 && body != nullptr) {
+      // The words' infos are in the cache from the counting above.
+      FingerprintBuilder fingerprints;
+      for (std::size_t i = 0; i < n; ++i)
+        fingerprints.add(words.info[memo.word_ids[i]].fingerprint);
+      *body = fingerprints.finish();
+    }
   };
   add(article.title, 0);
   add(article.text, 1);

@@ -17,6 +17,7 @@
 #include "core/result.h"
 #include "core/time.h"
 #include "storage/analyzer.h"
+#include "storage/fingerprint.h"
 
 namespace newswatch::storage {
 
@@ -92,7 +93,10 @@ struct DocTerms {
 };
 // Any thread. Keys of recently seen words are memoised per thread (about 10 MB at most), so
 // analysing many articles costs one Snowball call per new word, not per word and article.
-DocTerms index_terms(const Analyzer& analyzer, const Article& article);
+// With `body`, also sets *body to fingerprint_text(article.text), built from the word hashes the
+// memo keeps (one pass over the text for both).
+DocTerms index_terms(const Analyzer& analyzer, const Article& article,
+                     TextFingerprints* body = nullptr);
 
 // Encoded posting value and its inverse: (title tf, body tf, document length).
 struct Posting {

@@ -35,7 +35,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kFormatKey = "newswatch.format_version";
-constexpr const char* kFormatVersion = "6";
+constexpr const char* kFormatVersion = "7";
 constexpr const char* kSearchStatsKey = "newswatch.search_stats";
 
 // Column families, in the order handles are kept.
@@ -835,6 +835,46 @@ struct Store::Impl {
     return Status();
   }
 
+  // Format 6 -> 7: the exact hashes and MinHash signatures of every stored story, computed again
+  // (the tokenisation of fingerprints changed), then the version, synced. The old ones go first,
+  // in one range deletion per kind, so a run cut short is simply repeated at the next open.
+  Status refingerprint() {
+    rocksdb::WriteBatch batch;
+    for (const char prefix : {kExactPrefix, kMinHashPrefix}) {
+      batch.DeleteRange(cf(kFingerprints), std::string(1, prefix),
+                        std::string(1, static_cast<char>(prefix + 1)));
+    }
+    batch.DeleteRange(cf(kMinHashes), std::string(), std::string(9, '\xFF'));
+    // Stories whose texts now hash alike (they differed only in accents, say): the oldest keeps
+    // the entry, as if the later ones had arrived after it.
+    std::unordered_set<std::uint64_t> exact_seen;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf(kArticles)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto a = decode_article(std::string_view(it->value().data(), it->value().size()));
+      if (!a) return a.error();
+      const TextFingerprints fp = fingerprint_text(a->text);
+      if (const std::uint64_t exact = exact_hash(*a, fp);
+          exact != 0 && exact_seen.insert(exact).second) {
+        batch.Put(cf(kFingerprints), std::string(1, kExactPrefix) + be64(exact), a->id);
+      }
+      if (fp.words >= kMinNearWords && !fp.minhash.empty()) {
+        batch.Put(cf(kMinHashes), be64(id_number(a->id)), fp.minhash.to_bytes());
+      }
+      if (batch.Count() >= 4096) {
+        const auto s = db->Write(write_options, &batch);
+        if (!s.ok()) return from_rocks(s, "migration");
+        batch.Clear();
+      }
+    }
+    if (!it->status().ok()) return from_rocks(it->status(), "migration");
+    batch.Put(cf(kDefault), kFormatKey, kFormatVersion);
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    const auto s = db->Write(synced, &batch);
+    if (!s.ok()) return from_rocks(s, "migration");
+    return Status();
+  }
+
   // Format 1 -> 2: URL keys become dedup keys; fingerprints, postings and doc meta are built for
   // every stored article. Stored articles are all kept, even when they are copies of each other.
   Status migrate_from_1() {
@@ -859,8 +899,8 @@ struct Store::Impl {
       for (const auto& [key, display] : url_keys(*a)) batch.Put(cf(kUrls), key, a->id);
       for (const auto& u : a->duplicate_urls)
         batch.Put(cf(kUrls), dedup_key(u, options.canon), a->id);
-      const TextFingerprints fp = fingerprint_text(a->text);
-      DocTerms terms = index_terms(analyzer, *a);
+      TextFingerprints fp;
+      DocTerms terms = index_terms(analyzer, *a, &fp);
       add_index_entries(*a, fp, exact_hash(*a, fp), terms.length, encode_doc_meta(doc_meta_of(*a)),
                         batch);
       batch.Put(cf(kDefault), kSearchStatsKey, search_stats_value());
@@ -960,7 +1000,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
       cf_options.memtable_prefix_bloom_size_ratio = 0.1;
       cf_options.memtable_whole_key_filtering = true;
     }
-    // Article records arrive compressed (records.cc, format 5: zstd level 1 per record in the
+    // Article records arrive compressed (records.cc, format 6: one LZ4 frame per record in the
     // storing thread), so RocksDB compresses none of their levels: with the same compression
     // everywhere and ids in write order, their files move down the levels without being
     // rewritten. (Before, RocksDB compressed them with zstd at the bottommost level: ~20 CPU us
@@ -1042,14 +1082,17 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     if (!ws.ok()) return from_rocks(ws, "writing format version");
   } else if (**version == "1" && options.access == StoreOptions::Access::read_write) {
     if (auto st = impl->migrate_from_1(); !st.ok()) return st.error();
-  } else if (**version == "2" || **version == "3" || **version == "4" || **version == "5") {
+  } else if (**version == "2" || **version == "3" || **version == "4" || **version == "5" ||
+             **version == "6") {
     // Format 3 adds delta-encoded postings blocks (new blocks only; plain ones stay readable)
     // and counter article ids (new articles only), format 4 postings generations (new blocks
     // only; keys without a generation stay readable), format 5 compressed article records (new
     // records only; plain ones stay readable), format 6 generations of 16,384 articles with
     // watermarks instead of `unindexed` markers: nothing to rewrite, but builds that know only
-    // an older format must no longer open the database. A secondary reads it as it is.
-    if (options.access == StoreOptions::Access::read_write) {
+    // an older format must no longer open the database. Format 7 fingerprints the normal forms
+    // of the search index's words: the exact hashes and MinHash signatures are computed again
+    // from the stored articles (refingerprint()). A secondary reads it as it is.
+    if (options.access == StoreOptions::Access::read_write && **version != "6") {
       // Every article stored so far is indexed or has an `unindexed` marker (still read at
       // open): the first watermark is the last id handed out, written with the version.
       auto last = impl->get(kDefault, kLastIdKey);
@@ -1060,11 +1103,14 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
       rocksdb::WriteBatch upgrade;
       upgrade.Put(impl->cf(kPostings), generation_prefix(generation_of(through)),
                   be64(through) + be64(block->has_value() ? read_be64(**block) : 0));
-      upgrade.Put(impl->cf(kDefault), kFormatKey, kFormatVersion);
+      upgrade.Put(impl->cf(kDefault), kFormatKey, "6");
       rocksdb::WriteOptions synced;
       synced.sync = true;
       const auto ws = impl->db->Write(synced, &upgrade);
       if (!ws.ok()) return from_rocks(ws, "writing format version");
+    }
+    if (options.access == StoreOptions::Access::read_write) {
+      if (auto st = impl->refingerprint(); !st.ok()) return st.error();
     }
   } else if (**version != kFormatVersion) {
     const bool old = **version == "1";
@@ -1160,8 +1206,7 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
     Prepared& p = prepared[i];
     p.keys = impl.url_keys(a);
     if (p.keys.empty()) return make_error(ErrorCode::invalid_argument, "article without a URL");
-    p.fp = fingerprint_text(a.text);
-    p.terms = index_terms(impl.analyzer, a);
+    p.terms = index_terms(impl.analyzer, a, &p.fp);
     p.exact = Impl::exact_hash(a, p.fp);
     // The id is taken under the lock below, when the article turns out to be a new story, and
     // written into the record there: ids then increase in the order batches are written, so
@@ -1739,7 +1784,8 @@ Result<std::uint64_t> Store::purge(TimePoint before) {
     for (const auto& [k, display] : impl.url_keys(*a)) batch.Delete(impl.cf(kUrls), k);
     for (const auto& u : a->duplicate_urls)
       batch.Delete(impl.cf(kUrls), dedup_key(u, impl.options.canon));
-    const TextFingerprints fp = fingerprint_text(a->text);
+    TextFingerprints fp;
+    const DocTerms terms = index_terms(impl.analyzer, *a, &fp);
     if (const auto exact = Impl::exact_hash(*a, fp); exact != 0) {
       batch.Delete(impl.cf(kFingerprints), std::string(1, kExactPrefix) + be64(exact));
     }
@@ -1753,7 +1799,6 @@ Result<std::uint64_t> Store::purge(TimePoint before) {
       batch.Delete(impl.cf(kFingerprints), mkey);
     }
     batch.Delete(impl.cf(kDocs), id8);
-    const DocTerms terms = index_terms(impl.analyzer, *a);
     for (const TermFrequency& t : terms.terms) purged_keys.insert(*t.key);
     purged_docs.insert(id_number(id));
     impl.search_docs -= std::min<std::uint64_t>(impl.search_docs, 1);

@@ -1,6 +1,7 @@
 // Pins what index_terms() and fingerprint_text() store on disk (index keys, term frequencies,
 // lengths, exact hashes, MinHash values) to straightforward reference implementations written
-// here: the fast paths must give byte-for-byte the same results, or old databases stop matching.
+// here: the fast paths must give byte-for-byte the same results, or old databases stop matching
+// (a change of definition is a new format, whose migration computes the stored values again).
 #include <gtest/gtest.h>
 
 #include <array>
@@ -145,8 +146,21 @@ RefTerms reference_terms(const Analyzer& analyzer, const Article& article) {
 }
 
 // Compares index_terms(analyzer, article) with the reference; the message names the article.
+// Also that the body fingerprints index_terms() builds from its memo are fingerprint_text()'s.
+void expect_same_fingerprints_as_text(const TextFingerprints& got, const std::string& text,
+                                      const std::string& what) {
+  const TextFingerprints want = fingerprint_text(text);
+  EXPECT_EQ(got.words, want.words) << what;
+  EXPECT_EQ(got.exact, want.exact) << what;
+  EXPECT_EQ(got.minhash.shingles, want.minhash.shingles) << what;
+  EXPECT_EQ(got.minhash.values, want.minhash.values) << what;
+}
+
 void expect_same_terms(const Analyzer& analyzer, const Article& article, const std::string& what) {
-  const DocTerms got = index_terms(analyzer, article);
+  TextFingerprints fingerprints;
+  fingerprints.exact = 1;  // must be overwritten
+  const DocTerms got = index_terms(analyzer, article, &fingerprints);
+  expect_same_fingerprints_as_text(fingerprints, article.text, what);
   const RefTerms ref = reference_terms(analyzer, article);
   EXPECT_EQ(got.length, ref.length) << what;
   std::map<std::string, std::pair<std::uint32_t, std::uint32_t>> tf;
@@ -223,8 +237,10 @@ TEST(IngestAnalysis, IndexTermsSurviveMemoResets) {
     if (i % 6 == 0) {
       expect_same_terms(analyzer, a, "fresh article " + std::to_string(i));
     } else {
-      const DocTerms terms = index_terms(analyzer, a);
+      TextFingerprints fingerprints;
+      const DocTerms terms = index_terms(analyzer, a, &fingerprints);
       EXPECT_EQ(terms.length, tokenize(a.title).size() + tokenize(a.text).size());
+      expect_same_fingerprints_as_text(fingerprints, a.text, "fresh article " + std::to_string(i));
     }
   }
   for (int i = 0; i < 10; ++i) {
@@ -247,9 +263,9 @@ TEST(IngestAnalysis, IndexTermsMatchReferenceOnSeveralThreads) {
   for (auto& thread : threads) thread.join();
 }
 
-// Reference fingerprints, computed the plain way from word_hashes(): a vector of word hashes, an
-// exact hash chained over it, every 3-word shingle hashed from scratch, one-permutation MinHash
-// with densification.
+// Reference fingerprints (format 7), computed the plain way: each word's hash from its normal form
+// (FNV-1a, then splitmix64's finaliser), an exact hash chained over them, every 3-word shingle
+// hashed from scratch, one-permutation MinHash with densification.
 std::uint64_t ref_mix64(std::uint64_t x) {
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ULL;
@@ -259,17 +275,28 @@ std::uint64_t ref_mix64(std::uint64_t x) {
   return x;
 }
 
+std::vector<std::uint64_t> ref_word_hashes(const std::string& text) {
+  std::vector<std::uint64_t> out;
+  for (const Token& t : tokenize(text)) {
+    std::uint64_t h = 14695981039346656037ULL;
+    for (unsigned char c : t.norm) h = (h ^ c) * 1099511628211ULL;
+    out.push_back(ref_mix64(h));
+  }
+  return out;
+}
+
 std::uint64_t ref_exact(const std::vector<std::uint64_t>& words) {
   if (words.empty()) return 0;
   std::uint64_t h = 14695981039346656037ULL;
-  for (std::uint64_t w : words) h = ref_mix64(h ^ w) + 1099511628211ULL;
+  for (std::uint64_t w : words) h = (h + w) * 0x9fb21c651e98df25ULL;
   return ref_mix64(h ^ words.size());
 }
 
+// The shingle of words[0, count), padded in front to three words.
 std::uint64_t ref_shingle(const std::uint64_t* words, size_t count) {
-  std::uint64_t h = 0x6a09e667f3bcc909ULL;
-  for (size_t i = 0; i < count; ++i) h = ref_mix64(std::rotl(h, 17) ^ words[i]);
-  return h;
+  std::uint64_t w[3] = {0x6a09e667f3bcc909ULL, 0x6a09e667f3bcc909ULL, 0x6a09e667f3bcc909ULL};
+  for (size_t i = 0; i < count; ++i) w[3 - count + i] = words[i];
+  return ref_mix64(w[0] ^ std::rotl(w[1], 21) ^ std::rotl(w[2], 42));
 }
 
 MinHash ref_minhash(const std::vector<std::uint64_t>& words) {
@@ -302,7 +329,8 @@ MinHash ref_minhash(const std::vector<std::uint64_t>& words) {
 }
 
 void expect_same_fingerprints(const std::string& text) {
-  const std::vector<std::uint64_t> words = word_hashes(text);
+  const std::vector<std::uint64_t> words = ref_word_hashes(text);
+  EXPECT_EQ(word_hashes(text), words) << text;
   const TextFingerprints fp = fingerprint_text(text);
   EXPECT_EQ(fp.words, words.size()) << text;
   EXPECT_EQ(fp.exact, ref_exact(words)) << text;

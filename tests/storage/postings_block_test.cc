@@ -15,6 +15,7 @@
 #include <map>
 #include <random>
 
+#include "storage/fingerprint.h"
 #include "storage/records.h"
 #include "storage/store.h"
 #include "tests/support/raw_db.h"
@@ -390,7 +391,7 @@ TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
     EXPECT_TRUE(outcome->stored);
     EXPECT_EQ(outcome->duplicate, DuplicateKind::none);
   }
-  // The upgrade is recorded: the database now says format 6.
+  // The upgrade is recorded: the database now says format 7.
   const auto raw = testing::RawDb::open(path(), testing::RawDb::Access::read_only);
   ASSERT_TRUE(raw.ok()) << raw.error();
   std::string version;
@@ -398,7 +399,7 @@ TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
                   ->Get(rocksdb::ReadOptions(), raw.db()->DefaultColumnFamily(),
                         "newswatch.format_version", &version)
                   .ok());
-  EXPECT_EQ(version, "6");
+  EXPECT_EQ(version, "7");
   EXPECT_NE(raw.family("copies"), nullptr);
   // The new article's postings went to a generation, the purged ones' old keys are gone.
   size_t generation_keys = 0, old_keys = 0;
@@ -417,6 +418,120 @@ TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, PostingsFormatTest, ::testing::Values(2, 3, 4, 5));
+
+// Format 6 fingerprinted other word forms (lower case only, accents kept): opening a format-6
+// database computes every story's exact hash and MinHash signature again. Here the stored ones
+// are replaced by values that match nothing, as the old definition's would.
+TEST_F(PostingsDbTest, Format6FingerprintsAreComputedAgain) {
+  const std::string accented =
+      "Der Bürgermeister von Pjöngjang, Herr Müller, eröffnete am Montag die neue Straße zum "
+      "Hafen. Die Bauarbeiten dauerten drei Jahre und kosteten mehr als zwölf Millionen Euro, "
+      "teilte die Stadtverwaltung mit. Anwohner begrüßten die Öffnung der Straße, Händler "
+      "erwarten mehr Kundschaft im Viertel am Fluss.";
+  std::string long_id, accented_id;
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    Article report = article("report", kLongReport, 1);
+    ASSERT_TRUE(store->put_article(report, {}).has_value());
+    long_id = report.id;
+    Article german = article("strasse", accented, 2);
+    ASSERT_TRUE(store->put_article(german, {}).has_value());
+    accented_id = german.id;
+    ASSERT_TRUE(store->flush_index().ok());
+  }
+  size_t stale_exact = 0, stale_signatures = 0;
+  {
+    const auto raw = testing::RawDb::open(path(), testing::RawDb::Access::read_write);
+    ASSERT_TRUE(raw.ok()) << raw.error();
+    rocksdb::WriteBatch batch;
+    batch.Put(raw.family("default"), "newswatch.format_version", "6");
+    std::unique_ptr<rocksdb::Iterator> it(
+        raw.db()->NewIterator(rocksdb::ReadOptions(), raw.family("fingerprints")));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string key = it->key().ToString();
+      if (key.empty() || key[0] != 'x') continue;
+      batch.Delete(raw.family("fingerprints"), key);
+      key[8] = static_cast<char>(key[8] ^ 0x55);
+      batch.Put(raw.family("fingerprints"), key, it->value());
+      ++stale_exact;
+    }
+    it.reset(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.family("minhash")));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      batch.Put(raw.family("minhash"), it->key(), std::string(k_minhash_bytes, '\x5A'));
+      ++stale_signatures;
+    }
+    ASSERT_TRUE(it->status().ok());
+    ASSERT_TRUE(raw.db()->Write(rocksdb::WriteOptions(), &batch).ok());
+  }
+  EXPECT_EQ(stale_exact, 2u);
+  EXPECT_EQ(stale_signatures, 2u);
+  {
+    // A reader (the CLI) reads format 6 as it is.
+    auto reader = open(StoreOptions::Access::read_only);
+    ASSERT_NE(reader, nullptr);
+    EXPECT_EQ(found(*reader, "icebreakers"), std::vector<std::string>{long_id});
+  }
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    // An edited copy of the report is found through its recomputed signature.
+    std::string edited = kLongReport;
+    edited.replace(edited.find("on Monday"), 9, "early on Monday");
+    Article copy = article("report-copy", edited, 3);
+    auto outcome = store->put_article(copy, {});
+    ASSERT_TRUE(outcome.has_value());
+    EXPECT_EQ(outcome->duplicate, DuplicateKind::near);
+    EXPECT_EQ(outcome->id, long_id);
+    // The same text without its accents, from an outlet that strips them, is an exact copy.
+    std::string plain = accented;
+    for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {"ü", "ue"}, {"ö", "o"}, {"ä", "a"}, {"ß", "ss"}, {"Ö", "O"}}) {
+      for (size_t at = plain.find(from); at != std::string::npos; at = plain.find(from, at)) {
+        plain.replace(at, from.size(), to);
+      }
+    }
+    // "ue" is not what stripping "ü" gives: only the words without ü stay identical, which
+    // still makes a near copy; with "u" the texts are exact copies.
+    Article near = article("strasse-ue", plain, 4);
+    outcome = store->put_article(near, {});
+    ASSERT_TRUE(outcome.has_value());
+    EXPECT_EQ(outcome->duplicate, DuplicateKind::near);
+    EXPECT_EQ(outcome->id, accented_id);
+    std::string stripped = accented;
+    for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {"ü", "u"}, {"ö", "o"}, {"ä", "a"}, {"Ö", "O"}}) {
+      for (size_t at = stripped.find(from); at != std::string::npos; at = stripped.find(from, at)) {
+        stripped.replace(at, from.size(), to);
+      }
+    }
+    Article exact = article("strasse-plain", stripped, 5);
+    outcome = store->put_article(exact, {});
+    ASSERT_TRUE(outcome.has_value());
+    EXPECT_EQ(outcome->duplicate, DuplicateKind::exact);
+    EXPECT_EQ(outcome->id, accented_id);
+  }
+  const auto raw = testing::RawDb::open(path(), testing::RawDb::Access::read_only);
+  ASSERT_TRUE(raw.ok()) << raw.error();
+  std::string version;
+  ASSERT_TRUE(raw.db()
+                  ->Get(rocksdb::ReadOptions(), raw.db()->DefaultColumnFamily(),
+                        "newswatch.format_version", &version)
+                  .ok());
+  EXPECT_EQ(version, "7");
+  // The stale entries are gone: one exact entry and one signature per story.
+  size_t exact_entries = 0, signatures = 0;
+  std::unique_ptr<rocksdb::Iterator> it(
+      raw.db()->NewIterator(rocksdb::ReadOptions(), raw.family("fingerprints")));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) exact_entries += it->key().starts_with("x");
+  it.reset(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.family("minhash")));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    ++signatures;
+    EXPECT_NE(it->value().ToString(), std::string(k_minhash_bytes, '\x5A'));
+  }
+  EXPECT_EQ(exact_entries, 2u);
+  EXPECT_EQ(signatures, 2u);
+}
 
 // Format 6 numbers generations of 16,384 articles from this.
 constexpr std::uint32_t kGenerationBase = 0x80000000;
