@@ -217,6 +217,9 @@ class Daemon {
       so.canon.tracking_prefixes.push_back(p);
     }
     m_canon = so.canon;
+    so.notice = [&log](const std::string& line) {
+      log->info("daemon.store_upgrade note={}", q(line));
+    };
     auto store = storage::Store::open(so);
     if (!store) {
       log->error("daemon.store_open_failed path={} error={}", q(so.path),

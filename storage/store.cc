@@ -839,6 +839,13 @@ struct Store::Impl {
   // (the tokenisation of fingerprints changed), then the version, synced. The old ones go first,
   // in one range deletion per kind, so a run cut short is simply repeated at the next open.
   Status refingerprint() {
+    const auto started = std::chrono::steady_clock::now();
+    if (options.notice) {
+      options.notice(
+          "upgrading the database to format 7: computing the fingerprints of every "
+          "stored article again (about 40 us per article)");
+    }
+    std::size_t articles = 0;
     rocksdb::WriteBatch batch;
     for (const char prefix : {kExactPrefix, kMinHashPrefix}) {
       batch.DeleteRange(cf(kFingerprints), std::string(1, prefix),
@@ -852,6 +859,7 @@ struct Store::Impl {
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       auto a = decode_article(std::string_view(it->value().data(), it->value().size()));
       if (!a) return a.error();
+      ++articles;
       const TextFingerprints fp = fingerprint_text(a->text);
       if (const std::uint64_t exact = exact_hash(*a, fp);
           exact != 0 && exact_seen.insert(exact).second) {
@@ -872,6 +880,12 @@ struct Store::Impl {
     synced.sync = true;
     const auto s = db->Write(synced, &batch);
     if (!s.ok()) return from_rocks(s, "migration");
+    if (options.notice) {
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - started);
+      options.notice("upgraded the database to format 7: " + std::to_string(articles) +
+                     " articles in " + std::to_string(ms.count()) + " ms");
+    }
     return Status();
   }
 

@@ -44,6 +44,9 @@ struct StoreOptions {
   // Tracking parameters, host prefixes and AMP/print variants for URL dedup keys. Changing them
   // leaves existing keys as they are; new URLs are keyed with the new rules.
   CanonOptions canon;
+  // Told one line when open() starts and ends a one-off task that can take long (a format
+  // migration: about 40 µs per stored article), so that the daemon can log it. Optional.
+  std::function<void(const std::string&)> notice;
 };
 
 // Why put_article did not store an article as a new story.

@@ -473,8 +473,17 @@ TEST_F(PostingsDbTest, Format6FingerprintsAreComputedAgain) {
     EXPECT_EQ(found(*reader, "icebreakers"), std::vector<std::string>{long_id});
   }
   {
-    auto store = open();
-    ASSERT_NE(store, nullptr);
+    StoreOptions o;
+    o.path = path();
+    o.expected_articles = 4096;
+    std::vector<std::string> notices;
+    o.notice = [&notices](const std::string& line) { notices.push_back(line); };
+    auto opened = Store::open(o);
+    ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
+    auto store = std::move(*opened);
+    ASSERT_EQ(notices.size(), 2u);
+    EXPECT_NE(notices[0].find("format 7"), std::string::npos) << notices[0];
+    EXPECT_NE(notices[1].find(": 2 articles in"), std::string::npos) << notices[1];
     // An edited copy of the report is found through its recomputed signature.
     std::string edited = kLongReport;
     edited.replace(edited.find("on Monday"), 9, "early on Monday");
