@@ -492,28 +492,25 @@ TEST_F(PostingsDbTest, Format6FingerprintsAreComputedAgain) {
     ASSERT_TRUE(outcome.has_value());
     EXPECT_EQ(outcome->duplicate, DuplicateKind::near);
     EXPECT_EQ(outcome->id, long_id);
-    // The same text without its accents, from an outlet that strips them, is an exact copy.
-    std::string plain = accented;
-    for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-             {"ü", "ue"}, {"ö", "o"}, {"ä", "a"}, {"ß", "ss"}, {"Ö", "O"}}) {
-      for (size_t at = plain.find(from); at != std::string::npos; at = plain.find(from, at)) {
-        plain.replace(at, from.size(), to);
+    const auto replaced = [&](std::vector<std::pair<std::string, std::string>> pairs) {
+      std::string text = accented;
+      for (const auto& [from, to] : pairs) {
+        for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at)) {
+          text.replace(at, from.size(), to);
+        }
       }
-    }
-    // "ue" is not what stripping "ü" gives: only the words without ü stay identical, which
-    // still makes a near copy; with "u" the texts are exact copies.
-    Article near = article("strasse-ue", plain, 4);
+      return text;
+    };
+    // Transliterated ("ue" for "ü"), the words with ü get other normal forms: a near copy.
+    Article near = article("strasse-ue", replaced({{"ü", "ue"}, {"ö", "o"}, {"ä", "a"}}), 4);
     outcome = store->put_article(near, {});
     ASSERT_TRUE(outcome.has_value());
     EXPECT_EQ(outcome->duplicate, DuplicateKind::near);
     EXPECT_EQ(outcome->id, accented_id);
-    std::string stripped = accented;
-    for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-             {"ü", "u"}, {"ö", "o"}, {"ä", "a"}, {"Ö", "O"}}) {
-      for (size_t at = stripped.find(from); at != std::string::npos; at = stripped.find(from, at)) {
-        stripped.replace(at, from.size(), to);
-      }
-    }
+    // Without its accents and with "ss" for "ß", from an outlet that strips them, the text has
+    // the same normal forms: an exact copy.
+    const std::string stripped =
+        replaced({{"ü", "u"}, {"ö", "o"}, {"ä", "a"}, {"Ö", "O"}, {"ß", "ss"}});
     Article exact = article("strasse-plain", stripped, 5);
     outcome = store->put_article(exact, {});
     ASSERT_TRUE(outcome.has_value());
