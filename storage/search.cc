@@ -250,11 +250,15 @@ DocTerms index_terms(const Analyzer& analyzer, const Article& article, TextFinge
                                        memo.probes[i]);
     }
     constexpr std::size_t k_ahead = 32;
+    for (std::size_t i = 0; i < std::min(n, 2 * k_ahead); ++i) words.hot.prefetch(memo.probes[i]);
     for (std::size_t i = 0; i < std::min(n, k_ahead); ++i) {
       if (!words.hot.contains(memo.probes[i])) words.table.prefetch(memo.probes[i]);
     }
     memo.word_ids.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
+      // The hot cache's set twice as far ahead, so that deciding whether to prefetch the table
+      // does not wait for it.
+      if (i + 2 * k_ahead < n) words.hot.prefetch(memo.probes[i + 2 * k_ahead]);
       // Only the words the hot cache will not answer go to the table.
       if (i + k_ahead < n && !words.hot.contains(memo.probes[i + k_ahead])) {
         words.table.prefetch(memo.probes[i + k_ahead]);
