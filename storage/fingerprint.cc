@@ -276,19 +276,51 @@ void NearDupIndex::for_each_candidate(const MinHash& signature, Fn&& fn) const {
   // Chains mix band values that share a bucket; the band's low bits, kept in the chain node,
   // reject most of those without touching their signatures. An entry agreeing on several bands
   // is passed once per band; callers tolerate that.
+  //
+  // At a million entries every step of a walk is a cache miss (a head, then chain nodes spread
+  // over 4 MB per band, then each candidate's signature), and one band's steps depend on each
+  // other. So the eight walks advance in lockstep, each step's next node prefetched, and the
+  // candidates' signatures are prefetched and compared in groups after the walks: the misses
+  // of different bands overlap instead of adding up (dedup_bench --timing-only, 1M entries:
+  // find_best p50 21.8 -> 15.2 us, p99 73.8 -> 47.5 us; ~83 nodes and ~70 candidates a query).
+  std::array<uint32_t, k_lsh_bands> link{}, low{};
+  std::array<size_t, k_lsh_bands> bucket{};
   for (size_t band = 0; band < k_lsh_bands; ++band) {
     const uint32_t value = signature.values[band];
-    const uint32_t low = value & 0xF;
-    const size_t bucket = bucket_hash(value, band) & m_bucket_mask;
-    size_t walked = 0;
-    for (uint32_t link = m_heads[band][bucket]; link != 0 && walked < m_opts.max_chain; ++walked) {
-      const uint32_t e = link - 1;
-      const uint32_t node = m_next[band][e];
-      link = node & k_link_mask;
-      if ((node >> k_link_bits) != low || m_erased[e]) continue;
-      fn(e);
-    }
+    low[band] = value & 0xF;
+    bucket[band] = bucket_hash(value, band) & m_bucket_mask;
+    __builtin_prefetch(&m_heads[band][bucket[band]]);
   }
+  for (size_t band = 0; band < k_lsh_bands; ++band) {
+    link[band] = m_opts.max_chain > 0 ? m_heads[band][bucket[band]] : 0;
+    if (link[band] != 0) __builtin_prefetch(&m_next[band][link[band] - 1]);
+  }
+  constexpr size_t k_group = 32;
+  std::array<uint32_t, k_group> group{};
+  size_t grouped = 0;
+  const auto flush = [&] {
+    for (size_t i = 0; i < grouped; ++i) fn(group[i]);
+    grouped = 0;
+  };
+  for (size_t walked = 0; walked < m_opts.max_chain; ++walked) {
+    bool any = false;
+    for (size_t band = 0; band < k_lsh_bands; ++band) {
+      if (link[band] == 0) continue;
+      const uint32_t e = link[band] - 1;
+      const uint32_t node = m_next[band][e];
+      link[band] = walked + 1 < m_opts.max_chain ? node & k_link_mask : 0;
+      if (link[band] != 0) {
+        __builtin_prefetch(&m_next[band][link[band] - 1]);
+        any = true;
+      }
+      if ((node >> k_link_bits) != low[band] || m_erased[e]) continue;
+      __builtin_prefetch(&m_nibbles[e]);
+      group[grouped++] = e;
+      if (grouped == k_group) flush();
+    }
+    if (!any) break;
+  }
+  flush();
 }
 
 std::vector<NearDupIndex::Match> NearDupIndex::find(const MinHash& signature) const {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -244,6 +245,79 @@ TEST(NearDupIndex, WorksBeyondExpectedEntries) {
     ASSERT_TRUE(best.has_value()) << id;
     EXPECT_EQ(best->id, id);
   }
+}
+
+TEST(NearDupIndex, WalksOnlyTheNewestMaxChainEntriesOfABand) {
+  // Six entries with one signature: every band's chain holds all six, newest first.
+  const MinHash m = minhash(article(13, 300));
+  NearDupIndex capped(NearDupOptions{.expected_entries = 1000, .max_chain = 3});
+  for (uint64_t id = 1; id <= 6; ++id) capped.insert(id, m);
+  const auto matches = capped.find(m);
+  ASSERT_EQ(matches.size(), 3u);
+  EXPECT_EQ(matches[0].id, 4u);  // equal similarity: by id
+  EXPECT_EQ(matches[1].id, 5u);
+  EXPECT_EQ(matches[2].id, 6u);
+  EXPECT_EQ(capped.find_best(m)->id, 4u);
+
+  NearDupIndex walks_nothing(NearDupOptions{.expected_entries = 1000, .max_chain = 0});
+  walks_nothing.insert(1, m);
+  EXPECT_FALSE(walks_nothing.find_best(m).has_value());
+}
+
+TEST(NearDupIndex, FindsWhatAFullScanFindsInCrowdedBands) {
+  // Band values drawn from a few dozen, as common shingles make them in text: long chains in
+  // every band, walked together. With no chain cap, find() must return every entry that shares
+  // a band value and passes the threshold (and may add a bucket neighbour that passes it too).
+  std::mt19937_64 rng(7);
+  std::vector<MinHash> stored;
+  NearDupIndex index(
+      NearDupOptions{.min_similarity = 0.3, .expected_entries = 4000, .max_chain = 1000000});
+  const auto make = [&](const MinHash* base) {
+    MinHash m;
+    m.shingles = 100;
+    for (size_t i = 0; i < m.values.size(); ++i) {
+      if (base != nullptr && rng() % 100 < 60) {
+        m.values[i] = base->values[i];
+      } else {
+        m.values[i] = i < k_lsh_bands ? static_cast<uint32_t>(rng() % 40) * 0x01000193u
+                                      : static_cast<uint32_t>(rng());
+      }
+    }
+    return m;
+  };
+  for (uint64_t id = 0; id < 3000; ++id) {
+    stored.push_back(
+        make(id % 3 == 0 || stored.empty() ? nullptr : &stored[rng() % stored.size()]));
+    index.insert(id, stored.back());
+  }
+  size_t checked = 0;
+  for (size_t q = 0; q < 200; ++q) {
+    const MinHash query = make(q % 2 == 0 ? &stored[rng() % stored.size()] : nullptr);
+    const auto found = index.find(query);
+    for (uint64_t id = 0; id < stored.size(); ++id) {
+      const double s = estimate_jaccard(query, stored[id]);
+      bool shares_band = false;
+      for (size_t b = 0; b < k_lsh_bands; ++b) {
+        shares_band = shares_band || stored[id].values[b] == query.values[b];
+      }
+      const bool listed = std::any_of(found.begin(), found.end(), [&](const auto& match) {
+        return match.id == id && match.similarity == s;
+      });
+      if (shares_band && s >= 0.3) {
+        EXPECT_TRUE(listed) << "query " << q << " entry " << id;
+        ++checked;
+      }
+      if (s < 0.3) {
+        EXPECT_FALSE(listed) << "query " << q << " entry " << id;
+      }
+    }
+    const auto best = index.find_best(query);
+    ASSERT_EQ(best.has_value(), !found.empty());
+    if (best) {
+      EXPECT_EQ(best->id, found.front().id);
+    }
+  }
+  EXPECT_GT(checked, 100u);  // the comparison saw real matches
 }
 
 TEST(NearDupIndex, GrowsWithItsEntriesAndStillFindsTheOldest) {
