@@ -25,6 +25,7 @@
 
 #include "storage/analyzer.h"
 #include "storage/fingerprint.h"
+#include "storage/key_filter.h"
 #include "storage/postings_block.h"
 #include "storage/string_table.h"
 #include "storage/url_canon.h"
@@ -374,7 +375,12 @@ struct Store::Impl {
   std::mutex put_mutex;
   Analyzer analyzer;
   std::unique_ptr<NearDupIndex> near_index;  // primary only
-  std::uint64_t search_docs = 0;             // articles in the search index
+  // Every URL key in `urls` and every exact hash in `fingerprints`, as far as Store::open read
+  // them and put_articles wrote them since (primary only; guarded by put_mutex). A key they do
+  // not hold is absent: the dedup decision asks RocksDB only about the others.
+  KeyFilter url_filter, exact_filter;
+  bool key_filters = false;       // filled
+  std::uint64_t search_docs = 0;  // articles in the search index
   // Article ids: the last one handed out (any thread, before put_mutex), and the largest one
   // written to kLastIdKey (under put_mutex).
   std::atomic<std::uint64_t> last_id{0};
@@ -815,6 +821,26 @@ struct Store::Impl {
     return Status();
   }
 
+  // Fills url_filter and exact_filter from the `urls` and `fingerprints` families (the keys only).
+  Status fill_key_filters() {
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;  // one pass over two whole families
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf(kUrls)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      url_filter.add(StringTable::hash_of(std::string_view(it->key().data(), it->key().size())));
+    }
+    if (!it->status().ok()) return from_rocks(it->status(), "reading URL keys");
+    it.reset(db->NewIterator(ro, cf(kFingerprints)));
+    const std::string prefix(1, kExactPrefix);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (it->key().size() != 9) continue;
+      exact_filter.add(read_be64(std::string_view(it->key().data() + 1, 8)));
+    }
+    if (!it->status().ok()) return from_rocks(it->status(), "reading exact hashes");
+    key_filters = true;
+    return Status();
+  }
+
   // Fills the near-duplicate index from the stored MinHash signatures.
   Status rebuild_near_index() {
     near_index = std::make_unique<NearDupIndex>(NearDupOptions{
@@ -1155,6 +1181,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     if (options.near_duplicate_threshold > 0) {
       if (auto st = impl->rebuild_near_index(); !st.ok()) return st.error();
     }
+    if (auto st = impl->fill_key_filters(); !st.ok()) return st.error();
     // A table file a flush was building when the process stopped.
     fs::remove(path / kIngestFileName, ec);
     if (auto st = impl->recover_postings(); !st.ok()) return st.error();
@@ -1267,6 +1294,9 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
       if (auto it = new_urls.find(key); it != new_urls.end()) {
         return std::optional<std::string>(it->second);
       }
+      if (impl.key_filters && !impl.url_filter.may_contain(StringTable::hash_of(key))) {
+        return std::optional<std::string>();
+      }
       return impl.get(kUrls, key);
     };
     const auto undo = [&] {
@@ -1299,7 +1329,7 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
         if (auto it = new_exact.find(p.exact); it != new_exact.end()) {
           outcome.id = it->second;
           outcome.duplicate = DuplicateKind::exact;
-        } else {
+        } else if (!impl.key_filters || impl.exact_filter.may_contain(p.exact)) {
           auto existing = impl.get(kFingerprints, std::string(1, kExactPrefix) + be64(p.exact));
           if (!existing) {
             undo();
@@ -1345,6 +1375,7 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
         for (size_t k = 0; k < p.keys.size(); ++k) {
           if (known[k]) continue;  // so its URL is listed already
           batch.Put(impl.cf(kUrls), p.keys[k].first, outcome.id);
+          impl.url_filter.add(StringTable::hash_of(p.keys[k].first));
           new_urls[p.keys[k].first] = outcome.id;
           const std::string& display = p.keys[k].second;
           if (original) {
@@ -1371,9 +1402,13 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
       batch.Put(impl.cf(kTimeline), timeline_key(article.fetched, article.id), "");
       for (const auto& [key, display] : p.keys) {
         batch.Put(impl.cf(kUrls), key, article.id);
+        impl.url_filter.add(StringTable::hash_of(key));
         new_urls[key] = article.id;
       }
-      if (p.exact != 0) new_exact.emplace(p.exact, article.id);
+      if (p.exact != 0) {
+        new_exact.emplace(p.exact, article.id);
+        impl.exact_filter.add(p.exact);
+      }
       impl.add_index_entries(article, p.fp, p.exact, p.terms.length, p.doc_meta, batch);
       if (impl.near_index && p.fp.words >= kMinNearWords) {
         // Inserted now so that the rest of this call finds it; taken out again if the write
