@@ -280,9 +280,10 @@ void NearDupIndex::for_each_candidate(const MinHash& signature, Fn&& fn) const {
   // At a million entries every step of a walk is a cache miss (a head, then chain nodes spread
   // over 4 MB per band, then each candidate's signature), and one band's steps depend on each
   // other. So the eight walks advance in lockstep, each step's next node prefetched, and the
-  // candidates' signatures are prefetched and compared in groups after the walks: the misses
-  // of different bands overlap instead of adding up (dedup_bench --timing-only, 1M entries:
-  // find_best p50 21.8 -> 15.2 us, p99 73.8 -> 47.5 us; ~83 nodes and ~70 candidates a query).
+  // candidates' signatures are prefetched and compared in groups of 32 (whenever a group is
+  // full, and once more at the end): the misses of different bands overlap instead of adding up
+  // (dedup_bench --timing-only, 1M entries: find_best p50 21.8 -> 15.2 us, p99 73.8 -> 47.5 us; ~83
+  // nodes and ~70 candidates a query).
   std::array<uint32_t, k_lsh_bands> link{}, low{};
   std::array<size_t, k_lsh_bands> bucket{};
   for (size_t band = 0; band < k_lsh_bands; ++band) {
@@ -292,7 +293,7 @@ void NearDupIndex::for_each_candidate(const MinHash& signature, Fn&& fn) const {
     __builtin_prefetch(&m_heads[band][bucket[band]]);
   }
   for (size_t band = 0; band < k_lsh_bands; ++band) {
-    link[band] = m_opts.max_chain > 0 ? m_heads[band][bucket[band]] : 0;
+    link[band] = m_heads[band][bucket[band]];
     if (link[band] != 0) __builtin_prefetch(&m_next[band][link[band] - 1]);
   }
   constexpr size_t k_group = 32;

@@ -524,14 +524,25 @@ struct Store::Impl {
     return text_fingerprint(a.title + "\n" + a.text);
   }
 
-  // Adds the fingerprint and doc-meta entries of a new story to `batch` and counts it
-  // in the search statistics (the caller writes search_stats_value() into the batch).
-  // REQUIRES: put_mutex held (or no other writer).
+  // Writes a `urls` entry and adds its key's hash (StringTable::hash_of) to url_filter: the
+  // only way put_articles writes one. REQUIRES: put_mutex held (or no other writer).
+  void put_url_key(rocksdb::WriteBatch& batch, const std::string& key, std::uint64_t key_hash,
+                   const std::string& id) {
+    batch.Put(cf(kUrls), key, id);
+    url_filter.add(key_hash);
+  }
+
+  // Adds the fingerprint and doc-meta entries of a new story to `batch` (the exact hash also to
+  // exact_filter) and counts it in the search statistics (the caller writes search_stats_value()
+  // into the batch). REQUIRES: put_mutex held (or no other writer).
   void add_index_entries(const Article& a, const TextFingerprints& fp, std::uint64_t exact,
                          std::uint32_t length, const std::string& doc_meta,
                          rocksdb::WriteBatch& batch) {
     const std::string id8 = be64(id_number(a.id));
-    if (exact != 0) batch.Put(cf(kFingerprints), std::string(1, kExactPrefix) + be64(exact), a.id);
+    if (exact != 0) {
+      batch.Put(cf(kFingerprints), std::string(1, kExactPrefix) + be64(exact), a.id);
+      exact_filter.add(exact);
+    }
     if (fp.words >= kMinNearWords && !fp.minhash.empty()) {
       batch.Put(cf(kMinHashes), id8, fp.minhash.to_bytes());
     }
@@ -1225,6 +1236,7 @@ struct Prepared {
   DocTerms terms;
   std::uint64_t exact = 0;
   std::vector<std::pair<std::string, std::string>> keys;  // Impl::url_keys
+  std::vector<std::uint64_t> key_hashes;                  // StringTable::hash_of of each key
   std::string id;                                         // if stored
   std::string encoded;                                    // the record, if stored
   std::string doc_meta;
@@ -1255,6 +1267,7 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
     Prepared& p = prepared[i];
     p.keys = impl.url_keys(a);
     if (p.keys.empty()) return make_error(ErrorCode::invalid_argument, "article without a URL");
+    for (const auto& key : p.keys) p.key_hashes.push_back(StringTable::hash_of(key.first));
     p.terms = index_terms(impl.analyzer, a, &p.fp);
     p.exact = Impl::exact_hash(a, p.fp);
     // The id is taken under the lock below, when the article turns out to be a new story, and
@@ -1290,11 +1303,12 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
     std::vector<std::pair<std::uint64_t, const MinHash*>> near_added;
     const std::uint64_t docs_before = impl.search_docs, length_before = impl.search_length;
     rocksdb::WriteBatch batch;
-    const auto find_url = [&](const std::string& key) -> Result<std::optional<std::string>> {
+    const auto find_url = [&](const std::string& key,
+                              std::uint64_t key_hash) -> Result<std::optional<std::string>> {
       if (auto it = new_urls.find(key); it != new_urls.end()) {
         return std::optional<std::string>(it->second);
       }
-      if (impl.key_filters && !impl.url_filter.may_contain(StringTable::hash_of(key))) {
+      if (impl.key_filters && !impl.url_filter.may_contain(key_hash)) {
         return std::optional<std::string>();
       }
       return impl.get(kUrls, key);
@@ -1312,7 +1326,7 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
       const auto decision_start = std::chrono::steady_clock::now();
       std::vector<bool> known(p.keys.size(), false);
       for (size_t k = 0; k < p.keys.size(); ++k) {
-        auto existing = find_url(p.keys[k].first);
+        auto existing = find_url(p.keys[k].first, p.key_hashes[k]);
         if (!existing) {
           undo();
           return existing.error();
@@ -1374,8 +1388,7 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
         }
         for (size_t k = 0; k < p.keys.size(); ++k) {
           if (known[k]) continue;  // so its URL is listed already
-          batch.Put(impl.cf(kUrls), p.keys[k].first, outcome.id);
-          impl.url_filter.add(StringTable::hash_of(p.keys[k].first));
+          impl.put_url_key(batch, p.keys[k].first, p.key_hashes[k], outcome.id);
           new_urls[p.keys[k].first] = outcome.id;
           const std::string& display = p.keys[k].second;
           if (original) {
@@ -1400,15 +1413,11 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
       article.duplicate_of.clear();
       new_stories.emplace(article.id, i);
       batch.Put(impl.cf(kTimeline), timeline_key(article.fetched, article.id), "");
-      for (const auto& [key, display] : p.keys) {
-        batch.Put(impl.cf(kUrls), key, article.id);
-        impl.url_filter.add(StringTable::hash_of(key));
-        new_urls[key] = article.id;
+      for (size_t k = 0; k < p.keys.size(); ++k) {
+        impl.put_url_key(batch, p.keys[k].first, p.key_hashes[k], article.id);
+        new_urls[p.keys[k].first] = article.id;
       }
-      if (p.exact != 0) {
-        new_exact.emplace(p.exact, article.id);
-        impl.exact_filter.add(p.exact);
-      }
+      if (p.exact != 0) new_exact.emplace(p.exact, article.id);
       impl.add_index_entries(article, p.fp, p.exact, p.terms.length, p.doc_meta, batch);
       if (impl.near_index && p.fp.words >= kMinNearWords) {
         // Inserted now so that the rest of this call finds it; taken out again if the write
