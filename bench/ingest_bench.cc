@@ -423,7 +423,8 @@ int run_sustained(Corpus& corpus, size_t count, double words, long dup_percent, 
       "dedup decision over the last %zu articles: p50 %.1f us, p99 %.1f us, max %.0f us\n"
       "dedup decision on the settled database (%s after %.0f s), %zu articles one at a time: "
       "p50 %.1f us, p99 %.1f us, max %.0f us\n"
-      "RSS at the end %.0f MiB (peak %.0f MiB; near-duplicate index %.0f MiB)\n"
+      "RSS at the end %.0f MiB (peak %.0f MiB; near-duplicate index %.0f MiB, key filters %.0f "
+      "MiB)\n"
       "disk after close (%.1f s): %.0f MiB = %.0f bytes per stored article\n"
       "all-in until RocksDB is idle (generation excluded): %.1f CPU us/article, %.0f s wall = "
       "%.0f articles/s; %.0f articles/s if %d cores were fully used\n",
@@ -432,7 +433,8 @@ int run_sustained(Corpus& corpus, size_t count, double words, long dup_percent, 
       percentile(decision_us, 1.0), settled ? "idle" : "still compacting", settle_seconds,
       probe_us.size(), percentile(probe_us, 0.5), percentile(probe_us, 0.99),
       percentile(probe_us, 1.0), rss, hwm,
-      stats ? static_cast<double>(stats->near_index_bytes) / 1048576.0 : 0.0, close_seconds,
+      stats ? static_cast<double>(stats->near_index_bytes) / 1048576.0 : 0.0,
+      stats ? static_cast<double>(stats->key_filter_bytes) / 1048576.0 : 0.0, close_seconds,
       bytes / 1048576.0, bytes / static_cast<double>(std::max<size_t>(stored, 1)),
       all_cpu / static_cast<double>(count) * 1e6, all_wall, static_cast<double>(count) / all_wall,
       static_cast<double>(count) / all_cpu * static_cast<double>(cores), static_cast<int>(cores));

@@ -2026,6 +2026,7 @@ Result<StoreStats> Store::stats() const {
       st.near_index_entries = m_impl->near_index->size();
       st.near_index_bytes = m_impl->near_index->memory_bytes();
     }
+    st.key_filter_bytes = m_impl->url_filter.memory_bytes() + m_impl->exact_filter.memory_bytes();
   }
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(m_impl->options.path, ec)) {

@@ -85,6 +85,7 @@ struct StoreStats {
   std::uint64_t disk_bytes = 0;
   std::uint64_t near_index_entries = 0;  // primary only
   std::uint64_t near_index_bytes = 0;
+  std::uint64_t key_filter_bytes = 0;  // the URL-key and exact-hash filters (primary only)
   std::optional<TimePoint> oldest;
   std::optional<TimePoint> newest;
 };

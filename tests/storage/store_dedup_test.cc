@@ -400,9 +400,11 @@ TEST_F(StoreDedupTest, PutArticlesFindsCopiesWithinOneCall) {
     EXPECT_EQ((*outcomes)[0].alerts_queued, 1u);
     EXPECT_EQ(store->pending_alerts(100)->size(), 3u);
     EXPECT_EQ(store->stats()->articles, 3u);
+    EXPECT_GT(store->stats()->key_filter_bytes, 0u);
   }
   // The originals' new URLs were written with them, in the same batch.
   auto store = open_store();
+  EXPECT_GT(store->stats()->key_filter_bytes, 0u);  // filled at open
   EXPECT_EQ((*store->get_article(visit_id))->duplicate_urls,
             std::vector<std::string>{"https://other.example/v"});
   EXPECT_EQ((*store->get_article(sanctions_id))->duplicate_urls,
