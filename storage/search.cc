@@ -183,6 +183,9 @@ struct KeyMemo {
   // Bounds the memo at about 10 MB per thread (100 bytes per word and key); past it the memo
   // starts again empty. The most frequent 100,000 words cover nearly every word of news text.
   static constexpr std::size_t k_max_words = 100000;
+  // And at this many language tags (each has its own table and a 512 KB HotKeyCache): feeds
+  // can claim any two- or three-letter tag.
+  static constexpr std::size_t k_max_languages = 16;
 
   void reset(std::uint64_t id) {
     analyzer_id = id;
@@ -230,7 +233,9 @@ std::uint16_t clamp16(std::uint32_t v) {
 
 DocTerms index_terms(const Analyzer& analyzer, const Article& article, TextFingerprints* body) {
   KeyMemo& memo = t_memo;
-  if (memo.analyzer_id != analyzer.instance_id() || memo.word_count > KeyMemo::k_max_words) {
+  if (memo.analyzer_id != analyzer.instance_id() || memo.word_count > KeyMemo::k_max_words ||
+      (memo.by_language.size() >= KeyMemo::k_max_languages &&
+       !memo.by_language.contains(article.language))) {
     memo.reset(analyzer.instance_id());
   }
   KeyMemo::Words& words = memo.by_language[article.language];

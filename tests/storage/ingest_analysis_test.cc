@@ -248,6 +248,26 @@ TEST(IngestAnalysis, IndexTermsSurviveMemoResets) {
   }
 }
 
+TEST(IngestAnalysis, IndexTermsSurviveManyLanguageTags) {
+  // Feeds may claim any tag; past 16 the memo starts again. Terms handed out before a reset
+  // (the postings buffer holds them) keep their keys.
+  const Analyzer analyzer;
+  std::mt19937_64 rng(13);
+  const Article first = article_of(rng, 200, "en");
+  const DocTerms kept = index_terms(analyzer, first, nullptr);
+  std::map<std::string, std::uint32_t> kept_tf;
+  for (const TermFrequency& t : kept.terms) kept_tf[*t.key] = t.body_tf;
+  for (int i = 0; i < 60; ++i) {
+    const std::string tag{static_cast<char>('a' + i % 26), static_cast<char>('a' + i / 26)};
+    expect_same_terms(analyzer, article_of(rng, 150, tag), "tag " + tag);
+  }
+  expect_same_terms(analyzer, first, "the first article again");
+  std::map<std::string, std::uint32_t> now;
+  for (const TermFrequency& t : kept.terms) now[*t.key] = t.body_tf;
+  EXPECT_EQ(now, kept_tf);
+  for (const TermFrequency& t : kept.terms) EXPECT_EQ(&kept.keys->keys[t.id], t.key);
+}
+
 TEST(IngestAnalysis, IndexTermsMatchReferenceOnSeveralThreads) {
   const Analyzer analyzer;
   std::vector<std::thread> threads;
