@@ -282,7 +282,7 @@ class PendingPostings {
     // Runs are laid out in key order, so that for_each_sorted reads the entries and writes the
     // blocks front to back: keys sorted here, each document's key slots renumbered to their
     // key's rank. (Runs in the order keys were first seen made for_each_sorted jump to a random
-    // run for every key: two misses per key, ~40% of its time.)
+    // run for every key; the flush's own share of a 100k profile went 4.62% -> 3.97%.)
     m_order.resize(m_keys.size());
     for (std::uint32_t i = 0; i < m_order.size(); ++i) m_order[i] = i;
     std::sort(m_order.begin(), m_order.end(),

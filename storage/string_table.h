@@ -282,7 +282,8 @@ class InlineStringTable {
 // keys in 512 KB answers ~88% of the benches' words from the core's L2 cache, where the whole table
 // (megabytes, probed at random) is evicted between articles by their other work. (8,192 keys in
 // 256 KB until session 13: the larger cache measured the same while the table's prefetches did
-// not run, and ~5% less CPU per article since they do; 32,768 keys in 1 MB was no better.) A set is
+// not run; since they do, 2-5% less CPU per article in interleaved runs; 32,768 keys in 1 MB was no
+// better.) A set is
 // one cache line; a hit in the second way swaps the two, a miss puts the key first and drops the
 // second (least recently used). Long keys are never cached. Not thread-safe.
 class HotKeyCache {
