@@ -291,6 +291,7 @@ int cmd_stats(const Args& raw) {
   nlohmann::json j;
   j["articles"] = st->articles;
   j["urls"] = st->urls;
+  j["purged_urls"] = st->purged_urls;
   j["pending_alerts"] = st->pending_alerts;
   j["sources"] = st->sources;
   j["disk_bytes"] = st->disk_bytes;
@@ -304,6 +305,9 @@ int cmd_stats(const Args& raw) {
   const auto count = [](std::uint64_t n) { return std::to_string(n); };
   table.add_row({{"articles:"}, {count(st->articles), Style::bold}});
   table.add_row({{"known URLs:"}, {count(st->urls)}});
+  if (st->purged_urls > 0) {
+    table.add_row({{"  of purged stories:"}, {count(st->purged_urls), Style::dim}});
+  }
   table.add_row({{"pending alerts:"},
                  {count(st->pending_alerts), st->pending_alerts > 0 ? Style::warn : Style::plain}});
   table.add_row({{"sources:"}, {count(st->sources)}});

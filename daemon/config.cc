@@ -381,10 +381,11 @@ ConfigResult parse_config(const std::string& text, const std::string& name) {
   config.storage.path = "newswatch-db";
   if (const toml::table* t = r.table(root, "storage")) {
     r.check_keys(*t, "storage",
-                 {"path", "retention", "near_duplicate_threshold", "tracking_params",
-                  "tracking_prefixes", "sync", "min_free_space", "block_cache"});
+                 {"path", "retention", "remember_urls", "near_duplicate_threshold",
+                  "tracking_params", "tracking_prefixes", "sync", "min_free_space", "block_cache"});
     r.read_string(*t, "storage", "path", config.storage.path);
     r.read_duration(*t, "storage", "retention", config.storage.retention, milliseconds(0));
+    r.read_duration(*t, "storage", "remember_urls", config.storage.remember_urls, milliseconds(0));
     if (const toml::node* node = t->get("near_duplicate_threshold")) {
       const auto v = node->value<double>();
       if (!v || *v < 0 || *v > 1) {

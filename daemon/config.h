@@ -26,6 +26,10 @@ struct StorageConfig {
   std::string path;
   // Stories fetched longer ago than this are deleted (hourly); 0 keeps everything. Default 0.
   milliseconds retention{0};
+  // The URLs of stories deleted by retention are remembered this much longer, so that a feed or
+  // index page that still lists one does not bring it back as a new story with a second alert;
+  // 0 forgets them with their stories. Default 30 days.
+  milliseconds remember_urls{std::chrono::hours(24 * 30)};
   // Shingle similarity from which a text is a near copy of a stored story; 0 turns
   // near-duplicate detection off. Default 0.35 (measured, docs/dedup.md).
   double near_duplicate_threshold = 0.35;

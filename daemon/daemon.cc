@@ -447,7 +447,8 @@ class Daemon {
     });
   }
 
-  // storage.retention: deletes old stories at start and hourly, on the CPU pool.
+  // storage.retention: deletes old stories at start and hourly, on the CPU pool; their URLs are
+  // kept for storage.remember_urls more.
   void schedule_retention(std::chrono::milliseconds delay) {
     m_retention_timer.expires_after(delay);
     m_retention_timer.async_wait([this](const boost::system::error_code& ec) {
@@ -457,8 +458,10 @@ class Daemon {
         ++m_cpu_tasks;
         const TimePoint before = SystemClock::instance().now() -
                                  std::chrono::duration_cast<std::chrono::seconds>(retention);
-        asio::post(m_pool, [this, before] {
-          auto purged = m_store->purge(before);
+        const TimePoint forget_before = before - std::chrono::duration_cast<std::chrono::seconds>(
+                                                     m_config.storage.remember_urls);
+        asio::post(m_pool, [this, before, forget_before] {
+          auto purged = m_store->purge(before, forget_before);
           asio::post(m_io, [this, before, purged = std::move(purged)] {
             --m_cpu_tasks;
             if (!purged) {

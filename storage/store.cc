@@ -36,7 +36,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kFormatKey = "newswatch.format_version";
-constexpr const char* kFormatVersion = "7";
+constexpr const char* kFormatVersion = "8";
 constexpr const char* kSearchStatsKey = "newswatch.search_stats";
 
 // Column families, in the order handles are kept.
@@ -44,7 +44,7 @@ enum Cf : size_t {
   kDefault = 0,   // meta: format version
   kArticles,      // id -> article record
   kTimeline,      // big-endian fetch time + id -> "" (listing newest first)
-  kUrls,          // any URL a story was seen at -> id
+  kUrls,          // any URL a story was seen at -> id (kPurgedMark + id: a purged story's)
   kFingerprints,  // content fingerprints -> id
   kSources,       // source name -> poll state
   kOutbox,        // topic\x1Fid\x1Fchannel -> pending alert
@@ -67,6 +67,13 @@ constexpr const char* kPostingsBlockKey = "newswatch.postings_block";
 // The largest article id assigned so far (8 bytes big-endian), written with every batch that
 // stores a story, so ids stay increasing across restarts and clock steps back.
 constexpr const char* kLastIdKey = "newswatch.last_id";
+// Retention keeps the URL keys of the stories it deletes, valued kPurgedMark + id (ids are hex
+// digits), so that a feed or index page still listing such a story does not bring it back as a
+// new one and alert it again; find_url and put_article see them as known. Each is listed under
+// kPurgedUrlPrefix + 8-byte big-endian fetch time of its story + dedup key (format 8) until a
+// purge forgets the URLs of stories fetched before a later horizon.
+constexpr char kPurgedMark = '-';
+constexpr std::string_view kPurgedUrlPrefix = "newswatch.purged_url\x1F";
 // New article ids count up from 1 (docs/storage.md): keys by id then arrive in increasing order,
 // so RocksDB appends new table files after the old ones instead of rewriting whole levels in
 // every compaction (random URL-hash ids made compaction ~40% of ingest CPU at a million
@@ -232,6 +239,20 @@ std::string timeline_key(TimePoint t, std::string_view id) {
   }
   key.append(id);
   return key;
+}
+
+// The `default` key that lists a purged story's URL key until it is forgotten.
+std::string purged_url_key(TimePoint fetched, std::string_view url_key) {
+  std::string key(kPurgedUrlPrefix);
+  key += timeline_key(fetched, url_key);
+  return key;
+}
+
+// The id in a `urls` value, and whether its story was purged.
+std::string_view url_value_id(std::string_view value, bool* purged = nullptr) {
+  const bool mark = !value.empty() && value.front() == kPurgedMark;
+  if (purged) *purged = mark;
+  return mark ? value.substr(1) : value;
 }
 
 // Postings blocks being gathered, by index key. A key is hashed once per flush (then found by its
@@ -895,9 +916,9 @@ struct Store::Impl {
   Status refingerprint() {
     const auto started = std::chrono::steady_clock::now();
     if (options.notice) {
-      options.notice(
-          "upgrading the database to format 7: computing the fingerprints of every "
-          "stored article again (about 40 us per article)");
+      options.notice("upgrading the database to format " + std::string(kFormatVersion) +
+                     ": computing the fingerprints of every "
+                     "stored article again (about 40 us per article)");
     }
     std::size_t articles = 0;
     rocksdb::WriteBatch batch;
@@ -937,8 +958,9 @@ struct Store::Impl {
     if (options.notice) {
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::steady_clock::now() - started);
-      options.notice("upgraded the database to format 7: " + std::to_string(articles) +
-                     " articles in " + std::to_string(ms.count()) + " ms");
+      options.notice("upgraded the database to format " + std::string(kFormatVersion) + ": " +
+                     std::to_string(articles) + " articles in " + std::to_string(ms.count()) +
+                     " ms");
     }
     return Status();
   }
@@ -1188,6 +1210,16 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     if (options.access == StoreOptions::Access::read_write) {
       if (auto st = impl->refingerprint(); !st.ok()) return st.error();
     }
+  } else if (**version == "7") {
+    // Format 8 keeps the URL keys of purged stories, marked (kPurgedMark): nothing to rewrite,
+    // but a build that knows only format 7 must not read a mark as part of an id. A secondary
+    // reads a version-7 database as it is.
+    if (options.access == StoreOptions::Access::read_write) {
+      rocksdb::WriteOptions synced;
+      synced.sync = true;
+      const auto ws = impl->db->Put(synced, impl->cf(kDefault), kFormatKey, kFormatVersion);
+      if (!ws.ok()) return from_rocks(ws, "writing format version");
+    }
   } else if (**version != kFormatVersion) {
     const bool old = **version == "1";
     return make_error(ErrorCode::invalid_argument,
@@ -1227,12 +1259,17 @@ const char* duplicate_kind_name(DuplicateKind kind) {
     case DuplicateKind::url: return "url";
     case DuplicateKind::exact: return "exact";
     case DuplicateKind::near: return "near";
+    case DuplicateKind::purged: return "purged";
   }
   return "none";
 }
 
 Result<std::optional<std::string>> Store::find_url(std::string_view url) const {
-  return m_impl->get(kUrls, dedup_key(url, m_impl->options.canon));
+  auto value = m_impl->get(kUrls, dedup_key(url, m_impl->options.canon));
+  if (value && value->has_value() && !(*value)->empty() && (*value)->front() == kPurgedMark) {
+    (*value)->erase(0, 1);
+  }
+  return value;
 }
 
 Result<PutOutcome> Store::put_article(Article& article, std::vector<OutboxRecord> alerts) {
@@ -1350,9 +1387,12 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
         }
         if (existing->has_value()) {
           known[k] = true;
-          if (outcome.id.empty()) {
-            outcome.id = **existing;
-            outcome.duplicate = DuplicateKind::url;
+          bool purged = false;
+          const std::string_view id = url_value_id(**existing, &purged);
+          // A stored story's URL over a purged one's: the story learns the other URLs.
+          if (outcome.id.empty() || (outcome.duplicate == DuplicateKind::purged && !purged)) {
+            outcome.id = id;
+            outcome.duplicate = purged ? DuplicateKind::purged : DuplicateKind::url;
           }
         }
       }
@@ -1380,6 +1420,12 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
         }
       }
       outcome.decision = std::chrono::steady_clock::now() - decision_start;
+      if (outcome.duplicate == DuplicateKind::purged) {
+        // Seen before, and deleted by retention since: nothing to store, nothing to learn.
+        article.duplicate_of = outcome.id;
+        outcomes.push_back(std::move(outcome));
+        continue;
+      }
 
       if (!outcome.id.empty()) {
         // A copy: the original learns the new URLs; no story, no postings, no alerts.
@@ -1824,7 +1870,7 @@ Result<std::size_t> Store::requeue_dead(const std::function<bool(const OutboxRec
   return moved;
 }
 
-Result<std::uint64_t> Store::purge(TimePoint before) {
+Result<std::uint64_t> Store::purge(TimePoint before, TimePoint forget_urls_before) {
   Impl& impl = *m_impl;
   if (!impl.secondary_dir.empty()) {
     return make_error(ErrorCode::invalid_argument, "purge on a read-only store");
@@ -1852,6 +1898,30 @@ Result<std::uint64_t> Store::purge(TimePoint before) {
     erased.clear();
     return Status();
   };
+  // First the URLs of stories purged earlier whose time to be forgotten has come.
+  {
+    std::unique_ptr<rocksdb::Iterator> listed(
+        impl.db->NewIterator(rocksdb::ReadOptions(), impl.cf(kDefault)));
+    const std::string forget_end = purged_url_key(forget_urls_before, "");
+    const std::size_t prefix = kPurgedUrlPrefix.size() + 8;
+    for (listed->Seek(std::string(kPurgedUrlPrefix));
+         listed->Valid() && listed->key().compare(forget_end) < 0; listed->Next()) {
+      const std::string_view key(listed->key().data(), listed->key().size());
+      batch.Delete(impl.cf(kDefault), listed->key());
+      if (key.size() <= prefix) continue;
+      const std::string url_key(key.substr(prefix));
+      auto value = impl.get(kUrls, url_key);
+      if (!value) return value.error();
+      bool purged_value = false;
+      if (value->has_value()) (void)url_value_id(**value, &purged_value);
+      if (purged_value) batch.Delete(impl.cf(kUrls), url_key);
+      if (batch.Count() > 10000) {
+        if (auto st = write(); !st.ok()) return st.error();
+      }
+    }
+    if (!listed->status().ok()) return from_rocks(listed->status(), "forgetting purged URLs");
+  }
+  std::set<std::string> url_keys;  // of one story
   for (it->SeekToFirst(); it->Valid() && it->key().compare(end) < 0; it->Next()) {
     const auto key = it->key();
     batch.Delete(impl.cf(kTimeline), key);
@@ -1864,9 +1934,23 @@ Result<std::uint64_t> Store::purge(TimePoint before) {
     const std::string id8 = be64(id_number(id));
     batch.Delete(impl.cf(kArticles), id);
     batch.Delete(impl.cf(kCopies), id);
-    for (const auto& [k, display] : impl.url_keys(*a)) batch.Delete(impl.cf(kUrls), k);
-    for (const auto& u : a->duplicate_urls)
-      batch.Delete(impl.cf(kUrls), dedup_key(u, impl.options.canon));
+    // Its URL keys (those still its own: a key written before the dedup rules changed may
+    // name another story) are forgotten, or marked purged and listed to be forgotten later.
+    url_keys.clear();
+    for (const auto& [k, display] : impl.url_keys(*a)) url_keys.insert(k);
+    for (const auto& u : a->duplicate_urls) url_keys.insert(dedup_key(u, impl.options.canon));
+    const bool forget = a->fetched < forget_urls_before;
+    for (const std::string& k : url_keys) {
+      auto value = impl.get(kUrls, k);
+      if (!value) return value.error();
+      if (!value->has_value() || **value != a->id) continue;
+      if (forget) {
+        batch.Delete(impl.cf(kUrls), k);
+      } else {
+        batch.Put(impl.cf(kUrls), k, kPurgedMark + a->id);
+        batch.Put(impl.cf(kDefault), purged_url_key(a->fetched, k), "");
+      }
+    }
     TextFingerprints fp;
     const DocTerms terms = index_terms(impl.analyzer, *a, &fp);
     if (const auto exact = Impl::exact_hash(*a, fp); exact != 0) {
@@ -2022,6 +2106,15 @@ Result<StoreStats> Store::stats() const {
   };
   st.articles = count(kArticles);
   st.urls = count(kUrls);
+  {
+    std::unique_ptr<rocksdb::Iterator> listed(
+        m_impl->db->NewIterator(rocksdb::ReadOptions(), m_impl->cf(kDefault)));
+    const rocksdb::Slice prefix(kPurgedUrlPrefix.data(), kPurgedUrlPrefix.size());
+    for (listed->Seek(prefix); listed->Valid() && listed->key().starts_with(prefix);
+         listed->Next()) {
+      ++st.purged_urls;
+    }
+  }
   st.pending_alerts = count(kOutbox);
   st.sources = count(kSources);
   std::unique_ptr<rocksdb::Iterator> it(

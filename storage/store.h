@@ -51,13 +51,14 @@ struct StoreOptions {
 
 // Why put_article did not store an article as a new story.
 enum class DuplicateKind {
-  none,   // stored as a new story
-  url,    // one of its URLs (fetched or canonical, by dedup key) is known
-  exact,  // same normalised text as a stored story
-  near,   // a near copy (MinHash similarity >= the threshold) of a stored story
+  none,    // stored as a new story
+  url,     // one of its URLs (fetched or canonical, by dedup key) is known
+  exact,   // same normalised text as a stored story
+  near,    // a near copy (MinHash similarity >= the threshold) of a stored story
+  purged,  // one of its URLs is a story's that retention deleted but still remembers (purge)
 };
 
-// "none", "url", "exact", "near".
+// "none", "url", "exact", "near", "purged".
 const char* duplicate_kind_name(DuplicateKind kind);
 
 struct PutOutcome {
@@ -79,7 +80,8 @@ struct PutRequest {
 
 struct StoreStats {
   std::uint64_t articles = 0;
-  std::uint64_t urls = 0;
+  std::uint64_t urls = 0;         // URL keys, purged stories' included
+  std::uint64_t purged_urls = 0;  // of those, the ones of stories deleted by retention
   std::uint64_t pending_alerts = 0;
   std::uint64_t sources = 0;
   std::uint64_t disk_bytes = 0;
@@ -113,7 +115,9 @@ class Store {
   static std::string legacy_article_id(std::string_view canonical_url);
 
   // Returns the id of the story stored under `url` or any variant with the same dedup key
-  // (storage::dedup_key: tracking parameters, http/https, www/m/amp hosts...), or nullopt.
+  // (storage::dedup_key: tracking parameters, http/https, www/m/amp hosts...), or nullopt. Also
+  // the id of a story that retention deleted while its URLs are remembered (purge): known, and
+  // not to be fetched again.
   Result<std::optional<std::string>> find_url(std::string_view url) const;
 
   // Stores `article` with `alerts` (outbox records for it; article_id is filled in) in one batch,
@@ -185,11 +189,15 @@ class Store {
   Result<std::size_t> requeue_dead(const std::function<bool(const OutboxRecord&)>& select,
                                    TimePoint now);
 
-  // Retention: deletes every story fetched before `before` with its URL keys, fingerprints, doc
-  // meta and search postings (every block of each of its index keys is rewritten without it).
-  // Alerts and the delivery log are kept. Returns the number purged. Blocks writers while it
-  // runs. Primary only.
-  Result<std::uint64_t> purge(TimePoint before);
+  // Retention: deletes every story fetched before `before` with its fingerprints, doc meta and
+  // search postings (every block of each of its index keys is rewritten without it). Its URL
+  // keys stay, marked purged, while the story was fetched at or after `forget_urls_before`:
+  // find_url still finds them and put_article stores nothing for an article at one of them
+  // (DuplicateKind::purged), so a feed that keeps listing an old story does not bring it back.
+  // The URL keys of stories fetched before `forget_urls_before`, purged now or earlier, are
+  // deleted (pass `before` to forget them with their stories). Alerts and the delivery log are
+  // kept. Returns the number of stories purged. Blocks writers while it runs. Primary only.
+  Result<std::uint64_t> purge(TimePoint before, TimePoint forget_urls_before);
 
   // Writes a consistent copy of the database to `dir` (must not exist) as a RocksDB checkpoint:
   // hard links to the table files plus a copy of the rest. Open the copy like any database.

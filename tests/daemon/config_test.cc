@@ -205,10 +205,16 @@ TEST(Config, MatchingAndMetricsSections) {
 TEST(Config, StorageKeys) {
   ConfigResult r = parse_config(
       "[storage]\npath = \"db\"\nretention = \"90d\"\nnear_duplicate_threshold = 0.5\n"
-      "tracking_params = [\"src\"]\ntracking_prefixes = [\"pk_\"]\nsync = true\n",
+      "tracking_params = [\"src\"]\ntracking_prefixes = [\"pk_\"]\nsync = true\n"
+      "remember_urls = \"7d\"\n",
       "x.toml");
   ASSERT_TRUE(r.config);
   EXPECT_EQ(r.config->storage.retention, std::chrono::hours(24 * 90));
+  EXPECT_EQ(r.config->storage.remember_urls, std::chrono::hours(24 * 7));
+  EXPECT_EQ(parse_config("", "x.toml").config->storage.remember_urls, std::chrono::hours(24 * 30));
+  EXPECT_EQ(
+      parse_config("[storage]\nremember_urls = \"0s\"\n", "x.toml").config->storage.remember_urls,
+      std::chrono::milliseconds(0));
   EXPECT_DOUBLE_EQ(r.config->storage.near_duplicate_threshold, 0.5);
   EXPECT_EQ(r.config->storage.tracking_params, (std::vector<std::string>{"src"}));
   EXPECT_EQ(r.config->storage.tracking_prefixes, (std::vector<std::string>{"pk_"}));
@@ -217,6 +223,8 @@ TEST(Config, StorageKeys) {
                 .find("storage.near_duplicate_threshold: expected a number from 0 to 1"),
             std::string::npos);
   EXPECT_NE(errors_of("[storage]\nretention = \"forever\"\n").find("storage.retention:"),
+            std::string::npos);
+  EXPECT_NE(errors_of("[storage]\nremember_urls = 30\n").find("storage.remember_urls:"),
             std::string::npos);
 }
 

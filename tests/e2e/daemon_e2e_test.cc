@@ -102,13 +102,14 @@ class DaemonE2E : public testing::SandboxTest {
     m_config = write_config("");
   }
 
-  std::string write_config(const std::string& extra) {
+  // `extra` goes after the tables, `storage` into [storage].
+  std::string write_config(const std::string& extra, const std::string& storage = "") {
     return write_file("newswatch.toml",
-                      "[storage]\npath = \"db\"\n"
-                      "[fetch]\nallow_private_networks = true\ntimeout = \"5s\"\n"
-                      "[log]\nlevel = \"debug\"\n"
-                      "[metrics]\nlisten = \"127.0.0.1:0\"\n"
-                      "[[sources]]\nname = \"testnews\"\nurl = \"" +
+                      "[storage]\npath = \"db\"\n" + storage +
+                          "[fetch]\nallow_private_networks = true\ntimeout = \"5s\"\n"
+                          "[log]\nlevel = \"debug\"\n"
+                          "[metrics]\nlisten = \"127.0.0.1:0\"\n"
+                          "[[sources]]\nname = \"testnews\"\nurl = \"" +
                           m_site->url("/feed.xml") +
                           "\"\nkind = \"feed\"\ninterval = \"1s\"\n"
                           "[[channels]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" +
@@ -618,6 +619,51 @@ TEST_F(DaemonE2E, SighupReloadsTopicsAndKeepsRunningOnABadConfig) {
   EXPECT_EQ(body["topic"], "weather");
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait(20s), 0);
+}
+
+// Retention deletes old stories but remembers their URLs (storage.remember_urls): a feed that
+// still lists them brings back neither the stories nor their alerts. Forgotten, they come back.
+TEST_F(DaemonE2E, RetentionKeepsPurgedStoriesFromComingBackUntilTheirUrlsAreForgotten) {
+  auto daemon = start_daemon();
+  ASSERT_TRUE(wait_until([&] { return alerts_received().size() >= 2; }, 30s)) << log();
+  daemon->signal(SIGTERM);
+  ASSERT_EQ(daemon->wait(20s), 0) << log();
+  const auto stats = [&] {
+    const auto r = run_command({NEWSWATCH_BINARY, "stats", "--config", m_config, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+  };
+  EXPECT_EQ(stats()["articles"], 3);
+  EXPECT_EQ(stats()["purged_urls"], 0);
+
+  // Every story now fetched over a second ago, in whole seconds.
+  std::this_thread::sleep_for(2100ms);
+  m_config = write_config("", "retention = \"1s\"\n");
+  const std::size_t polls_before = feed_polls();
+  const std::size_t requests_before = m_site->request_count();
+  daemon = start_daemon();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return log().find("store.purged articles=3") != std::string::npos &&
+               feed_polls() >= polls_before + 2;
+      },
+      30s))
+      << log();
+  daemon->signal(SIGTERM);
+  ASSERT_EQ(daemon->wait(20s), 0) << log();
+  EXPECT_EQ(m_site->request_count() - requests_before, feed_polls() - polls_before)
+      << "purged articles were fetched again";
+  EXPECT_EQ(alerts_received().size(), 2u);
+  auto st = stats();
+  EXPECT_EQ(st["articles"], 0);
+  EXPECT_GE(st["purged_urls"].get<int>(), 3);
+
+  // Without the memory, the next purge forgets them and the feed brings them back as new.
+  m_config = write_config("", "retention = \"1s\"\nremember_urls = \"0s\"\n");
+  daemon = start_daemon();
+  ASSERT_TRUE(wait_until([&] { return alerts_received().size() >= 4; }, 30s)) << log();
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(20s), 0) << log();
 }
 
 TEST_F(DaemonE2E, InvalidConfigExitsWithUsageErrorNamingTheLine) {

@@ -389,7 +389,8 @@ TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
     EXPECT_EQ(found(*store, "icebreakers"), all);
     // Purging the five old stories rewrites (here: empties) their old blocks and takes their
     // signatures out of the near-duplicate index: the copy is a story of its own now.
-    auto purged = store->purge(TimePoint(std::chrono::hours(24 * 20005)));
+    auto purged = store->purge(TimePoint(std::chrono::hours(24 * 20005)),
+                               TimePoint(std::chrono::hours(24 * 20005)));
     ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
     EXPECT_EQ(*purged, 5u);
     EXPECT_EQ(found(*store, "icebreakers"), std::vector<std::string>{new_id});
@@ -399,10 +400,10 @@ TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
     EXPECT_TRUE(outcome->stored);
     EXPECT_EQ(outcome->duplicate, DuplicateKind::none);
   }
-  // The upgrade is recorded: the database now says format 7.
+  // The upgrade is recorded: the database now says format 8.
   const auto raw = testing::RawDb::open(path(), testing::RawDb::Access::read_only);
   ASSERT_TRUE(raw.ok()) << raw.error();
-  EXPECT_EQ(format_version(raw), "7");
+  EXPECT_EQ(format_version(raw), "8");
   EXPECT_NE(raw.family("copies"), nullptr);
   // The new article's postings went to a generation, the purged ones' old keys are gone.
   size_t generation_keys = 0, old_keys = 0;
@@ -485,7 +486,7 @@ TEST_F(PostingsDbTest, Format6FingerprintsAreComputedAgain) {
     ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
     auto store = std::move(*opened);
     ASSERT_EQ(notices.size(), 2u);
-    EXPECT_NE(notices[0].find("format 7"), std::string::npos) << notices[0];
+    EXPECT_NE(notices[0].find("format 8"), std::string::npos) << notices[0];
     EXPECT_NE(notices[1].find(": 2 articles in"), std::string::npos) << notices[1];
     // An edited copy of the report is found through its recomputed signature.
     std::string edited = kLongReport;
@@ -522,7 +523,7 @@ TEST_F(PostingsDbTest, Format6FingerprintsAreComputedAgain) {
   }
   const auto raw = testing::RawDb::open(path(), testing::RawDb::Access::read_only);
   ASSERT_TRUE(raw.ok()) << raw.error();
-  EXPECT_EQ(format_version(raw), "7");
+  EXPECT_EQ(format_version(raw), "8");
   // The stale entries are gone: one exact entry and one signature per story.
   size_t exact_entries = 0, signatures = 0;
   std::unique_ptr<rocksdb::Iterator> it(
@@ -602,7 +603,8 @@ TEST_F(PostingsDbTest, ArticlesAcrossAGenerationBoundaryAreIndexedSearchedAndPur
   {
     auto store = open();
     ASSERT_NE(store, nullptr);
-    auto purged = store->purge(TimePoint(std::chrono::hours(24 * 20006)));
+    auto purged = store->purge(TimePoint(std::chrono::hours(24 * 20006)),
+                               TimePoint(std::chrono::hours(24 * 20006)));
     ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
     EXPECT_EQ(*purged, 6u);
     EXPECT_EQ(found(*store, "murmansk"), std::vector<std::string>(ids.begin() + 6, ids.end()));

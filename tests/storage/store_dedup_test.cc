@@ -264,7 +264,8 @@ TEST_F(StoreDedupTest, PurgeRemovesOldStoriesFromEveryIndex) {
   old_story.fetched = TimePoint(std::chrono::seconds(1'700'000'000));
   const std::string old_id = store_new(*store, old_story);
   const std::string new_id = store_new(*store, article("https://example.com/new", kAnalysis));
-  auto purged = store->purge(TimePoint(std::chrono::seconds(1'750'000'000)));
+  const TimePoint horizon(std::chrono::seconds(1'750'000'000));
+  auto purged = store->purge(horizon, horizon);  // URLs forgotten with their stories
   ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
   EXPECT_EQ(*purged, 1u);
   EXPECT_FALSE(store->get_article(old_id)->has_value());
@@ -278,6 +279,108 @@ TEST_F(StoreDedupTest, PurgeRemovesOldStoriesFromEveryIndex) {
   EXPECT_EQ(store->stats()->articles, 1u);
   // Its copies are new stories again: no URL, exact or near match is left behind.
   store_new(*store, article("https://example.com/old", kVisit));
+  EXPECT_EQ(store->stats()->purged_urls, 0u);
+}
+
+// Retention keeps the URLs of the stories it deletes until their own horizon: a feed that still
+// lists a purged story does not bring it back as a new one, with a second alert.
+TEST_F(StoreDedupTest, PurgedStoriesUrlsAreRememberedUntilForgotten) {
+  const TimePoint old_fetch(std::chrono::seconds(1'700'000'000));
+  const TimePoint before(std::chrono::seconds(1'750'000'000));
+  std::string old_id, live_id;
+  {
+    auto store = open_store();
+    Article old_story = article("https://example.com/old", kVisit);
+    old_story.fetched = old_fetch;
+    old_id = store_new(*store, old_story);
+    Article copy = article("https://copy.example/old-visit", kVisit, "copier");
+    copy.fetched = old_fetch;
+    expect_duplicate(*store, copy, old_id, DuplicateKind::exact);
+    live_id = store_new(*store, article("https://example.com/live", kAnalysis));
+    const std::uint64_t urls_before = store->stats()->urls;
+
+    auto purged = store->purge(before, old_fetch - std::chrono::hours(24));
+    ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
+    EXPECT_EQ(*purged, 1u);
+    EXPECT_FALSE(store->get_article(old_id)->has_value());
+    const auto st = store->stats();
+    EXPECT_EQ(st->articles, 1u);
+    EXPECT_EQ(st->urls, urls_before);  // every key kept
+    EXPECT_EQ(st->purged_urls, 2u);    // the story's and its copy's
+  }
+  {
+    auto store = open_store();  // remembered across a restart (the URL filter is filled at open)
+    EXPECT_EQ(*store->find_url("https://example.com/old?utm_source=rss"), old_id);
+    EXPECT_EQ(*store->find_url("https://copy.example/old-visit"), old_id);
+    // Fetched again: a duplicate of the purged story; nothing stored, no alert queued.
+    expect_duplicate(*store, article("https://example.com/old", kVisit), old_id,
+                     DuplicateKind::purged);
+    expect_duplicate(*store, article("https://copy.example/old-visit", kSanctions, "copier"),
+                     old_id, DuplicateKind::purged);
+    EXPECT_FALSE(store->get_article(old_id)->has_value());
+    // At a stored story's URL too, the stored story wins.
+    Article both = article("https://example.com/old", kAnalysis);
+    both.canonical_url = "https://example.com/live";
+    expect_duplicate(*store, both, live_id, DuplicateKind::url);
+    EXPECT_EQ(store->stats()->articles, 1u);
+    // Its text at a URL never seen is a new story: retention deleted its fingerprints.
+    store_new(*store, article("https://other.example/visit", kVisit));
+
+    // A later purge whose URL horizon has passed the story's fetch time forgets them.
+    auto purged = store->purge(before, before);
+    ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
+    EXPECT_EQ(*purged, 0u);
+    EXPECT_FALSE(store->find_url("https://example.com/old")->has_value());
+    EXPECT_FALSE(store->find_url("https://copy.example/old-visit")->has_value());
+    EXPECT_EQ(store->stats()->purged_urls, 0u);
+    store_new(*store, article("https://copy.example/old-visit", kSanctions, "copier"));
+  }
+}
+
+// Format 8 only adds marks to `urls` values: a version-7 database is read as it is and upgraded
+// by writing the version, so that a build knowing only format 7 refuses it afterwards.
+TEST_F(StoreDedupTest, Format7IsReadAndUpgradedInPlace) {
+  const std::string path = (sandbox() / "db").string();
+  std::string id;
+  {
+    auto store = open_store();
+    id = store_new(*store, article("https://example.com/visit", kVisit));
+  }
+  const auto version = [&] {
+    const auto raw = testing::RawDb::open(path, testing::RawDb::Access::read_only);
+    std::string v;
+    EXPECT_TRUE(raw.ok()) << raw.error();
+    if (raw.ok()) {
+      (void)raw.db()->Get(rocksdb::ReadOptions(), raw.family("default"), "newswatch.format_version",
+                          &v);
+    }
+    return v;
+  };
+  EXPECT_EQ(version(), "8");
+  {
+    const auto raw = testing::RawDb::open(path, testing::RawDb::Access::read_write);
+    ASSERT_TRUE(raw.ok()) << raw.error();
+    ASSERT_TRUE(
+        raw.db()
+            ->Put(rocksdb::WriteOptions(), raw.family("default"), "newswatch.format_version", "7")
+            .ok());
+  }
+  {
+    StoreOptions options;
+    options.path = path;
+    options.access = StoreOptions::Access::read_only;
+    auto reader = Store::open(options);
+    ASSERT_TRUE(reader.has_value()) << reader.error().to_string();
+    EXPECT_TRUE((*(*reader)->get_article(id)).has_value());
+  }
+  EXPECT_EQ(version(), "7");  // a reader changes nothing
+  {
+    auto store = open_store();
+    ASSERT_NE(store, nullptr);
+    expect_duplicate(*store, article("https://example.com/visit?utm_source=rss", kVisit), id,
+                     DuplicateKind::url);
+  }
+  EXPECT_EQ(version(), "8");
 }
 
 // Index key -> article numbers with an entry under it, read from the postings column family of
@@ -314,7 +417,8 @@ TEST_F(StoreDedupTest, PurgeRemovesThePostingsOfPurgedStories) {
   ASSERT_GT(shared_keys, 5u);  // "Pyongyang", "Kim", "Putin"...
   {
     auto store = open_store();
-    auto purged = store->purge(TimePoint(std::chrono::seconds(1'750'000'000)));
+    const TimePoint horizon(std::chrono::seconds(1'750'000'000));
+    auto purged = store->purge(horizon, horizon);
     ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
     ASSERT_EQ(*purged, 1u);
     SearchQuery q;
@@ -636,7 +740,8 @@ TEST_F(StoreDedupTest, LaterCopiesAreRecordedBesideTheStoryAndPurgedWithIt) {
                   })
                   .ok());
   EXPECT_EQ(scanned, std::vector<std::vector<std::string>>{copies});
-  auto purged = store->purge(TimePoint(std::chrono::seconds(1'780'000'001)));
+  const TimePoint horizon(std::chrono::seconds(1'780'000'001));
+  auto purged = store->purge(horizon, horizon);
   ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
   EXPECT_EQ(*purged, 1u);
   EXPECT_FALSE(store->find_url(copies[1])->has_value());
