@@ -352,6 +352,21 @@ class Daemon {
         });
     m_metrics.gauge_callback("newswatch_store_disk_bytes", "Bytes of the database directory.",
                              [this] { return static_cast<double>(directory_bytes()); });
+    // Where most of the resident memory goes (the rest: code, allocator, buffers in flight).
+    using Part = std::uint64_t storage::StoreMemory::*;
+    for (const auto& [part, member] : std::initializer_list<std::pair<const char*, Part>>{
+             {"near_index", &storage::StoreMemory::near_index},
+             {"key_filters", &storage::StoreMemory::key_filters},
+             {"memtables", &storage::StoreMemory::memtables},
+             {"block_cache", &storage::StoreMemory::block_cache},
+             {"table_readers", &storage::StoreMemory::table_readers}}) {
+      m_metrics.gauge_callback(
+          "newswatch_store_memory_bytes",
+          "Memory of the store by part: near-duplicate index, URL and exact-hash filters, "
+          "RocksDB memtables, block cache in use, table readers.",
+          [this, member] { return static_cast<double>(m_store->memory().*member); },
+          {{"part", part}});
+    }
     m_metrics.gauge_callback("newswatch_failing_sources", "Sources whose last poll failed.",
                              [this] {
                                std::size_t n = 0;

@@ -422,6 +422,9 @@ struct Store::Impl {
   // Article ids: the last one handed out (any thread, before put_mutex), and the largest one
   // written to kLastIdKey (under put_mutex).
   std::atomic<std::uint64_t> last_id{0};
+  // The in-memory indexes' sizes as of the last write, for memory() (note_memory()).
+  std::atomic<std::uint64_t> near_index_bytes{0};
+  std::atomic<std::uint64_t> key_filter_bytes{0};
   std::uint64_t written_last_id = 0;
   std::uint64_t search_length = 0;  // their summed lengths in words
   // Stored articles whose postings are not written yet, with their terms. Writing one block per
@@ -890,6 +893,14 @@ struct Store::Impl {
     return Status();
   }
 
+  // Publishes the in-memory indexes' sizes for memory(), which must not take the put lock (a
+  // metrics scrape would wait for a purge). REQUIRES: put_mutex held (or no other writer).
+  void note_memory() {
+    near_index_bytes.store(near_index ? near_index->memory_bytes() : 0, std::memory_order_relaxed);
+    key_filter_bytes.store(url_filter.memory_bytes() + exact_filter.memory_bytes(),
+                           std::memory_order_relaxed);
+  }
+
   // Fills the near-duplicate index from the stored MinHash signatures.
   Status rebuild_near_index() {
     near_index = std::make_unique<NearDupIndex>(NearDupOptions{
@@ -1249,6 +1260,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     filler.join();
     if (!rebuilt.ok()) return rebuilt.error();
     if (!filled.ok()) return filled.error();
+    impl->note_memory();
     // A table file a flush was building when the process stopped.
     fs::remove(path / kIngestFileName, ec);
     if (auto st = impl->recover_postings(); !st.ok()) return st.error();
@@ -1541,6 +1553,7 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
       }
     }
     impl.written_last_id = batch_last_id;
+    impl.note_memory();
     for (const auto& [id, index] : new_stories) {
       impl.buffer_postings(id_number(id), std::move(prepared[index].terms));
     }
@@ -1903,6 +1916,7 @@ Result<std::uint64_t> Store::purge(TimePoint before, TimePoint forget_urls_befor
       if (impl.near_index) impl.near_index->erase(id, sig);
     }
     erased.clear();
+    impl.note_memory();
     return Status();
   };
   // First the URLs of stories purged earlier whose time to be forgotten has come.
@@ -2075,6 +2089,25 @@ Status Store::catch_up() {
   return Status();
 }
 
+StoreMemory Store::memory() const {
+  const Impl& impl = *m_impl;
+  StoreMemory m;
+  m.near_index = impl.near_index_bytes.load(std::memory_order_relaxed);
+  m.key_filters = impl.key_filter_bytes.load(std::memory_order_relaxed);
+  std::uint64_t v = 0;
+  if (impl.db->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) {
+    m.memtables = v;
+  }
+  // One cache serves every family.
+  if (impl.db->GetIntProperty(impl.cf(kArticles), rocksdb::DB::Properties::kBlockCacheUsage, &v)) {
+    m.block_cache = v;
+  }
+  if (impl.db->GetAggregatedIntProperty(rocksdb::DB::Properties::kEstimateTableReadersMem, &v)) {
+    m.table_readers = v;
+  }
+  return m;
+}
+
 std::string Store::engine_stats() const {
   std::string out;
   for (size_t i = 0; i < kCfCount; ++i) {
@@ -2139,12 +2172,11 @@ Result<StoreStats> Store::stats() const {
   if (it->Valid()) st.newest = time_of(it->key());
   {
     std::lock_guard lock(m_impl->put_mutex);
-    if (m_impl->near_index) {
-      st.near_index_entries = m_impl->near_index->size();
-      st.near_index_bytes = m_impl->near_index->memory_bytes();
-    }
-    st.key_filter_bytes = m_impl->url_filter.memory_bytes() + m_impl->exact_filter.memory_bytes();
+    if (m_impl->near_index) st.near_index_entries = m_impl->near_index->size();
   }
+  const StoreMemory memory = this->memory();
+  st.near_index_bytes = memory.near_index;
+  st.key_filter_bytes = memory.key_filters;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(m_impl->options.path, ec)) {
     if (entry.is_regular_file(ec)) st.disk_bytes += entry.file_size(ec);

@@ -92,6 +92,15 @@ struct StoreStats {
   std::optional<TimePoint> newest;
 };
 
+// Where the store's memory goes, in bytes (Store::memory()).
+struct StoreMemory {
+  std::uint64_t near_index = 0;     // the in-memory near-duplicate index (primary only)
+  std::uint64_t key_filters = 0;    // the URL-key and exact-hash filters (primary only)
+  std::uint64_t memtables = 0;      // RocksDB's memtables, every family
+  std::uint64_t block_cache = 0;    // RocksDB's block cache, in use
+  std::uint64_t table_readers = 0;  // table file readers outside the block cache
+};
+
 // The rate-limit memory of one (topic, channel), written with the alerts it counted.
 struct AlertRateUpdate {
   std::string topic;
@@ -207,6 +216,10 @@ class Store {
   Status catch_up();
 
   Result<StoreStats> stats() const;
+
+  // The memory figures, cheaply and without waiting for writers or a purge (the in-memory
+  // indexes' sizes as of the last write): for a metrics scrape.
+  StoreMemory memory() const;
 
   // RocksDB's compaction statistics per column family (its "rocksdb.cfstats" text), for
   // benchmarks and debugging.

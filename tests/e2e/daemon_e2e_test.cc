@@ -201,6 +201,13 @@ TEST_F(DaemonE2E, MetricsAndHealthReportWhatThePipelineDid) {
   EXPECT_EQ(sample(metrics, "newswatch_outbox_pending"), 0) << metrics;
   EXPECT_GE(sample(metrics, "newswatch_extract_seconds_count"), 3) << metrics;
   EXPECT_GT(sample(metrics, "process_resident_memory_bytes"), 1e6) << metrics;
+  // The store's parts: the near-duplicate index and the filters hold the three stories, the
+  // memtables their records.
+  EXPECT_GT(sample(metrics, "newswatch_store_memory_bytes{part=\"near_index\"}"), 0) << metrics;
+  EXPECT_GT(sample(metrics, "newswatch_store_memory_bytes{part=\"key_filters\"}"), 0) << metrics;
+  EXPECT_GT(sample(metrics, "newswatch_store_memory_bytes{part=\"memtables\"}"), 0) << metrics;
+  EXPECT_GE(sample(metrics, "newswatch_store_memory_bytes{part=\"block_cache\"}"), 0) << metrics;
+  EXPECT_GE(sample(metrics, "newswatch_store_memory_bytes{part=\"table_readers\"}"), 0) << metrics;
   // The io loop's probe timer has ticked and its lag is measured.
   EXPECT_GE(sample(metrics, "newswatch_io_loop_lag_seconds_count"), 1) << metrics;
   EXPECT_GE(sample(metrics, "newswatch_io_loop_lag_max_seconds"), 0) << metrics;
