@@ -8,6 +8,7 @@
 //   ingest_bench --sustained=1000000 [--batch=64] [--threads=1] [--report=100000] [--keep=DIR]
 //                [--engine-stats] [--probe=10000] [--block-cache=MIB]
 //   ingest_bench --phases [--articles=20000] [--runs=5]
+//   ingest_bench --purge=HOURS --db=DIR [--remember-days=30]
 //
 // Each run stores the same pre-generated articles into a fresh database under DIR (default: the
 // temp directory) and times the puts plus the final flush_index(); open and close are outside the
@@ -32,6 +33,12 @@
 // articles: URL dedup keys, text fingerprints (exact hash + MinHash), search analysis
 // (index_terms) and article encoding (with its LZ4 compression); the median per article over the
 // runs, beside the store's.
+//
+// --purge=HOURS runs retention on the database at DIR (one kept by --sustained --keep=DIR; it is
+// changed): Store::purge of the stories fetched in the first HOURS after the oldest, their URLs
+// remembered for --remember-days. Prints the stories purged, the wall and CPU time, the slices
+// and the longest (the longest writers wait), the URLs kept marked, then times a second purge with
+// nothing left to purge, and the next open.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -477,6 +484,64 @@ int run_phases(const std::vector<Article>& articles, size_t runs) {
   return 0;
 }
 
+// --purge: retention over the oldest `hours` of the database at `path`.
+int run_purge(const std::string& path, long hours, long remember_days) {
+  storage::StoreOptions o;
+  o.path = path;
+  const auto open_start = std::chrono::steady_clock::now();
+  auto opened = storage::Store::open(o);
+  if (!opened) die("open", opened.error());
+  std::unique_ptr<storage::Store> store = std::move(*opened);
+  const auto seconds_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
+  std::printf("open: %.2f s\n", seconds_since(open_start));
+  auto before_stats = store->stats();
+  if (!before_stats) die("stats", before_stats.error());
+  if (!before_stats->oldest) {
+    std::printf("purge: the database is empty\n");
+    return 0;
+  }
+  const TimePoint before = *before_stats->oldest + std::chrono::hours(hours);
+  const TimePoint forget = before - std::chrono::hours(24 * remember_days);
+  for (int pass = 1; pass <= 2; ++pass) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = cpu_seconds();
+    // The slices (the write lock's longest hold): keep_going is asked between them.
+    auto slice_start = t0;
+    double longest = 0;
+    int slices = 1;
+    auto purged = store->purge(before, forget, [&] {
+      longest = std::max(longest, seconds_since(slice_start));
+      slice_start = std::chrono::steady_clock::now();
+      ++slices;
+      return true;
+    });
+    if (!purged) die("purge", purged.error());
+    longest = std::max(longest, seconds_since(slice_start));
+    const double wall = seconds_since(t0), cpu = cpu_seconds() - c0;
+    std::printf(
+        "purge %d (stories fetched before oldest + %ld h, URLs remembered %ld days): %llu of "
+        "%llu stories in %.2f s wall, %.2f s CPU (%.0f CPU us per story); %d slice(s), the "
+        "longest (writers wait) %.2f s\n",
+        pass, hours, remember_days, static_cast<unsigned long long>(*purged),
+        static_cast<unsigned long long>(before_stats->articles), wall, cpu,
+        *purged > 0 ? cpu / static_cast<double>(*purged) * 1e6 : 0.0, slices, longest);
+  }
+  auto after = store->stats();
+  if (!after) die("stats", after.error());
+  std::printf("after: %llu stories, %llu URL keys of which %llu of purged stories\n",
+              static_cast<unsigned long long>(after->articles),
+              static_cast<unsigned long long>(after->urls),
+              static_cast<unsigned long long>(after->purged_urls));
+  store.reset();
+  const auto reopen_start = std::chrono::steady_clock::now();
+  auto reopened = storage::Store::open(o);
+  if (!reopened) die("reopen", reopened.error());
+  std::printf("reopen: %.2f s\n", seconds_since(reopen_start));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -490,6 +555,14 @@ int main(int argc, char** argv) {
   const fs::path dir = arg_str(argc, argv, "--dir", fs::temp_directory_path().string());
   const long sustained = arg_long(argc, argv, "--sustained", 0);
 
+  if (const long hours = arg_long(argc, argv, "--purge", 0); hours > 0) {
+    const std::string db = arg_str(argc, argv, "--db", "");
+    if (db.empty()) {
+      std::fprintf(stderr, "ingest_bench: --purge needs --db=DIR\n");
+      return 2;
+    }
+    return run_purge(db, hours, std::max(0L, arg_long(argc, argv, "--remember-days", 30)));
+  }
   Corpus corpus(seed);
   if (sustained > 0) {
     const size_t report =

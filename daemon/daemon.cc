@@ -276,6 +276,7 @@ class Daemon {
   void begin_shutdown(int signo) {
     if (m_stopping) return;
     m_stopping = true;
+    m_draining = true;
     sd_notify(0, "STOPPING=1");
     logger("daemon")->info("daemon.stopping signal={} in_flight={} queued={}",
                            signo == SIGTERM ? "SIGTERM" : "SIGINT", m_http->in_flight(), m_queued);
@@ -476,7 +477,7 @@ class Daemon {
         const TimePoint forget_before = before - std::chrono::duration_cast<std::chrono::seconds>(
                                                      m_config.storage.remember_urls);
         asio::post(m_pool, [this, before, forget_before] {
-          auto purged = m_store->purge(before, forget_before);
+          auto purged = m_store->purge(before, forget_before, [this] { return !m_draining; });
           asio::post(m_io, [this, before, purged = std::move(purged)] {
             --m_cpu_tasks;
             if (!purged) {
@@ -1690,6 +1691,8 @@ class Daemon {
   int m_deliveries = 0;
   int m_cpu_tasks = 0;
   bool m_stopping = false;
+  // m_stopping for the CPU pool: a long retention run stops between slices.
+  std::atomic<bool> m_draining{false};
   bool m_finished = false;
   std::uint64_t m_articles_stored = 0;
   std::uint64_t m_alerts_delivered = 0;

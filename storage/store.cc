@@ -92,6 +92,11 @@ constexpr std::size_t kIngestArticles = 1024;
 // Where a flush builds that file, inside the database directory (RocksDB links it in from there
 // and ignores the name otherwise).
 constexpr const char* kIngestFileName = "newswatch-postings.ingest";
+// Retention purges this many stories at a time, under the put lock, then lets writers in. At a
+// million stories a slice takes 4-6 s (0.5-0.6 ms per story, most of it rewriting the postings
+// blocks of the stories' generation; `ingest_bench --purge`): 90,744 stories went in 12 slices
+// in 46 s, as fast as in one piece (47 s), which held the lock all that time.
+constexpr std::size_t kPurgeSlice = 8192;
 constexpr auto kFlushAge = std::chrono::seconds(2);
 // Except that a buffer of kIngestArticles or more (ingest faster than ~500 articles/s) waits for
 // its generation to fill up, up to this age: cut in two by the age bound, a generation is
@@ -1890,17 +1895,30 @@ Result<std::size_t> Store::requeue_dead(const std::function<bool(const OutboxRec
   return moved;
 }
 
-Result<std::uint64_t> Store::purge(TimePoint before, TimePoint forget_urls_before) {
+Result<std::uint64_t> Store::purge(TimePoint before, TimePoint forget_urls_before,
+                                   const std::function<bool()>& keep_going) {
   Impl& impl = *m_impl;
   if (!impl.secondary_dir.empty()) {
     return make_error(ErrorCode::invalid_argument, "purge on a read-only store");
   }
-  // Buffered postings of purged articles would otherwise be written after their doc meta is gone.
-  std::lock_guard flush_lock(impl.flush_mutex);
-  if (auto st = impl.flush_postings(); !st.ok()) return st.error();
-  std::lock_guard lock(impl.put_mutex);
   std::uint64_t purged = 0;
   const std::string end = timeline_key(before, "");
+  std::string resume;  // the timeline key the next slice starts at
+  for (bool first = true;; first = false) {
+    if (auto st = purge_slice(forget_urls_before, end, first, resume, purged); !st.ok()) {
+      return st.error();
+    }
+    if (resume.empty() || (keep_going && !keep_going())) return purged;
+  }
+}
+
+Status Store::purge_slice(TimePoint forget_urls_before, const std::string& end, bool first,
+                          std::string& resume, std::uint64_t& purged) {
+  Impl& impl = *m_impl;
+  // Buffered postings of purged articles would otherwise be written after their doc meta is gone.
+  std::lock_guard flush_lock(impl.flush_mutex);
+  if (auto st = impl.flush_postings(); !st.ok()) return st;
+  std::lock_guard lock(impl.put_mutex);
   std::unique_ptr<rocksdb::Iterator> it(
       impl.db->NewIterator(rocksdb::ReadOptions(), impl.cf(kTimeline)));
   rocksdb::WriteBatch batch;
@@ -1920,7 +1938,7 @@ Result<std::uint64_t> Store::purge(TimePoint before, TimePoint forget_urls_befor
     return Status();
   };
   // First the URLs of stories purged earlier whose time to be forgotten has come.
-  {
+  if (first) {
     std::unique_ptr<rocksdb::Iterator> listed(
         impl.db->NewIterator(rocksdb::ReadOptions(), impl.cf(kDefault)));
     const std::string forget_end = purged_url_key(forget_urls_before, "");
@@ -1943,8 +1961,16 @@ Result<std::uint64_t> Store::purge(TimePoint before, TimePoint forget_urls_befor
     if (!listed->status().ok()) return from_rocks(listed->status(), "forgetting purged URLs");
   }
   std::set<std::string> url_keys;  // of one story
-  for (it->SeekToFirst(); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+  std::size_t stories = 0;
+  it->Seek(resume);
+  resume.clear();
+  for (; it->Valid() && it->key().compare(end) < 0; it->Next()) {
     const auto key = it->key();
+    if (stories == kPurgeSlice) {
+      resume = key.ToString();
+      break;
+    }
+    ++stories;
     batch.Delete(impl.cf(kTimeline), key);
     if (key.size() < 8) continue;
     const std::string id(key.data() + 8, key.size() - 8);
@@ -2052,8 +2078,7 @@ Result<std::uint64_t> Store::purge(TimePoint before, TimePoint forget_urls_befor
       if (!pit->status().ok()) return from_rocks(pit->status(), "purging postings");
     }
   }
-  if (auto st = write(); !st.ok()) return st.error();
-  return purged;
+  return write();
 }
 
 Status Store::backup(const std::string& dir) const {

@@ -205,8 +205,12 @@ class Store {
   // (DuplicateKind::purged), so a feed that keeps listing an old story does not bring it back.
   // The URL keys of stories fetched before `forget_urls_before`, purged now or earlier, are
   // deleted (pass `before` to forget them with their stories). Alerts and the delivery log are
-  // kept. Returns the number of stories purged. Blocks writers while it runs. Primary only.
-  Result<std::uint64_t> purge(TimePoint before, TimePoint forget_urls_before);
+  // kept. Returns the number of stories purged. Works in slices of a few thousand stories (a
+  // few seconds each at a million), each under the write lock, so writers wait for one slice, not
+  // the whole purge; between slices it stops early, returning the count so far, when
+  // `keep_going` returns false (a draining daemon; the next purge goes on). Primary only.
+  Result<std::uint64_t> purge(TimePoint before, TimePoint forget_urls_before,
+                              const std::function<bool()>& keep_going = {});
 
   // Writes a consistent copy of the database to `dir` (must not exist) as a RocksDB checkpoint:
   // hard links to the table files plus a copy of the rest. Open the copy like any database.
@@ -232,6 +236,10 @@ class Store {
  private:
   struct Impl;
   explicit Store(std::unique_ptr<Impl> impl);
+  // One slice of purge(): from the timeline key `resume` (then set to where the next slice
+  // starts, or cleared at `end`), with the forgetting of old URLs when `first`.
+  Status purge_slice(TimePoint forget_urls_before, const std::string& end, bool first,
+                     std::string& resume, std::uint64_t& purged);
   std::unique_ptr<Impl> m_impl;
 };
 

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <random>
 #include <set>
@@ -335,6 +336,63 @@ TEST_F(StoreDedupTest, PurgedStoriesUrlsAreRememberedUntilForgotten) {
     EXPECT_EQ(store->stats()->purged_urls, 0u);
     store_new(*store, article("https://copy.example/old-visit", kSanctions, "copier"));
   }
+}
+
+// A large purge goes in slices and lets writers in between them; told to stop, it stops after
+// the current slice and the next purge finishes the job.
+TEST_F(StoreDedupTest, LargePurgeGoesInSlicesThatWritersCanInterleave) {
+  auto store = open_store();
+  const TimePoint old_fetch(std::chrono::seconds(1'700'000'000));
+  constexpr std::size_t kOld = 8192 + 300;  // one slice (store.cc, kPurgeSlice) and a bit
+  std::vector<PutRequest> batch;
+  for (std::size_t n = 0; n < kOld; ++n) {
+    PutRequest r;
+    r.article = article("https://example.com/old/" + std::to_string(n),
+                        "Report " + std::to_string(n) + " on the harbour works, item " +
+                            std::to_string(n * 7919) + ".");
+    r.article.title = "Harbour report " + std::to_string(n);
+    r.article.fetched = old_fetch + std::chrono::seconds(n);
+    batch.push_back(std::move(r));
+    if (batch.size() == 256 || n + 1 == kOld) {
+      auto outcomes = store->put_articles(batch);
+      ASSERT_TRUE(outcomes.has_value()) << outcomes.error().to_string();
+      for (const auto& o : *outcomes) ASSERT_TRUE(o.stored);
+      batch.clear();
+    }
+  }
+  const std::string live = store_new(*store, article("https://example.com/live", kAnalysis));
+  const TimePoint before(std::chrono::seconds(1'750'000'000));
+
+  // Between slices a writer gets the lock: a put from another thread finishes while the purge
+  // is still running (it would wait for the whole purge if the lock were held throughout).
+  // (The put's future lives out here: waited for inside, it would deadlock on a held lock.)
+  int asked = 0;
+  bool interleaved = false;
+  std::future<Result<PutOutcome>> put;
+  auto purged = store->purge(before, before, [&] {
+    ++asked;
+    put = std::async(std::launch::async, [&] {
+      Article a = article("https://example.com/between", kSanctions);
+      return store->put_article(a, {});
+    });
+    interleaved = put.wait_for(std::chrono::seconds(20)) == std::future_status::ready &&
+                  put.get().has_value();
+    return false;  // and then stop
+  });
+  ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
+  EXPECT_EQ(asked, 1);
+  EXPECT_TRUE(interleaved);
+  EXPECT_GT(*purged, 0u);
+  EXPECT_LT(*purged, kOld);
+  EXPECT_EQ(store->stats()->articles, kOld - *purged + 2);
+  // The next purge goes on from there.
+  auto rest = store->purge(before, before);
+  ASSERT_TRUE(rest.has_value()) << rest.error().to_string();
+  EXPECT_EQ(*purged + *rest, kOld);
+  EXPECT_EQ(store->stats()->articles, 2u);
+  EXPECT_TRUE(store->get_article(live)->has_value());
+  EXPECT_FALSE(store->find_url("https://example.com/old/0")->has_value());
+  EXPECT_FALSE(store->find_url("https://example.com/old/" + std::to_string(kOld - 1))->has_value());
 }
 
 // Format 8 only adds marks to `urls` values: a version-7 database is read as it is and upgraded
