@@ -212,6 +212,9 @@ class NearDupIndex {
   std::optional<Match> find_best(const MinHash& signature) const;
 
   size_t size() const { return m_live; }
+  // Erased entries: they keep their places in the arrays (which only grow) until the index is
+  // built again.
+  size_t erased() const { return m_ids.size() - m_live; }
   const NearDupOptions& options() const { return m_opts; }
   // Bytes held by the index's arrays (capacity, not size), for stats.
   size_t memory_bytes() const;

@@ -97,6 +97,8 @@ constexpr const char* kIngestFileName = "newswatch-postings.ingest";
 // blocks of the stories' generation; `ingest_bench --purge`): 90,744 stories went in 12 slices
 // in 46 s, as fast as in one piece (47 s), which held the lock all that time.
 constexpr std::size_t kPurgeSlice = 8192;
+// The least number of erased near-duplicate index entries worth a rebuild (see purge_slice).
+constexpr std::size_t kNearRebuildErased = 4096;
 constexpr auto kFlushAge = std::chrono::seconds(2);
 // Except that a buffer of kIngestArticles or more (ingest faster than ~500 articles/s) waits for
 // its generation to fill up, up to this age: cut in two by the age bound, a generation is
@@ -2078,7 +2080,17 @@ Status Store::purge_slice(TimePoint forget_urls_before, const std::string& end, 
       if (!pit->status().ok()) return from_rocks(pit->status(), "purging postings");
     }
   }
-  return write();
+  if (auto st = write(); !st.ok()) return st;
+  // The near-duplicate index only marks what retention erases; once the marked entries
+  // outnumber the live ones (a daemon that has run through its retention horizon), it is built
+  // again from the stored signatures, so that its memory follows the live stories (1M: ~1.5 s,
+  // once per million purged).
+  if (impl.near_index &&
+      impl.near_index->erased() >= std::max(kNearRebuildErased, impl.near_index->size())) {
+    if (auto st = impl.rebuild_near_index(); !st.ok()) return st;
+    impl.note_memory();
+  }
+  return Status();
 }
 
 Status Store::backup(const std::string& dir) const {

@@ -395,6 +395,54 @@ TEST_F(StoreDedupTest, LargePurgeGoesInSlicesThatWritersCanInterleave) {
   EXPECT_FALSE(store->find_url("https://example.com/old/" + std::to_string(kOld - 1))->has_value());
 }
 
+// Retention only marks entries of the in-memory near-duplicate index as erased; once they
+// outnumber the live ones the index is built again, so a long-running daemon's memory follows
+// its live stories instead of every story it ever stored.
+TEST_F(StoreDedupTest, NearDuplicateIndexShrinksAfterRetentionErasesMostOfIt) {
+  auto store = open_store();
+  std::mt19937 rng(11);
+  const auto words = [&rng](std::size_t n) {
+    std::string text;
+    for (std::size_t i = 0; i < n; ++i) text += "w" + std::to_string(rng() % 5000) + " ";
+    return text;
+  };
+  const TimePoint old_fetch(std::chrono::seconds(1'700'000'000));
+  constexpr std::size_t kOld = 6000, kNew = 100;
+  std::vector<PutRequest> batch;
+  for (std::size_t n = 0; n < kOld + kNew; ++n) {
+    PutRequest r;
+    r.article = article("https://example.com/s/" + std::to_string(n), words(60));
+    r.article.title = "Story " + std::to_string(n);
+    if (n < kOld) r.article.fetched = old_fetch + std::chrono::seconds(n);
+    batch.push_back(std::move(r));
+    if (batch.size() == 250 || n + 1 == kOld + kNew) {
+      auto outcomes = store->put_articles(batch);
+      ASSERT_TRUE(outcomes.has_value()) << outcomes.error().to_string();
+      for (const auto& o : *outcomes) ASSERT_TRUE(o.stored) << duplicate_kind_name(o.duplicate);
+      batch.clear();
+    }
+  }
+  ASSERT_TRUE(batch.empty());
+  const auto full = store->stats();
+  EXPECT_EQ(full->near_index_entries, kOld + kNew);
+  const TimePoint before(std::chrono::seconds(1'750'000'000));
+  auto purged = store->purge(before, before);
+  ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
+  ASSERT_EQ(*purged, kOld);
+  const auto after = store->stats();
+  EXPECT_EQ(after->near_index_entries, kNew);
+  EXPECT_LT(after->near_index_bytes * 4, full->near_index_bytes)
+      << full->near_index_bytes << " -> " << after->near_index_bytes;
+  // The rebuilt index still finds the live stories' copies, and not the purged ones'.
+  rng.seed(11);
+  std::string first_old, first_new;
+  for (std::size_t n = 0; n <= kOld; ++n) (n == 0 ? first_old : first_new) = words(60);
+  expect_duplicate(*store, article("https://copy.example/new", first_new + "extra words here"),
+                   *store->find_url("https://example.com/s/" + std::to_string(kOld)).value(),
+                   DuplicateKind::near);
+  store_new(*store, article("https://copy.example/old", first_old + "extra words here"));
+}
+
 // Format 8 only adds marks to `urls` values: a version-7 database is read as it is and upgraded
 // by writing the version, so that a build knowing only format 7 refuses it afterwards.
 TEST_F(StoreDedupTest, Format7IsReadAndUpgradedInPlace) {
