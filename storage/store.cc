@@ -97,7 +97,8 @@ constexpr const char* kIngestFileName = "newswatch-postings.ingest";
 // blocks of the stories' generation; `ingest_bench --purge`): 90,744 stories went in 12 slices
 // in 46 s, as fast as in one piece (47 s), which held the lock all that time.
 constexpr std::size_t kPurgeSlice = 8192;
-// The least number of erased near-duplicate index entries worth a rebuild (see purge_slice).
+// The least number of erased near-duplicate index entries, or of keys deleted since the key
+// filters were filled, worth building them again (see purge_slice).
 constexpr std::size_t kNearRebuildErased = 4096;
 constexpr auto kFlushAge = std::chrono::seconds(2);
 // Except that a buffer of kIngestArticles or more (ingest faster than ~500 articles/s) waits for
@@ -424,7 +425,10 @@ struct Store::Impl {
   // them and put_articles wrote them since (primary only; guarded by put_mutex). A key they do
   // not hold is absent: the dedup decision asks RocksDB only about the others.
   KeyFilter url_filter, exact_filter;
-  bool key_filters = false;       // filled
+  bool key_filters = false;  // filled
+  // Keys retention deleted since the filters were filled: they stay in them as "maybe" (purge
+  // fills the filters again once these are half of what they hold).
+  std::uint64_t filter_deletes = 0;
   std::uint64_t search_docs = 0;  // articles in the search index
   // Article ids: the last one handed out (any thread, before put_mutex), and the largest one
   // written to kLastIdKey (under put_mutex).
@@ -1955,7 +1959,10 @@ Status Store::purge_slice(TimePoint forget_urls_before, const std::string& end, 
       if (!value) return value.error();
       bool purged_value = false;
       if (value->has_value()) (void)url_value_id(**value, &purged_value);
-      if (purged_value) batch.Delete(impl.cf(kUrls), url_key);
+      if (purged_value) {
+        batch.Delete(impl.cf(kUrls), url_key);
+        ++impl.filter_deletes;
+      }
       if (batch.Count() > 10000) {
         if (auto st = write(); !st.ok()) return st.error();
       }
@@ -1995,6 +2002,7 @@ Status Store::purge_slice(TimePoint forget_urls_before, const std::string& end, 
       if (!value->has_value() || **value != a->id) continue;
       if (forget) {
         batch.Delete(impl.cf(kUrls), k);
+        ++impl.filter_deletes;
       } else {
         batch.Put(impl.cf(kUrls), k, kPurgedMark + a->id);
         batch.Put(impl.cf(kDefault), purged_url_key(a->fetched, k), "");
@@ -2004,6 +2012,7 @@ Status Store::purge_slice(TimePoint forget_urls_before, const std::string& end, 
     const DocTerms terms = index_terms(impl.analyzer, *a, &fp);
     if (const auto exact = Impl::exact_hash(*a, fp); exact != 0) {
       batch.Delete(impl.cf(kFingerprints), std::string(1, kExactPrefix) + be64(exact));
+      ++impl.filter_deletes;
     }
     const std::string mkey = std::string(1, kMinHashPrefix) + id8;  // before format 4
     auto sig_raw = impl.get(kMinHashes, id8);
@@ -2088,6 +2097,18 @@ Status Store::purge_slice(TimePoint forget_urls_before, const std::string& end, 
   if (impl.near_index &&
       impl.near_index->erased() >= std::max(kNearRebuildErased, impl.near_index->size())) {
     if (auto st = impl.rebuild_near_index(); !st.ok()) return st;
+    impl.note_memory();
+  }
+  // The same for the key filters, which never drop a key (1M: ~1.2 s per million deletes).
+  if (impl.key_filters &&
+      impl.filter_deletes >=
+          std::max<std::uint64_t>(kNearRebuildErased,
+                                  (impl.url_filter.size() + impl.exact_filter.size()) / 2)) {
+    impl.key_filters = false;  // until filled again: a half-filled filter would say "absent"
+    impl.url_filter = KeyFilter();
+    impl.exact_filter = KeyFilter();
+    if (auto st = impl.fill_key_filters(); !st.ok()) return st;
+    impl.filter_deletes = 0;
     impl.note_memory();
   }
   return Status();

@@ -395,10 +395,10 @@ TEST_F(StoreDedupTest, LargePurgeGoesInSlicesThatWritersCanInterleave) {
   EXPECT_FALSE(store->find_url("https://example.com/old/" + std::to_string(kOld - 1))->has_value());
 }
 
-// Retention only marks entries of the in-memory near-duplicate index as erased; once they
-// outnumber the live ones the index is built again, so a long-running daemon's memory follows
-// its live stories instead of every story it ever stored.
-TEST_F(StoreDedupTest, NearDuplicateIndexShrinksAfterRetentionErasesMostOfIt) {
+// Retention only marks entries of the in-memory near-duplicate index as erased, and its key
+// filters never drop a key; once the dead outnumber the live, both are built again, so a
+// long-running daemon's memory follows its live stories instead of every story it ever stored.
+TEST_F(StoreDedupTest, InMemoryIndexesShrinkAfterRetentionErasesMostOfThem) {
   auto store = open_store();
   std::mt19937 rng(11);
   const auto words = [&rng](std::size_t n) {
@@ -433,6 +433,9 @@ TEST_F(StoreDedupTest, NearDuplicateIndexShrinksAfterRetentionErasesMostOfIt) {
   EXPECT_EQ(after->near_index_entries, kNew);
   EXPECT_LT(after->near_index_bytes * 4, full->near_index_bytes)
       << full->near_index_bytes << " -> " << after->near_index_bytes;
+  // And the URL and exact-hash filters, which never drop a key, are filled again.
+  EXPECT_LT(after->key_filter_bytes * 4, full->key_filter_bytes)
+      << full->key_filter_bytes << " -> " << after->key_filter_bytes;
   // The rebuilt index still finds the live stories' copies, and not the purged ones'.
   rng.seed(11);
   std::string first_old, first_new;
