@@ -355,7 +355,8 @@ class Daemon {
                              [this] { return static_cast<double>(directory_bytes()); });
     // Where most of the resident memory goes (the rest: code, allocator, buffers in flight).
     using Part = std::uint64_t storage::StoreMemory::*;
-    for (const auto& [part, member] : std::initializer_list<std::pair<const char*, Part>>{
+    // (A pair, not a structured binding: clang before 16 cannot capture one in a lambda.)
+    for (const auto& part : std::initializer_list<std::pair<const char*, Part>>{
              {"near_index", &storage::StoreMemory::near_index},
              {"key_filters", &storage::StoreMemory::key_filters},
              {"memtables", &storage::StoreMemory::memtables},
@@ -365,8 +366,8 @@ class Daemon {
           "newswatch_store_memory_bytes",
           "Memory of the store by part: near-duplicate index, URL and exact-hash filters, "
           "RocksDB memtables, block cache in use, table readers.",
-          [this, member] { return static_cast<double>(m_store->memory().*member); },
-          {{"part", part}});
+          [this, member = part.second] { return static_cast<double>(m_store->memory().*member); },
+          {{"part", part.first}});
     }
     m_metrics.gauge_callback("newswatch_failing_sources", "Sources whose last poll failed.",
                              [this] {
