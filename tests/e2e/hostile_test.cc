@@ -373,7 +373,8 @@ TEST_F(HostileWeb, GoodSourcesStayOnScheduleWhileBadOnesAreLoggedAndBackedOff) {
   std::sort(latency.begin(), latency.end());
   std::printf("[ hostile ] %zu good stories alerted, latency p50 %.1f s, max %.1f s\n",
               latency.size(), latency[latency.size() / 2], latency.back());
-  EXPECT_LT(latency[latency.size() / 2], 8.0);
+  // Doubled when sanitized, like the poll gap above (a TSan CI run saw p50 8.1 s, max 20.3 s).
+  EXPECT_LT(latency[latency.size() / 2], kSanitized ? 16.0 : 8.0);
 
   // Every bad source: a clear reason in the log, and polled far less often than every second.
   for (const std::string bad : {"hang", "drip", "huge", "endless", "bomb", "loop", "wronglen",
