@@ -256,11 +256,14 @@ std::string purged_url_key(TimePoint fetched, std::string_view url_key) {
   return key;
 }
 
-// The id in a `urls` value, and whether its story was purged.
-std::string_view url_value_id(std::string_view value, bool* purged = nullptr) {
-  const bool mark = !value.empty() && value.front() == kPurgedMark;
-  if (purged) *purged = mark;
-  return mark ? value.substr(1) : value;
+// Whether a `urls` value names a story that retention deleted.
+bool purged_url_value(std::string_view value) {
+  return !value.empty() && value.front() == kPurgedMark;
+}
+
+// The id in a `urls` value, purged or not.
+std::string_view url_value_id(std::string_view value) {
+  return purged_url_value(value) ? value.substr(1) : value;
 }
 
 // Postings blocks being gathered, by index key. A key is hashed once per flush (then found by its
@@ -1296,9 +1299,7 @@ const char* duplicate_kind_name(DuplicateKind kind) {
 
 Result<std::optional<std::string>> Store::find_url(std::string_view url) const {
   auto value = m_impl->get(kUrls, dedup_key(url, m_impl->options.canon));
-  if (value && value->has_value() && !(*value)->empty() && (*value)->front() == kPurgedMark) {
-    (*value)->erase(0, 1);
-  }
+  if (value && value->has_value()) **value = std::string(url_value_id(**value));
   return value;
 }
 
@@ -1417,8 +1418,8 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
         }
         if (existing->has_value()) {
           known[k] = true;
-          bool purged = false;
-          const std::string_view id = url_value_id(**existing, &purged);
+          const bool purged = purged_url_value(**existing);
+          const std::string_view id = url_value_id(**existing);
           // A stored story's URL over a purged one's: the story learns the other URLs.
           if (outcome.id.empty() || (outcome.duplicate == DuplicateKind::purged && !purged)) {
             outcome.id = id;
@@ -1957,9 +1958,7 @@ Status Store::purge_slice(TimePoint forget_urls_before, const std::string& end, 
       const std::string url_key(key.substr(prefix));
       auto value = impl.get(kUrls, url_key);
       if (!value) return value.error();
-      bool purged_value = false;
-      if (value->has_value()) (void)url_value_id(**value, &purged_value);
-      if (purged_value) {
+      if (value->has_value() && purged_url_value(**value)) {
         batch.Delete(impl.cf(kUrls), url_key);
         ++impl.filter_deletes;
       }
