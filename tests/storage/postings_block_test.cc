@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <map>
 #include <random>
+#include <set>
 
 #include "storage/fingerprint.h"
 #include "storage/records.h"
@@ -620,6 +621,70 @@ std::map<std::string, std::map<std::uint64_t, int>> entries_by_key(const std::st
         for (const auto& e : entries) ++out[key.substr(5, key.size() - 5 - 9)][e.doc];
       });
   return out;
+}
+
+// Retention rewrites the purged stories' postings key by key in key order, stepping to the next
+// key's blocks or seeking when they are far: with purged and kept stories mixed under the same
+// keys, keys only purged stories had, and long runs of keys only kept stories have (so that
+// both the steps and the seeks are taken), every entry of a purged story is gone and every entry
+// of a kept one is left as it was.
+TEST_F(PostingsDbTest, PurgeTakesOutExactlyThePurgedStoriesEntriesUnderEveryKey) {
+  std::mt19937_64 rng(11);
+  const auto syllables = [&rng](int n) {
+    static const char* kParts[] = {"ka", "lo", "mi", "nu", "pe", "ra", "si", "to", "ve", "zu"};
+    std::string w;
+    for (int i = 0; i < n; ++i) w += kParts[rng() % 10];
+    return w;
+  };
+  std::vector<std::string> pool;
+  for (int i = 0; i < 600; ++i) pool.push_back(syllables(4));
+  std::set<std::uint64_t> purged_docs;
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < 300; ++i) {
+      const bool purge = i % 3 == 0;
+      std::string text = "Harbour report " + syllables(5) + " " + syllables(5) + ".";
+      for (int w = 0; w < 25; ++w) text += " " + pool[rng() % pool.size()];
+      // Words of kept stories only, all sorting together, and after them words of purged
+      // stories only: a long run of keys without a purged entry between purged stories' keys.
+      text +=
+          purge ? " zzzpurged" + syllables(3) : " zzkept" + syllables(3) + " zzkept" + syllables(3);
+      Article a = article("p" + std::to_string(i), text + ".", purge ? 1 : 3);
+      auto outcome = store->put_article(a, {});
+      ASSERT_TRUE(outcome.has_value()) << outcome.error().to_string();
+      ASSERT_TRUE(outcome->stored) << "story " << i << " taken for a duplicate";
+      if (purge) purged_docs.insert(std::stoull(a.id, nullptr, 16));
+    }
+    ASSERT_TRUE(store->flush_index().ok());
+  }
+  const auto before = entries_by_key(path());
+  auto expected = before;
+  size_t purged_entries = 0, emptied_keys = 0;
+  for (auto it = expected.begin(); it != expected.end();) {
+    for (std::uint64_t doc : purged_docs) purged_entries += it->second.erase(doc);
+    if (it->second.empty()) {
+      ++emptied_keys;
+      it = expected.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // The set-up has what the test is about.
+  ASSERT_GT(purged_entries, 1000u);
+  ASSERT_GT(emptied_keys, 100u);
+  size_t kept_only = 0;
+  for (const auto& [key, docs] : before) kept_only += key.starts_with("zzkept");
+  ASSERT_GT(kept_only, 100u);
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    const TimePoint horizon(std::chrono::hours(24 * 20002));
+    auto purged = store->purge(horizon, horizon);
+    ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
+    EXPECT_EQ(*purged, purged_docs.size());
+  }
+  EXPECT_EQ(entries_by_key(path()), expected);
 }
 
 // A generation stored at full speed (1,100 articles, ids 31,668 to 32,767, then one of the next
