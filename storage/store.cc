@@ -94,12 +94,6 @@ constexpr std::size_t kIngestArticles = 1024;
 // Where a flush builds that file, inside the database directory (RocksDB links it in from there
 // and ignores the name otherwise).
 constexpr const char* kIngestFileName = "newswatch-postings.ingest";
-// Retention purges this many stories at a time, under the put lock, then lets writers in. At a
-// million stories a slice takes ~2 s (~0.28 CPU ms per story, most of it rewriting the postings
-// blocks of the stories' generation; `ingest_bench --purge`); slicing costs no time in all
-// (90,744 stories: 12 slices in 46 s, one piece holding the lock 47 s, before session 15 made
-// the postings pass 3x faster).
-constexpr std::size_t kPurgeSlice = 8192;
 // Retention rewrites the postings blocks of the purged stories' index keys in key order, and
 // steps this many blocks forward to the next one before it seeks instead.
 constexpr int kPurgeSteps = 16;
@@ -1946,19 +1940,62 @@ Result<std::uint64_t> Store::purge(TimePoint before, TimePoint forget_urls_befor
   if (!impl.secondary_dir.empty()) {
     return make_error(ErrorCode::invalid_argument, "purge on a read-only store");
   }
+  // First the URLs of stories purged earlier whose time to be forgotten has come, then the
+  // stories.
+  for (std::string resume(kPurgedUrlPrefix);;) {
+    if (auto st = forget_slice(forget_urls_before, resume); !st.ok()) return st.error();
+    if (resume.empty()) break;
+    if (keep_going && !keep_going()) return std::uint64_t{0};
+  }
   std::uint64_t purged = 0;
   const std::string end = timeline_key(before, "");
   std::string resume;  // the timeline key the next slice starts at
-  for (bool first = true;; first = false) {
-    if (auto st = purge_slice(forget_urls_before, end, first, resume, purged); !st.ok()) {
+  for (;;) {
+    if (auto st = purge_slice(end, forget_urls_before, resume, purged); !st.ok()) {
       return st.error();
     }
     if (resume.empty() || (keep_going && !keep_going())) return purged;
   }
 }
 
-Status Store::purge_slice(TimePoint forget_urls_before, const std::string& end, bool first,
-                          std::string& resume, std::uint64_t& purged) {
+Status Store::forget_slice(TimePoint forget_urls_before, std::string& resume) {
+  Impl& impl = *m_impl;
+  std::lock_guard lock(impl.put_mutex);
+  std::unique_ptr<rocksdb::Iterator> listed(
+      impl.db->NewIterator(rocksdb::ReadOptions(), impl.cf(kDefault)));
+  const std::string forget_end = purged_url_key(forget_urls_before, "");
+  const std::size_t prefix = kPurgedUrlPrefix.size() + 8;
+  rocksdb::WriteBatch batch;
+  std::size_t urls = 0;
+  listed->Seek(resume);
+  resume.clear();
+  for (; listed->Valid() && listed->key().compare(forget_end) < 0; listed->Next()) {
+    if (urls >= std::max<std::size_t>(1, impl.options.forget_slice_urls)) {
+      resume = listed->key().ToString();
+      break;
+    }
+    ++urls;
+    const std::string_view key(listed->key().data(), listed->key().size());
+    batch.Delete(impl.cf(kDefault), listed->key());
+    if (key.size() <= prefix) continue;
+    const std::string url_key(key.substr(prefix));
+    auto value = impl.get(kUrls, url_key);
+    if (!value) return value.error();
+    if (value->has_value() && purged_url_value(**value)) {
+      batch.Delete(impl.cf(kUrls), url_key);
+      ++impl.filter_deletes;
+    }
+  }
+  if (!listed->status().ok()) return from_rocks(listed->status(), "forgetting purged URLs");
+  if (batch.Count() == 0) return Status();
+  if (const auto s = impl.db->Write(impl.write_options, &batch); !s.ok()) {
+    return from_rocks(s, "forgetting purged URLs");
+  }
+  return Status();
+}
+
+Status Store::purge_slice(const std::string& end, TimePoint forget_urls_before, std::string& resume,
+                          std::uint64_t& purged) {
   Impl& impl = *m_impl;
   // Buffered postings of purged articles would otherwise be written after their doc meta is gone.
   std::lock_guard flush_lock(impl.flush_mutex);
@@ -1985,37 +2022,13 @@ Status Store::purge_slice(TimePoint forget_urls_before, const std::string& end, 
     impl.note_memory();
     return Status();
   };
-  // First the URLs of stories purged earlier whose time to be forgotten has come.
-  if (first) {
-    std::unique_ptr<rocksdb::Iterator> listed(
-        impl.db->NewIterator(rocksdb::ReadOptions(), impl.cf(kDefault)));
-    const std::string forget_end = purged_url_key(forget_urls_before, "");
-    const std::size_t prefix = kPurgedUrlPrefix.size() + 8;
-    for (listed->Seek(std::string(kPurgedUrlPrefix));
-         listed->Valid() && listed->key().compare(forget_end) < 0; listed->Next()) {
-      const std::string_view key(listed->key().data(), listed->key().size());
-      batch.Delete(impl.cf(kDefault), listed->key());
-      if (key.size() <= prefix) continue;
-      const std::string url_key(key.substr(prefix));
-      auto value = impl.get(kUrls, url_key);
-      if (!value) return value.error();
-      if (value->has_value() && purged_url_value(**value)) {
-        batch.Delete(impl.cf(kUrls), url_key);
-        ++impl.filter_deletes;
-      }
-      if (batch.Count() > 10000) {
-        if (auto st = write(); !st.ok()) return st.error();
-      }
-    }
-    if (!listed->status().ok()) return from_rocks(listed->status(), "forgetting purged URLs");
-  }
   std::set<std::string> url_keys;  // of one story
   std::size_t stories = 0;
   it->Seek(resume);
   resume.clear();
   for (; it->Valid() && it->key().compare(end) < 0; it->Next()) {
     const auto key = it->key();
-    if (stories == kPurgeSlice) {
+    if (stories >= std::max<std::size_t>(1, impl.options.purge_slice_stories)) {
       resume = key.ToString();
       break;
     }

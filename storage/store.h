@@ -41,6 +41,12 @@ struct StoreOptions {
   // Sizes the in-memory near-duplicate index (about 90 bytes per stored article at this size;
   // more articles still work, with longer chains). Default one million.
   std::size_t expected_articles = 1000000;
+  // Retention (purge()) works in slices, each under one hold of the write lock: this many
+  // stories (at a million stored, ~2 s each, most of it rewriting their postings blocks;
+  // `ingest_bench --purge`), and before them this many remembered URLs to forget (a read and two
+  // deletes each). Smaller slices only in tests.
+  std::size_t purge_slice_stories = 8192;
+  std::size_t forget_slice_urls = 65536;
   // Tracking parameters, host prefixes and AMP/print variants for URL dedup keys. Changing them
   // leaves existing keys as they are; new URLs are keyed with the new rules.
   CanonOptions canon;
@@ -205,10 +211,11 @@ class Store {
   // (DuplicateKind::purged), so a feed that keeps listing an old story does not bring it back.
   // The URL keys of stories fetched before `forget_urls_before`, purged now or earlier, are
   // deleted (pass `before` to forget them with their stories). Alerts and the delivery log are
-  // kept. Returns the number of stories purged. Works in slices of a few thousand stories (a
-  // few seconds each at a million), each under the write lock, so writers wait for one slice, not
-  // the whole purge; between slices it stops early, returning the count so far, when
-  // `keep_going` returns false (a draining daemon; the next purge goes on). Primary only.
+  // kept. Returns the number of stories purged. Works in slices (URLs to forget first, then a
+  // few thousand stories at a time; ~2 s each at a million), each under the write lock, so writers
+  // wait for one slice, not the whole purge; between slices it stops early, returning the count
+  // so far, when `keep_going` returns false (a draining daemon; the next purge goes on). Primary
+  // only.
   Result<std::uint64_t> purge(TimePoint before, TimePoint forget_urls_before,
                               const std::function<bool()>& keep_going = {});
 
@@ -237,9 +244,12 @@ class Store {
   struct Impl;
   explicit Store(std::unique_ptr<Impl> impl);
   // One slice of purge(): from the timeline key `resume` (then set to where the next slice
-  // starts, or cleared at `end`), with the forgetting of old URLs when `first`.
-  Status purge_slice(TimePoint forget_urls_before, const std::string& end, bool first,
-                     std::string& resume, std::uint64_t& purged);
+  // starts, or cleared at `end`).
+  Status purge_slice(const std::string& end, TimePoint forget_urls_before, std::string& resume,
+                     std::uint64_t& purged);
+  // One slice of purge()'s forgetting of remembered URLs: from the listing key `resume` (then
+  // set to where the next slice starts, or cleared when none is left to forget).
+  Status forget_slice(TimePoint forget_urls_before, std::string& resume);
   std::unique_ptr<Impl> m_impl;
 };
 
