@@ -613,6 +613,55 @@ TEST_F(PostingsDbTest, ArticlesAcrossAGenerationBoundaryAreIndexedSearchedAndPur
   EXPECT_EQ(generations_of(path(), "murmansk"), (std::map<std::uint32_t, size_t>{{4, 6}}));
 }
 
+// Search seeks every generation's key space for each index key: with stories in 17 generations,
+// one- and two-word and prefix searches find exactly the stories that have the words, in every
+// generation, through the primary and through a reader.
+TEST_F(PostingsDbTest, SearchFindsStoriesInEveryOneOfManyGenerations) {
+  constexpr int kGenerations = 17;
+  std::vector<std::string> icebreaker_ids, both_ids, all_ids;
+  for (int g = 0; g < kGenerations; ++g) {
+    if (g == 0) {
+      ASSERT_NE(open(), nullptr);  // creates the database
+    }
+    {
+      // The next stories get numbers in generation g (16,384 articles each, store.cc).
+      const auto raw = testing::RawDb::open(path(), testing::RawDb::Access::read_write);
+      ASSERT_TRUE(raw.ok()) << raw.error();
+      ASSERT_TRUE(raw.db()
+                      ->Put(rocksdb::WriteOptions(), raw.db()->DefaultColumnFamily(),
+                            "newswatch.last_id", be64_key(std::uint64_t(g) * 16384 + 7))
+                      .ok());
+    }
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    const std::string n = std::to_string(g);
+    Article a = article("ice" + n, "Icebreaker convoy " + n + " left Murmansk for the strait.", g);
+    Article b = article("tug" + n, "Tugboat fleet " + n + " waited in Murmansk harbour.", g);
+    Article c = article("brk" + n, "Icebreaker repairs " + n + " finished at the Baltic yard.", g);
+    for (Article* x : {&a, &b, &c}) {
+      auto outcome = store->put_article(*x, {});
+      ASSERT_TRUE(outcome.has_value()) << outcome.error().to_string();
+      ASSERT_TRUE(outcome->stored);
+      all_ids.push_back(x->id);
+    }
+    icebreaker_ids.push_back(a.id);
+    icebreaker_ids.push_back(c.id);
+    both_ids.push_back(a.id);
+  }
+  std::sort(icebreaker_ids.begin(), icebreaker_ids.end());
+  std::sort(both_ids.begin(), both_ids.end());
+  EXPECT_EQ(generations_of(path(), "murmansk").size(), static_cast<size_t>(kGenerations));
+  for (const auto access : {StoreOptions::Access::read_write, StoreOptions::Access::read_only}) {
+    auto store = open(access);
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(found(*store, "icebreaker"), icebreaker_ids);
+    EXPECT_EQ(found(*store, "icebreaker murmansk"), both_ids);
+    EXPECT_EQ(found(*store, "murmansk icebreaker"), both_ids);
+    EXPECT_EQ(found(*store, "icebr* murmansk"), both_ids);
+    EXPECT_EQ(found(*store, "icebreaker tugboat"), std::vector<std::string>{});
+  }
+}
+
 // Index key (generation and block number cut off) -> how many entries each article has under it.
 std::map<std::string, std::map<std::uint64_t, int>> entries_by_key(const std::string& path) {
   std::map<std::string, std::map<std::uint64_t, int>> out;
