@@ -68,6 +68,48 @@ class StoreDedupTest : public testing::SandboxTest {
     return store ? std::move(*store) : nullptr;
   }
 
+  // Stores `count` distinct stories fetched a second apart from `first` (in batches of 256).
+  void store_old_stories(Store& store, std::size_t count, TimePoint first) {
+    std::vector<PutRequest> batch;
+    for (std::size_t n = 0; n < count; ++n) {
+      PutRequest r;
+      r.article = article("https://example.com/old/" + std::to_string(n),
+                          "Report " + std::to_string(n) + " on the harbour works, item " +
+                              std::to_string(n * 7919) + ".");
+      r.article.title = "Harbour report " + std::to_string(n);
+      r.article.fetched = first + std::chrono::seconds(n);
+      batch.push_back(std::move(r));
+      if (batch.size() == 256 || n + 1 == count) {
+        auto outcomes = store.put_articles(batch);
+        ASSERT_TRUE(outcomes.has_value()) << outcomes.error().to_string();
+        for (const auto& o : *outcomes) ASSERT_TRUE(o.stored);
+        batch.clear();
+      }
+    }
+  }
+
+  // A purge's keep_going that, asked between slices, has another thread store a story and waits
+  // for it: the put finishes only if the purge holds no lock between slices (it would wait for
+  // the whole purge otherwise). Then it says stop. (The put's future lives here: waited for
+  // inside the call, it would deadlock on a held lock.)
+  struct PutBetweenSlices {
+    explicit PutBetweenSlices(Store& s) : store(s) {}
+    Store& store;
+    int asked = 0;
+    bool interleaved = false;
+    std::future<Result<PutOutcome>> put;
+    bool operator()() {
+      ++asked;
+      put = std::async(std::launch::async, [this] {
+        Article a = article("https://example.com/between", kSanctions);
+        return store.put_article(a, {});
+      });
+      interleaved = put.wait_for(std::chrono::seconds(20)) == std::future_status::ready &&
+                    put.get().has_value();
+      return false;
+    }
+  };
+
   static Article article(const std::string& url, const std::string& text,
                          const std::string& source = "wire") {
     Article a;
@@ -348,44 +390,17 @@ TEST_F(StoreDedupTest, LargePurgeGoesInSlicesThatWritersCanInterleave) {
   auto store = open_store(kSlice);
   const TimePoint old_fetch(std::chrono::seconds(1'700'000'000));
   constexpr std::size_t kOld = 3 * kSlice + 100;  // three slices and a bit
-  std::vector<PutRequest> batch;
-  for (std::size_t n = 0; n < kOld; ++n) {
-    PutRequest r;
-    r.article = article("https://example.com/old/" + std::to_string(n),
-                        "Report " + std::to_string(n) + " on the harbour works, item " +
-                            std::to_string(n * 7919) + ".");
-    r.article.title = "Harbour report " + std::to_string(n);
-    r.article.fetched = old_fetch + std::chrono::seconds(n);
-    batch.push_back(std::move(r));
-    if (batch.size() == 256 || n + 1 == kOld) {
-      auto outcomes = store->put_articles(batch);
-      ASSERT_TRUE(outcomes.has_value()) << outcomes.error().to_string();
-      for (const auto& o : *outcomes) ASSERT_TRUE(o.stored);
-      batch.clear();
-    }
-  }
+  store_old_stories(*store, kOld, old_fetch);
+  if (HasFatalFailure()) return;
   const std::string live = store_new(*store, article("https://example.com/live", kAnalysis));
   const TimePoint before(std::chrono::seconds(1'750'000'000));
 
-  // Between slices a writer gets the lock: a put from another thread finishes while the purge
-  // is still running (it would wait for the whole purge if the lock were held throughout).
-  // (The put's future lives out here: waited for inside, it would deadlock on a held lock.)
-  int asked = 0;
-  bool interleaved = false;
-  std::future<Result<PutOutcome>> put;
-  auto purged = store->purge(before, before, [&] {
-    ++asked;
-    put = std::async(std::launch::async, [&] {
-      Article a = article("https://example.com/between", kSanctions);
-      return store->put_article(a, {});
-    });
-    interleaved = put.wait_for(std::chrono::seconds(20)) == std::future_status::ready &&
-                  put.get().has_value();
-    return false;  // and then stop
-  });
+  // Between slices a writer gets the lock; told to stop, the purge stops there.
+  PutBetweenSlices between(*store);
+  auto purged = store->purge(before, before, [&between] { return between(); });
   ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
-  EXPECT_EQ(asked, 1);
-  EXPECT_TRUE(interleaved);
+  EXPECT_EQ(between.asked, 1);
+  EXPECT_TRUE(between.interleaved);
   EXPECT_EQ(*purged, kSlice);
   EXPECT_EQ(store->stats()->articles, kOld - *purged + 2);
   // The next purge goes on from there.
@@ -405,19 +420,8 @@ TEST_F(StoreDedupTest, ForgettingRememberedUrlsGoesInSlicesThatWritersCanInterle
   auto store = open_store(8192, kSlice);
   const TimePoint old_fetch(std::chrono::seconds(1'700'000'000));
   constexpr std::size_t kOld = 450;
-  std::vector<PutRequest> batch;
-  for (std::size_t n = 0; n < kOld; ++n) {
-    PutRequest r;
-    r.article = article("https://example.com/old/" + std::to_string(n),
-                        "Dispatch " + std::to_string(n) + " from the port authority, item " +
-                            std::to_string(n * 7919) + ".");
-    r.article.title = "Port dispatch " + std::to_string(n);
-    r.article.fetched = old_fetch + std::chrono::seconds(n);
-    batch.push_back(std::move(r));
-  }
-  auto outcomes = store->put_articles(batch);
-  ASSERT_TRUE(outcomes.has_value()) << outcomes.error().to_string();
-  for (const auto& o : *outcomes) ASSERT_TRUE(o.stored);
+  store_old_stories(*store, kOld, old_fetch);
+  if (HasFatalFailure()) return;
   const TimePoint before(std::chrono::seconds(1'750'000'000));
   // Purged, their URLs remembered.
   auto purged = store->purge(before, old_fetch);
@@ -428,28 +432,17 @@ TEST_F(StoreDedupTest, ForgettingRememberedUrlsGoesInSlicesThatWritersCanInterle
   ASSERT_TRUE(store->find_url("https://example.com/old/0")->has_value());
 
   // Forgetting them all: the first pause lets a put from another thread in, then stops.
-  int asked = 0;
-  bool interleaved = false;
-  std::future<Result<PutOutcome>> put;
-  purged = store->purge(before, before, [&] {
-    ++asked;
-    put = std::async(std::launch::async, [&] {
-      Article a = article("https://example.com/between", kSanctions);
-      return store->put_article(a, {});
-    });
-    interleaved = put.wait_for(std::chrono::seconds(20)) == std::future_status::ready &&
-                  put.get().has_value();
-    return false;
-  });
+  PutBetweenSlices between(*store);
+  purged = store->purge(before, before, [&between] { return between(); });
   ASSERT_TRUE(purged.has_value()) << purged.error().to_string();
   EXPECT_EQ(*purged, 0u);
-  EXPECT_EQ(asked, 1);
-  EXPECT_TRUE(interleaved);
+  EXPECT_EQ(between.asked, 1);
+  EXPECT_TRUE(between.interleaved);
   EXPECT_EQ(store->stats()->purged_urls, remembered - kSlice);
   EXPECT_FALSE(store->find_url("https://example.com/old/0")->has_value());
   EXPECT_TRUE(store->find_url("https://example.com/old/" + std::to_string(kOld - 1))->has_value());
   // The next purge goes on through every slice.
-  asked = 0;
+  int asked = 0;
   purged = store->purge(before, before, [&] {
     ++asked;
     return true;
