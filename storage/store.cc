@@ -418,8 +418,8 @@ class PendingPostings {
 // filter; when two of DB::Open's table-loading threads get there together, the second one's
 // lookup in the set is reported as a race with the first one's construction of it (a TSan CI run
 // of session 14; reproduced by opening a database whose filtered family has a dozen table files:
-// 2 reports in 40 opens, none in 40 with this). Opening one small filtered table file on the
-// opening thread, before any RocksDB thread exists, builds that set there.
+// 26 reports in 150 opens under load, none in 150 with this). Opening one small filtered table file
+// on the opening thread, before any RocksDB thread exists, builds that set there.
 void build_rocksdb_statics_first(const rocksdb::BlockBasedTableOptions& filtered) {
   static std::once_flag once;
   std::call_once(once, [&filtered] {
@@ -2099,10 +2099,15 @@ Status Store::purge_slice(const std::string& end, TimePoint forget_urls_before, 
   // and those written before format 4, of the spaces the family has: a database created at
   // format 6 or later has neither of the old kinds, and a seek for each key into them cost two
   // of every three seeks (an hour's ~1,100 stories at 1M have ~38,000 index keys).
+  // Most entries of a rewritten block are kept stories' outside the purged numbers' range (an
+  // hour's stories among a generation's 16,384): told apart without a hash lookup.
   std::set<std::string> wanted{std::string()};
+  std::uint64_t lowest = UINT64_MAX, highest = 0;
   for (std::uint64_t doc : purged_docs) {
     wanted.insert(generation_prefix(generation_of(doc)));
     wanted.insert(generation_prefix(format4_generation_of(doc)));
+    lowest = std::min(lowest, doc);
+    highest = std::max(highest, doc);
   }
   auto present = postings_spaces(*pit, impl.last_id);
   if (!present) return present.error();
@@ -2111,13 +2116,6 @@ Status Store::purge_slice(const std::string& end, TimePoint forget_urls_before, 
   keys.erase(
       std::unique(keys.begin(), keys.end(), [](const auto* a, const auto* b) { return *a == *b; }),
       keys.end());
-  // Most entries of a rewritten block are kept stories' outside the purged numbers' range (an
-  // hour's stories among a generation's 16,384): told apart without a hash lookup.
-  std::uint64_t lowest = UINT64_MAX, highest = 0;
-  for (std::uint64_t doc : purged_docs) {
-    lowest = std::min(lowest, doc);
-    highest = std::max(highest, doc);
-  }
   std::string seek, kept;
   for (const std::string& space : *present) {
     if (!wanted.count(space)) continue;

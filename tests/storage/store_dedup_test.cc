@@ -56,8 +56,8 @@ const char* const kAnalysis =
 
 class StoreDedupTest : public testing::SandboxTest {
  protected:
-  std::unique_ptr<Store> open_store(std::size_t purge_slice = 8192,
-                                    std::size_t forget_slice = 65536) {
+  std::unique_ptr<Store> open_store(std::size_t purge_slice = StoreOptions{}.purge_slice_stories,
+                                    std::size_t forget_slice = StoreOptions{}.forget_slice_urls) {
     StoreOptions options;
     options.path = (sandbox() / "db").string();
     options.expected_articles = 4096;
