@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "bench/bench_args.h"
+#include "parsers/feed_text.h"
 #include "storage/fingerprint.h"
 
 namespace {
@@ -199,24 +200,6 @@ class TextGenerator {
 // ---------------------------------------------------------------------------------------------
 // Real text: <p> paragraphs of the trafilatura evaluation pages.
 
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x110000) {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 std::string html_to_text(std::string_view html) {
   std::string out;
   for (size_t i = 0; i < html.size(); ++i) {
@@ -246,8 +229,8 @@ std::string html_to_text(std::string_view html) {
       else if (!ent.empty() && ent[0] == '#') {
         const bool hex = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X');
         const std::string digits(ent.substr(hex ? 2 : 1));
-        append_utf8(out,
-                    static_cast<uint32_t>(std::strtoul(digits.c_str(), nullptr, hex ? 16 : 10)));
+        newswatch::parsers::append_utf8(
+            out, static_cast<char32_t>(std::strtoul(digits.c_str(), nullptr, hex ? 16 : 10)));
       } else {
         out += ' ';
       }

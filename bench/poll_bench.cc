@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "bench/bench_args.h"
+#include "bench/proc_stat.h"
 #include "fetchers/http_client.h"
 #include "tests/support/process.h"
 
@@ -47,6 +48,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using newswatch::bench::process_cpu_seconds;
 using newswatch::testing::ChildProcess;
 
 struct Options {
@@ -92,30 +94,14 @@ std::string find_program(const std::string& name) {
   return {};
 }
 
-// utime + stime of a process, in seconds; its parent pid in `ppid` when given.
-double cpu_seconds(pid_t pid, pid_t* ppid = nullptr) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto close = stat.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(stat.substr(close + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 4 && ppid) *ppid = std::atoi(field.c_str());
-    if (i == 14 || i == 15) ticks += std::stod(field);
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 // CPU seconds of `pid` and its children (nginx's master and workers).
 double tree_cpu_seconds(pid_t pid) {
-  double total = cpu_seconds(pid);
+  double total = process_cpu_seconds(pid);
   for (const auto& e : fs::directory_iterator("/proc")) {
     const std::string n = e.path().filename().string();
     if (n.empty() || !std::isdigit(static_cast<unsigned char>(n[0]))) continue;
     pid_t parent = 0;
-    const double c = cpu_seconds(std::atoi(n.c_str()), &parent);
+    const double c = process_cpu_seconds(std::atoi(n.c_str()), &parent);
     if (parent == pid) total += c;
   }
   return total;
@@ -418,7 +404,7 @@ LoadResult measure_load(const Options& o, const Site& site, const fs::path& dir)
   LoadResult r;
   std::this_thread::sleep_for(std::chrono::seconds(o.warmup));
   const auto m0 = scrape(d.port);
-  const double cpu0 = cpu_seconds(d.process->pid());
+  const double cpu0 = process_cpu_seconds(d.process->pid());
   const double ncpu0 = tree_cpu_seconds(site.nginx->pid());
   const auto t0 = Clock::now();
   {
@@ -430,7 +416,7 @@ LoadResult measure_load(const Options& o, const Site& site, const fs::path& dir)
     r.control_max = control.max();
   }
   const auto m1 = scrape(d.port);
-  const double cpu1 = cpu_seconds(d.process->pid());
+  const double cpu1 = process_cpu_seconds(d.process->pid());
   const double ncpu1 = tree_cpu_seconds(site.nginx->pid());
   const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
   r.rss_mib = d.rss_kb() / 1024;

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "bench/bench_args.h"
+#include "bench/proc_stat.h"
 #include "fetchers/http_client.h"
 #include "tests/support/http_server.h"
 #include "tests/support/process.h"
@@ -43,6 +44,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using newswatch::bench::process_cpu_seconds;
 using newswatch::testing::ChildProcess;
 using newswatch::testing::TestHttpServer;
 using newswatch::testing::TestRequest;
@@ -68,21 +70,6 @@ Options parse(int argc, char** argv) {
   o.interval = arg_str(argc, argv, "--interval", o.interval);
   o.binary = arg_str(argc, argv, "--binary", o.binary);
   return o;
-}
-
-// utime + stime of a process, in seconds.
-double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto close = stat.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(stat.substr(close + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(field);
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 // The news sites: source s publishes article k at start + offset(s) + k * publish.
@@ -276,7 +263,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     const auto now = Clock::now();
-    const double cpu = cpu_seconds(daemon.pid());
+    const double cpu = process_cpu_seconds(daemon.pid());
     const double pct = 100 * (cpu - last_cpu) / std::chrono::duration<double>(now - last).count();
     last_cpu = cpu;
     last = now;
@@ -300,7 +287,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   std::printf("%s", io_loop_lag(metrics_port).c_str());
-  const double total_cpu = cpu_seconds(daemon.pid());
+  const double total_cpu = process_cpu_seconds(daemon.pid());
   daemon.signal(SIGTERM);
   const int code = daemon.wait(60s);
   const double wall = std::chrono::duration<double>(Clock::now() - start).count();
