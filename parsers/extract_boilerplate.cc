@@ -430,6 +430,12 @@ std::size_t code_point_count(string_view text) { return code_points(text); }
 
 std::string fold_case(string_view text) {
   std::string out;
+  fold_case_into(text, out);
+  return out;
+}
+
+void fold_case_into(string_view text, std::string& out) {
+  out.clear();
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
@@ -461,7 +467,6 @@ std::string fold_case(string_view text) {
       out.push_back(static_cast<char>(c));
     }
   }
-  return out;
 }
 
 bool starts_tail_section(string_view heading) {

@@ -10,6 +10,8 @@ namespace newswatch::parsers {
 
 // Lower-cases ASCII, Latin-1 letters (Ä -> ä) and Cyrillic, for phrase matching.
 std::string fold_case(std::string_view text);
+// The same into `out` (replaced), for callers folding many words through one buffer.
+void fold_case_into(std::string_view text, std::string& out);
 
 // True when `text` (one block, white space folded) is a UI string, label, credit, date line or
 // teaser heading rather than article prose.

@@ -3,6 +3,8 @@
 #include <array>
 #include <string_view>
 
+#include "parsers/extract_boilerplate.h"
+
 namespace newswatch::parsers {
 
 namespace {
@@ -66,32 +68,6 @@ bool is_word_byte(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
 }
 
-// ASCII and Cyrillic (U+0410..U+042F) lower-casing, enough for the word lists above.
-void lower_into(std::string_view w, std::string& out) {
-  out.clear();
-  for (std::size_t i = 0; i < w.size(); ++i) {
-    const auto c = static_cast<unsigned char>(w[i]);
-    if (c >= 'A' && c <= 'Z') {
-      out.push_back(static_cast<char>(c + 32));
-    } else if (c == 0xD0 && i + 1 < w.size()) {
-      const auto d = static_cast<unsigned char>(w[i + 1]);
-      if (d >= 0x90 && d <= 0x9F) {
-        out.push_back('\xD0');
-        out.push_back(static_cast<char>(d + 0x20));
-      } else if (d >= 0xA0 && d <= 0xAF) {
-        out.push_back('\xD1');
-        out.push_back(static_cast<char>(d - 0x20));
-      } else {
-        out.push_back('\xD0');
-        out.push_back(static_cast<char>(d));
-      }
-      ++i;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-}
-
 }  // namespace
 
 std::string detect_language(std::string_view text) {
@@ -105,7 +81,7 @@ std::string detect_language(std::string_view text) {
     while (k < text.size() && is_word_byte(static_cast<unsigned char>(text[k]))) ++k;
     if (k == start) break;
     // Punctuation bytes above 0x7F (quotes, dashes) stay attached; harmless for counting.
-    lower_into(text.substr(start, k - start), word);
+    fold_case_into(text.substr(start, k - start), word);
     ++words;
     for (std::size_t l = 0; l < k_languages.size(); ++l) {
       for (std::string_view w : k_languages[l].words) {
