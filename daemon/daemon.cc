@@ -603,19 +603,27 @@ class Daemon {
     });
   }
 
+  // A GET of `url` within the configured fetch limits (timeouts, body size, redirects, private
+  // networks); callers add validators or widen what they must.
+  fetchers::HttpRequest fetch_request(const std::string& url) const {
+    fetchers::HttpRequest req;
+    req.url = url;
+    req.timeout = m_config.fetch.timeout;
+    req.connect_timeout = m_config.fetch.connect_timeout;
+    req.max_body_size = m_config.fetch.max_body_size;
+    req.max_redirects = m_config.fetch.max_redirects;
+    req.allow_private_networks = m_config.fetch.allow_private_networks;
+    return req;
+  }
+
   void poll(SourceRuntime& src) {
     src.polling = true;
     src.state.last_attempt = SystemClock::instance().now();
     if (src.state.first_poll == TimePoint{}) src.state.first_poll = src.state.last_attempt;
     ++src.state.polls;
-    fetchers::HttpRequest req;
-    req.url = src.config.url;
+    fetchers::HttpRequest req = fetch_request(src.config.url);
     req.etag = src.state.etag;
     req.last_modified = src.state.last_modified;
-    req.timeout = m_config.fetch.timeout;
-    req.connect_timeout = m_config.fetch.connect_timeout;
-    req.max_body_size = m_config.fetch.max_body_size;
-    req.max_redirects = m_config.fetch.max_redirects;
     req.allow_private_networks = true;  // the operator configured this URL
     const std::string name = src.config.name;
     m_http->fetch(std::move(req), [this, name](Result<fetchers::HttpResponse> r) {
@@ -902,16 +910,10 @@ class Daemon {
     }
     for (std::size_t i = 0; i < children.size() && i < kMaxChildSitemaps; ++i) {
       const std::string& url = children[i];
-      fetchers::HttpRequest req;
-      req.url = url;
+      fetchers::HttpRequest req = fetch_request(url);
       const auto& validators = m_child_validators[url];
       req.etag = validators.first;
       req.last_modified = validators.second;
-      req.timeout = m_config.fetch.timeout;
-      req.connect_timeout = m_config.fetch.connect_timeout;
-      req.max_body_size = m_config.fetch.max_body_size;
-      req.max_redirects = m_config.fetch.max_redirects;
-      req.allow_private_networks = m_config.fetch.allow_private_networks;
       m_http->fetch(std::move(req), [this, name, url](Result<fetchers::HttpResponse> r) {
         on_child_sitemap(name, url, std::move(r));
         maybe_finish_shutdown();
@@ -1112,13 +1114,7 @@ class Daemon {
 
   void start_article_fetch(PendingArticle item, const std::string& host) {
     ++m_article_fetches;
-    fetchers::HttpRequest req;
-    req.url = item.entry.link;
-    req.timeout = m_config.fetch.timeout;
-    req.connect_timeout = m_config.fetch.connect_timeout;
-    req.max_body_size = m_config.fetch.max_body_size;
-    req.max_redirects = m_config.fetch.max_redirects;
-    req.allow_private_networks = m_config.fetch.allow_private_networks;
+    fetchers::HttpRequest req = fetch_request(item.entry.link);
     m_http->fetch(std::move(req),
                   [this, host, item = std::move(item)](Result<fetchers::HttpResponse> r) mutable {
                     --m_article_fetches;
