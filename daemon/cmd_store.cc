@@ -292,6 +292,7 @@ int cmd_stats(const Args& raw) {
   j["articles"] = st->articles;
   j["urls"] = st->urls;
   j["purged_urls"] = st->purged_urls;
+  j["purged_texts"] = st->purged_texts;
   j["pending_alerts"] = st->pending_alerts;
   j["sources"] = st->sources;
   j["disk_bytes"] = st->disk_bytes;
@@ -307,6 +308,9 @@ int cmd_stats(const Args& raw) {
   table.add_row({{"known URLs:"}, {count(st->urls)}});
   if (st->purged_urls > 0) {
     table.add_row({{"  of purged stories:"}, {count(st->purged_urls), Style::dim}});
+  }
+  if (st->purged_texts > 0) {
+    table.add_row({{"purged texts remembered:"}, {count(st->purged_texts), Style::dim}});
   }
   table.add_row({{"pending alerts:"},
                  {count(st->pending_alerts), st->pending_alerts > 0 ? Style::warn : Style::plain}});

@@ -464,8 +464,8 @@ class Daemon {
     });
   }
 
-  // storage.retention: deletes old stories at start and hourly, on the CPU pool; their URLs are
-  // kept for storage.remember_urls more.
+  // storage.retention: deletes old stories at start and hourly, on the CPU pool; their URLs and
+  // exact-text hashes are kept for storage.remember_urls more.
   void schedule_retention(std::chrono::milliseconds delay) {
     m_retention_timer.expires_after(delay);
     m_retention_timer.async_wait([this](const boost::system::error_code& ec) {

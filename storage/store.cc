@@ -38,7 +38,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kFormatKey = "newswatch.format_version";
-constexpr const char* kFormatVersion = "8";
+constexpr const char* kFormatVersion = "9";
 constexpr const char* kSearchStatsKey = "newswatch.search_stats";
 
 // Column families, in the order handles are kept.
@@ -73,9 +73,13 @@ constexpr const char* kLastIdKey = "newswatch.last_id";
 // digits), so that a feed or index page still listing such a story does not bring it back as a
 // new one and alert it again; find_url and put_article see them as known. Each is listed under
 // kPurgedUrlPrefix + 8-byte big-endian fetch time of its story + dedup key (format 8) until a
-// purge forgets the URLs of stories fetched before a later horizon.
+// purge forgets the URLs of stories fetched before a later horizon. Format 9 keeps the exact-text
+// hash of such a story the same way (its `fingerprints` value marked, listed under the same
+// prefix with kPurgedTextListing + its fingerprints key in place of a dedup key, which never
+// starts with a NUL byte), so the same text at a URL never seen is not a new story either.
 constexpr char kPurgedMark = '-';
 constexpr std::string_view kPurgedUrlPrefix = "newswatch.purged_url\x1F";
+constexpr char kPurgedTextListing = '\0';
 // New article ids count up from 1 (docs/storage.md): keys by id then arrive in increasing order,
 // so RocksDB appends new table files after the old ones instead of rewriting whole levels in
 // every compaction (random URL-hash ids made compaction ~40% of ingest CPU at a million
@@ -256,7 +260,16 @@ std::string purged_url_key(TimePoint fetched, std::string_view url_key) {
   return key;
 }
 
-// Whether a `urls` value names a story that retention deleted.
+// The `fingerprints` key of an exact-text hash.
+std::string exact_key(std::uint64_t exact) { return std::string(1, kExactPrefix) + be64(exact); }
+
+// The `default` key that lists a purged story's exact-text hash until it is forgotten.
+std::string purged_text_key(TimePoint fetched, std::uint64_t exact) {
+  return purged_url_key(fetched, std::string(1, kPurgedTextListing) + exact_key(exact));
+}
+
+// Whether a `urls` (or, format 9, exact `fingerprints`) value names a story that retention
+// deleted.
 bool purged_url_value(std::string_view value) {
   return !value.empty() && value.front() == kPurgedMark;
 }
@@ -624,7 +637,7 @@ struct Store::Impl {
                          rocksdb::WriteBatch& batch) {
     const std::string id8 = be64(id_number(a.id));
     if (exact != 0) {
-      batch.Put(cf(kFingerprints), std::string(1, kExactPrefix) + be64(exact), a.id);
+      batch.Put(cf(kFingerprints), exact_key(exact), a.id);
       exact_filter.add(exact);
     }
     if (fp.words >= kMinNearWords && !fp.minhash.empty()) {
@@ -994,7 +1007,7 @@ struct Store::Impl {
       const TextFingerprints fp = fingerprint_text(a->text);
       if (const std::uint64_t exact = exact_hash(*a, fp);
           exact != 0 && exact_seen.insert(exact).second) {
-        batch.Put(cf(kFingerprints), std::string(1, kExactPrefix) + be64(exact), a->id);
+        batch.Put(cf(kFingerprints), exact_key(exact), a->id);
       }
       if (fp.words >= kMinNearWords && !fp.minhash.empty()) {
         batch.Put(cf(kMinHashes), be64(id_number(a->id)), fp.minhash.to_bytes());
@@ -1269,10 +1282,10 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     if (options.access == StoreOptions::Access::read_write) {
       if (auto st = impl->refingerprint(); !st.ok()) return st.error();
     }
-  } else if (**version == "7") {
-    // Format 8 keeps the URL keys of purged stories, marked (kPurgedMark): nothing to rewrite,
-    // but a build that knows only format 7 must not read a mark as part of an id. A secondary
-    // reads a version-7 database as it is.
+  } else if (**version == "7" || **version == "8") {
+    // Format 8 keeps the URL keys of purged stories, marked (kPurgedMark), and format 9 their
+    // exact-text hashes: nothing to rewrite, but a build that knows only an older format must not
+    // read a mark as part of an id. A secondary reads a version-7 or -8 database as it is.
     if (options.access == StoreOptions::Access::read_write) {
       rocksdb::WriteOptions synced;
       synced.sync = true;
@@ -1464,14 +1477,16 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
           outcome.id = it->second;
           outcome.duplicate = DuplicateKind::exact;
         } else if (!impl.key_filters || impl.exact_filter.may_contain(p.exact)) {
-          auto existing = impl.get(kFingerprints, std::string(1, kExactPrefix) + be64(p.exact));
+          auto existing = impl.get(kFingerprints, exact_key(p.exact));
           if (!existing) {
             undo();
             return existing.error();
           }
           if (existing->has_value()) {
-            outcome.id = **existing;
-            outcome.duplicate = DuplicateKind::exact;
+            // A purged story's text, remembered (format 9): nothing to store, as for its URLs.
+            const bool purged = purged_url_value(**existing);
+            outcome.id = url_value_id(**existing);
+            outcome.duplicate = purged ? DuplicateKind::purged : DuplicateKind::exact;
           }
         }
       }
@@ -1978,11 +1993,14 @@ Status Store::forget_slice(TimePoint forget_urls_before, std::string& resume) {
     const std::string_view key(listed->key().data(), listed->key().size());
     batch.Delete(impl.cf(kDefault), listed->key());
     if (key.size() <= prefix) continue;
-    const std::string url_key(key.substr(prefix));
-    auto value = impl.get(kUrls, url_key);
+    // A dedup key, or kPurgedTextListing + the `fingerprints` key of an exact-text hash.
+    const bool text = key[prefix] == kPurgedTextListing;
+    const Cf family = text ? kFingerprints : kUrls;
+    const std::string listed_key(key.substr(prefix + (text ? 1 : 0)));
+    auto value = impl.get(family, listed_key);
     if (!value) return value.error();
     if (value->has_value() && purged_url_value(**value)) {
-      batch.Delete(impl.cf(kUrls), url_key);
+      batch.Delete(impl.cf(family), listed_key);
       ++impl.filter_deletes;
     }
   }
@@ -2063,9 +2081,21 @@ Status Store::purge_slice(const std::string& end, TimePoint forget_urls_before, 
     }
     TextFingerprints fp;
     const DocTerms terms = index_terms(impl.analyzer, *a, &fp);
+    // Its exact-text hash likewise (format 9), when the entry is its own: after a format-7
+    // migration, stories whose texts came to hash alike share the oldest one's entry.
     if (const auto exact = Impl::exact_hash(*a, fp); exact != 0) {
-      batch.Delete(impl.cf(kFingerprints), std::string(1, kExactPrefix) + be64(exact));
-      ++impl.filter_deletes;
+      const std::string fkey = exact_key(exact);
+      auto value = impl.get(kFingerprints, fkey);
+      if (!value) return value.error();
+      if (value->has_value() && **value == a->id) {
+        if (forget) {
+          batch.Delete(impl.cf(kFingerprints), fkey);
+          ++impl.filter_deletes;
+        } else {
+          batch.Put(impl.cf(kFingerprints), fkey, kPurgedMark + a->id);
+          batch.Put(impl.cf(kDefault), purged_text_key(a->fetched, exact), "");
+        }
+      }
     }
     const std::string mkey = std::string(1, kMinHashPrefix) + id8;  // before format 4
     auto sig_raw = impl.get(kMinHashes, id8);
@@ -2288,9 +2318,12 @@ Result<StoreStats> Store::stats() const {
     std::unique_ptr<rocksdb::Iterator> listed(
         m_impl->db->NewIterator(rocksdb::ReadOptions(), m_impl->cf(kDefault)));
     const rocksdb::Slice prefix(kPurgedUrlPrefix.data(), kPurgedUrlPrefix.size());
+    const std::size_t listing = prefix.size() + 8;  // then a dedup key or a text's listing
     for (listed->Seek(prefix); listed->Valid() && listed->key().starts_with(prefix);
          listed->Next()) {
-      ++st.purged_urls;
+      const rocksdb::Slice key = listed->key();
+      ++(key.size() > listing && key[listing] == kPurgedTextListing ? st.purged_texts
+                                                                    : st.purged_urls);
     }
   }
   st.pending_alerts = count(kOutbox);

@@ -61,7 +61,8 @@ enum class DuplicateKind {
   url,     // one of its URLs (fetched or canonical, by dedup key) is known
   exact,   // same normalised text as a stored story
   near,    // a near copy (MinHash similarity >= the threshold) of a stored story
-  purged,  // one of its URLs is a story's that retention deleted but still remembers (purge)
+  purged,  // one of its URLs, or its exact text, is a story's that retention deleted but still
+           // remembers (purge)
 };
 
 // "none", "url", "exact", "near", "purged".
@@ -86,8 +87,9 @@ struct PutRequest {
 
 struct StoreStats {
   std::uint64_t articles = 0;
-  std::uint64_t urls = 0;         // URL keys, purged stories' included
-  std::uint64_t purged_urls = 0;  // of those, the ones of stories deleted by retention
+  std::uint64_t urls = 0;          // URL keys, purged stories' included
+  std::uint64_t purged_urls = 0;   // of those, the ones of stories deleted by retention
+  std::uint64_t purged_texts = 0;  // exact-text hashes of stories deleted by retention, remembered
   std::uint64_t pending_alerts = 0;
   std::uint64_t sources = 0;
   std::uint64_t disk_bytes = 0;
@@ -204,13 +206,14 @@ class Store {
   Result<std::size_t> requeue_dead(const std::function<bool(const OutboxRecord&)>& select,
                                    TimePoint now);
 
-  // Retention: deletes every story fetched before `before` with its fingerprints, doc meta and
+  // Retention: deletes every story fetched before `before` with its MinHash, doc meta and
   // search postings (every block of each of its index keys is rewritten without it). Its URL
-  // keys stay, marked purged, while the story was fetched at or after `forget_urls_before`:
-  // find_url still finds them and put_article stores nothing for an article at one of them
-  // (DuplicateKind::purged), so a feed that keeps listing an old story does not bring it back.
-  // The URL keys of stories fetched before `forget_urls_before`, purged now or earlier, are
-  // deleted (pass `before` to forget them with their stories). Alerts and the delivery log are
+  // keys and its exact-text hash stay, marked purged, while the story was fetched at or after
+  // `forget_urls_before`: find_url still finds the URLs, and put_article stores nothing for an
+  // article at one of them or with the same normalised text (DuplicateKind::purged), so a feed
+  // that keeps listing an old story, or an outlet that republishes it at a new URL, does not
+  // bring it back. Those of stories fetched before `forget_urls_before`, purged now or earlier,
+  // are deleted (pass `before` to forget them with their stories). Alerts and the delivery log are
   // kept. Returns the number of stories purged. Works in slices (URLs to forget first, then a
   // few thousand stories at a time; ~2 s each at a million), each under the write lock, so writers
   // wait for one slice, not the whole purge; between slices it stops early, returning the count

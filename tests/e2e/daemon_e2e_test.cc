@@ -628,8 +628,9 @@ TEST_F(DaemonE2E, SighupReloadsTopicsAndKeepsRunningOnABadConfig) {
   EXPECT_EQ(daemon->wait(20s), 0);
 }
 
-// Retention deletes old stories but remembers their URLs (storage.remember_urls): a feed that
-// still lists them brings back neither the stories nor their alerts. Forgotten, they come back.
+// Retention deletes old stories but remembers their URLs and texts (storage.remember_urls): a feed
+// that still lists them brings back neither the stories nor their alerts. Forgotten, they come
+// back.
 TEST_F(DaemonE2E, RetentionKeepsPurgedStoriesFromComingBackUntilTheirUrlsAreForgotten) {
   auto daemon = start_daemon();
   ASSERT_TRUE(wait_until([&] { return alerts_received().size() >= 2; }, 30s)) << log();
@@ -642,6 +643,7 @@ TEST_F(DaemonE2E, RetentionKeepsPurgedStoriesFromComingBackUntilTheirUrlsAreForg
   };
   EXPECT_EQ(stats()["articles"], 3);
   EXPECT_EQ(stats()["purged_urls"], 0);
+  EXPECT_EQ(stats()["purged_texts"], 0);
 
   // Every story now fetched over a second ago, in whole seconds.
   std::this_thread::sleep_for(2100ms);
@@ -664,6 +666,7 @@ TEST_F(DaemonE2E, RetentionKeepsPurgedStoriesFromComingBackUntilTheirUrlsAreForg
   auto st = stats();
   EXPECT_EQ(st["articles"], 0);
   EXPECT_GE(st["purged_urls"].get<int>(), 3);
+  EXPECT_EQ(st["purged_texts"], 3);  // and their texts, each its own
 
   // Without the memory, the next purge forgets them and the feed brings them back as new.
   m_config = write_config("", "retention = \"1s\"\nremember_urls = \"0s\"\n");

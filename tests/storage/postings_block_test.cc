@@ -401,10 +401,10 @@ TEST_P(PostingsFormatTest, OlderDatabaseIsReadUpgradedAndPurged) {
     EXPECT_TRUE(outcome->stored);
     EXPECT_EQ(outcome->duplicate, DuplicateKind::none);
   }
-  // The upgrade is recorded: the database now says format 8.
+  // The upgrade is recorded: the database now says format 9.
   const auto raw = testing::RawDb::open(path(), testing::RawDb::Access::read_only);
   ASSERT_TRUE(raw.ok()) << raw.error();
-  EXPECT_EQ(format_version(raw), "8");
+  EXPECT_EQ(format_version(raw), "9");
   EXPECT_NE(raw.family("copies"), nullptr);
   // The new article's postings went to a generation, the purged ones' old keys are gone.
   size_t generation_keys = 0, old_keys = 0;
@@ -487,7 +487,7 @@ TEST_F(PostingsDbTest, Format6FingerprintsAreComputedAgain) {
     ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
     auto store = std::move(*opened);
     ASSERT_EQ(notices.size(), 2u);
-    EXPECT_NE(notices[0].find("format 8"), std::string::npos) << notices[0];
+    EXPECT_NE(notices[0].find("format 9"), std::string::npos) << notices[0];
     EXPECT_NE(notices[1].find(": 2 articles in"), std::string::npos) << notices[1];
     // An edited copy of the report is found through its recomputed signature.
     std::string edited = kLongReport;
@@ -524,7 +524,7 @@ TEST_F(PostingsDbTest, Format6FingerprintsAreComputedAgain) {
   }
   const auto raw = testing::RawDb::open(path(), testing::RawDb::Access::read_only);
   ASSERT_TRUE(raw.ok()) << raw.error();
-  EXPECT_EQ(format_version(raw), "8");
+  EXPECT_EQ(format_version(raw), "9");
   // The stale entries are gone: one exact entry and one signature per story.
   size_t exact_entries = 0, signatures = 0;
   std::unique_ptr<rocksdb::Iterator> it(
