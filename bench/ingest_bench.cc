@@ -530,10 +530,13 @@ int run_purge(const std::string& path, long hours, long remember_days) {
   }
   auto after = store->stats();
   if (!after) die("stats", after.error());
-  std::printf("after: %llu stories, %llu URL keys of which %llu of purged stories\n",
-              static_cast<unsigned long long>(after->articles),
-              static_cast<unsigned long long>(after->urls),
-              static_cast<unsigned long long>(after->purged_urls));
+  std::printf(
+      "after: %llu stories, %llu URL keys of which %llu of purged stories, %llu purged texts "
+      "remembered\n",
+      static_cast<unsigned long long>(after->articles),
+      static_cast<unsigned long long>(after->urls),
+      static_cast<unsigned long long>(after->purged_urls),
+      static_cast<unsigned long long>(after->purged_texts));
   store.reset();
   const auto reopen_start = std::chrono::steady_clock::now();
   auto reopened = storage::Store::open(o);
