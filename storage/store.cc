@@ -1501,8 +1501,18 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
       }
       outcome.decision = std::chrono::steady_clock::now() - decision_start;
       if (outcome.duplicate == DuplicateKind::purged) {
-        // Seen before, and deleted by retention since: nothing to store, nothing to learn.
+        // Seen before, and deleted by retention since: nothing to store. Its URLs not known yet
+        // (met at a new address by its text, or beside a remembered URL) are remembered the
+        // same way, listed by this sighting's fetch time, so the daemon does not fetch them
+        // again at every poll of a feed that lists them.
         article.duplicate_of = outcome.id;
+        const std::string mark = kPurgedMark + outcome.id;
+        for (size_t k = 0; k < p.keys.size(); ++k) {
+          if (known[k]) continue;
+          impl.put_url_key(batch, p.keys[k].first, p.key_hashes[k], mark);
+          batch.Put(impl.cf(kDefault), purged_url_key(article.fetched, p.keys[k].first), "");
+          new_urls[p.keys[k].first] = mark;
+        }
         outcomes.push_back(std::move(outcome));
         continue;
       }

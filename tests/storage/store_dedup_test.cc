@@ -375,9 +375,12 @@ TEST_F(StoreDedupTest, PurgedStoriesUrlsAndTextAreRememberedUntilForgotten) {
     // purged story too; an edited text is not (its MinHash went with it).
     std::string shouted = kVisit;
     for (char& c : shouted) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    expect_duplicate(*store, article("https://other.example/visit", shouted, "other"), old_id,
-                     DuplicateKind::purged);
-    EXPECT_FALSE(store->find_url("https://other.example/visit")->has_value());
+    Article republished = article("https://other.example/visit", shouted, "other");
+    republished.fetched = old_fetch + std::chrono::hours(24);
+    expect_duplicate(*store, republished, old_id, DuplicateKind::purged);
+    // Its new URL is remembered with it, so a feed listing it is not fetched again and again.
+    EXPECT_EQ(*store->find_url("https://other.example/visit"), old_id);
+    EXPECT_EQ(store->stats()->purged_urls, 3u);
     const std::string edited_id =
         store_new(*store, article("https://other.example/visit-edited",
                                   std::string(kVisit) + " An editor added this closing sentence."));
@@ -388,6 +391,7 @@ TEST_F(StoreDedupTest, PurgedStoriesUrlsAndTextAreRememberedUntilForgotten) {
     EXPECT_EQ(*purged, 0u);
     EXPECT_FALSE(store->find_url("https://example.com/old")->has_value());
     EXPECT_FALSE(store->find_url("https://copy.example/old-visit")->has_value());
+    EXPECT_FALSE(store->find_url("https://other.example/visit")->has_value());
     EXPECT_EQ(store->stats()->purged_urls, 0u);
     EXPECT_EQ(store->stats()->purged_texts, 0u);
     store_new(*store, article("https://copy.example/old-visit", kSanctions, "copier"));
