@@ -1072,13 +1072,11 @@ class Daemon {
   // goes into the cache and the queue is pumped again.
   void fetch_robots(const fetchers::RobotsCache::Lookup& lookup) {
     if (lookup.origin.empty() || !m_robots_pending.insert(lookup.origin).second) return;
-    fetchers::HttpRequest req;
-    req.url = lookup.robots_url;
-    req.timeout = m_config.fetch.timeout;
-    req.connect_timeout = m_config.fetch.connect_timeout;
-    req.max_body_size = 2u << 20;  // RFC 9309 asks crawlers to read at least 500 KiB
+    fetchers::HttpRequest req = fetch_request(lookup.robots_url);
+    // Its own bounds, whatever the configured ones: RFC 9309 asks crawlers to read at least
+    // 500 KiB and to follow at least five redirects.
+    req.max_body_size = 2u << 20;
     req.max_redirects = 5;
-    req.allow_private_networks = m_config.fetch.allow_private_networks;
     const std::string origin = lookup.origin;
     m_http->fetch(std::move(req), [this, origin](Result<fetchers::HttpResponse> r) {
       m_robots_pending.erase(origin);

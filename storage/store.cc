@@ -253,20 +253,33 @@ std::string timeline_key(TimePoint t, std::string_view id) {
   return key;
 }
 
-// The `default` key that lists a purged story's URL key until it is forgotten.
-std::string purged_url_key(TimePoint fetched, std::string_view url_key) {
-  std::string key(kPurgedUrlPrefix);
-  key += timeline_key(fetched, url_key);
-  return key;
+// The `default` key that lists a purged story's URL key (`family` kUrls) or exact-text hash
+// (kFingerprints) by its fetch time until it is forgotten; with an empty `key`, where the
+// listings of stories fetched at `fetched` begin.
+std::string purged_listing_key(TimePoint fetched, Cf family, std::string_view key) {
+  std::string listing(kPurgedUrlPrefix);
+  listing += timeline_key(fetched,
+                          family == kFingerprints ? std::string_view(&kPurgedTextListing, 1) : "");
+  listing += key;
+  return listing;
+}
+
+// What a purged_listing_key() names: the family and key of the remembered entry.
+struct PurgedListing {
+  Cf family = kUrls;
+  std::string_view key;
+};
+std::optional<PurgedListing> parse_purged_listing(std::string_view listing) {
+  const std::size_t at = kPurgedUrlPrefix.size() + 8;
+  if (listing.size() <= at || !listing.starts_with(kPurgedUrlPrefix)) return std::nullopt;
+  // A dedup key, or kPurgedTextListing + the `fingerprints` key of an exact-text hash.
+  if (listing[at] == kPurgedTextListing)
+    return PurgedListing{kFingerprints, listing.substr(at + 1)};
+  return PurgedListing{kUrls, listing.substr(at)};
 }
 
 // The `fingerprints` key of an exact-text hash.
 std::string exact_key(std::uint64_t exact) { return std::string(1, kExactPrefix) + be64(exact); }
-
-// The `default` key that lists a purged story's exact-text hash until it is forgotten.
-std::string purged_text_key(TimePoint fetched, std::uint64_t exact) {
-  return purged_url_key(fetched, std::string(1, kPurgedTextListing) + exact_key(exact));
-}
 
 // Whether a `urls` (or, format 9, exact `fingerprints`) value names a story that retention
 // deleted.
@@ -1162,19 +1175,20 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
       cf_options.memtable_prefix_bloom_size_ratio = 0.1;
       cf_options.memtable_whole_key_filtering = true;
     }
-    // Article records arrive compressed (records.cc, format 6: one LZ4 frame per record in the
-    // storing thread), so RocksDB compresses none of their levels: with the same compression
-    // everywhere and ids in write order, their files move down the levels without being
-    // rewritten. (Before, RocksDB compressed them with zstd at the bottommost level: ~20 CPU us
-    // per article in compaction, and every other stage carried the uncompressed 4.4 KB.)
-    // Postings blocks are delta-coded article numbers and counts that hardly compress: LZ4 at the
-    // bottom level, where the table files a flush ingests land, made a 1M database's postings
-    // 1,358 MiB -> 1,293 MiB (1.05x) for ~2 CPU us per article in the flush (a tenth of its
-    // profile): none. MinHash signatures are random bytes: none. The other families are small;
-    // LZ4.
-    cf_options.compression = i == kPostings || i == kArticles || i == kMinHashes
-                                 ? rocksdb::kNoCompression
-                                 : rocksdb::kLZ4Compression;
+    // Article records arrive plain and RocksDB compresses the family's 16 KB blocks with LZ4 at
+    // every level: one compression everywhere, so with ids in write order their files move down
+    // the levels without being rewritten, and LZ4 runs in the flush thread beside the writers.
+    // Session 17, interleaved 100k runs (five pairs) against LZ4 frames per record in the
+    // storing thread (formats 6-9, still readable): median 126.7 -> 124.0 CPU us per article,
+    // wall +11%, disk 5,337 -> 4,922 B per article (a 16 KB block compresses better than a
+    // 4.4 KB record). (Before format 6, zstd at the bottommost level cost ~20 CPU us per article
+    // in compaction.) Postings blocks are delta-coded article numbers and counts that hardly
+    // compress: LZ4 at the bottom level, where the table files a flush ingests land, made a 1M
+    // database's postings 1,358 MiB -> 1,293 MiB (1.05x) for ~2 CPU us per article in the flush
+    // (a tenth of its profile): none. MinHash signatures are random bytes: none. The other
+    // families are small; LZ4.
+    cf_options.compression =
+        i == kPostings || i == kMinHashes ? rocksdb::kNoCompression : rocksdb::kLZ4Compression;
     if (i == kArticles || i == kTimeline || i == kDocs || i == kMinHashes) {
       // Keys by article number or fetch time: each insert lands right after the previous one,
       // so the skiplist search starts from there instead of from the top (one hint for the
@@ -1408,7 +1422,7 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
     // interleaved the two workers' batches and made L0 files overlap the level below).
     std::string id = std::exchange(a.id, hex64(0));
     std::string duplicate_of = std::exchange(a.duplicate_of, std::string());
-    p.encoded = encode_article(a);
+    p.encoded = encode_plain_article(a);
     a.id = std::move(id);
     a.duplicate_of = std::move(duplicate_of);
     p.doc_meta = encode_doc_meta(doc_meta_of(a));
@@ -1510,7 +1524,8 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
         for (size_t k = 0; k < p.keys.size(); ++k) {
           if (known[k]) continue;
           impl.put_url_key(batch, p.keys[k].first, p.key_hashes[k], mark);
-          batch.Put(impl.cf(kDefault), purged_url_key(article.fetched, p.keys[k].first), "");
+          batch.Put(impl.cf(kDefault), purged_listing_key(article.fetched, kUrls, p.keys[k].first),
+                    "");
           new_urls[p.keys[k].first] = mark;
         }
         outcomes.push_back(std::move(outcome));
@@ -1601,7 +1616,7 @@ Result<std::vector<PutOutcome>> Store::put_articles(std::vector<PutRequest>& req
     for (const auto& [id, index] : new_stories) {
       const Prepared& p = prepared[index];
       batch.Put(impl.cf(kArticles), id,
-                p.reencode ? encode_article(requests[index].article) : p.encoded);
+                p.reencode ? encode_plain_article(requests[index].article) : p.encoded);
     }
     for (const auto& [id, list] : copies) {
       if (list.changed) batch.Put(impl.cf(kCopies), id, encode_url_list(list.urls));
@@ -1990,8 +2005,7 @@ Status Store::forget_slice(TimePoint forget_urls_before, std::string& resume) {
   std::lock_guard lock(impl.put_mutex);
   std::unique_ptr<rocksdb::Iterator> listed(
       impl.db->NewIterator(rocksdb::ReadOptions(), impl.cf(kDefault)));
-  const std::string forget_end = purged_url_key(forget_urls_before, "");
-  const std::size_t prefix = kPurgedUrlPrefix.size() + 8;
+  const std::string forget_end = purged_listing_key(forget_urls_before, kUrls, "");
   rocksdb::WriteBatch batch;
   std::size_t urls = 0;
   listed->Seek(resume);
@@ -2002,17 +2016,13 @@ Status Store::forget_slice(TimePoint forget_urls_before, std::string& resume) {
       break;
     }
     ++urls;
-    const std::string_view key(listed->key().data(), listed->key().size());
     batch.Delete(impl.cf(kDefault), listed->key());
-    if (key.size() <= prefix) continue;
-    // A dedup key, or kPurgedTextListing + the `fingerprints` key of an exact-text hash.
-    const bool text = key[prefix] == kPurgedTextListing;
-    const Cf family = text ? kFingerprints : kUrls;
-    const std::string listed_key(key.substr(prefix + (text ? 1 : 0)));
-    auto value = impl.get(family, listed_key);
+    const auto entry = parse_purged_listing(listed->key().ToStringView());
+    if (!entry) continue;
+    auto value = impl.get(entry->family, entry->key);
     if (!value) return value.error();
     if (value->has_value() && purged_url_value(**value)) {
-      batch.Delete(impl.cf(family), listed_key);
+      batch.Delete(impl.cf(entry->family), entry->key);
       ++impl.filter_deletes;
     }
   }
@@ -2073,41 +2083,34 @@ Status Store::purge_slice(const std::string& end, TimePoint forget_urls_before, 
     const std::string id8 = be64(id_number(id));
     batch.Delete(impl.cf(kArticles), id);
     batch.Delete(impl.cf(kCopies), id);
-    // Its URL keys (those still its own: a key written before the dedup rules changed may
-    // name another story) are forgotten, or marked purged and listed to be forgotten later.
+    // Its URL keys and (format 9) exact-text hash, those still its own (a URL key written
+    // before the dedup rules changed, or an exact entry after a format-7 migration made texts
+    // hash alike, may name another story), are forgotten, or marked purged and listed to be
+    // forgotten later.
+    const bool forget = a->fetched < forget_urls_before;
+    const auto retire = [&](Cf family, const std::string& k) -> Status {
+      auto value = impl.get(family, k);
+      if (!value) return value.error();
+      if (!value->has_value() || **value != a->id) return Status();
+      if (forget) {
+        batch.Delete(impl.cf(family), k);
+        ++impl.filter_deletes;
+      } else {
+        batch.Put(impl.cf(family), k, kPurgedMark + a->id);
+        batch.Put(impl.cf(kDefault), purged_listing_key(a->fetched, family, k), "");
+      }
+      return Status();
+    };
     url_keys.clear();
     for (const auto& [k, display] : impl.url_keys(*a)) url_keys.insert(k);
     for (const auto& u : a->duplicate_urls) url_keys.insert(dedup_key(u, impl.options.canon));
-    const bool forget = a->fetched < forget_urls_before;
     for (const std::string& k : url_keys) {
-      auto value = impl.get(kUrls, k);
-      if (!value) return value.error();
-      if (!value->has_value() || **value != a->id) continue;
-      if (forget) {
-        batch.Delete(impl.cf(kUrls), k);
-        ++impl.filter_deletes;
-      } else {
-        batch.Put(impl.cf(kUrls), k, kPurgedMark + a->id);
-        batch.Put(impl.cf(kDefault), purged_url_key(a->fetched, k), "");
-      }
+      if (auto st = retire(kUrls, k); !st.ok()) return st.error();
     }
     TextFingerprints fp;
     const DocTerms terms = index_terms(impl.analyzer, *a, &fp);
-    // Its exact-text hash likewise (format 9), when the entry is its own: after a format-7
-    // migration, stories whose texts came to hash alike share the oldest one's entry.
     if (const auto exact = Impl::exact_hash(*a, fp); exact != 0) {
-      const std::string fkey = exact_key(exact);
-      auto value = impl.get(kFingerprints, fkey);
-      if (!value) return value.error();
-      if (value->has_value() && **value == a->id) {
-        if (forget) {
-          batch.Delete(impl.cf(kFingerprints), fkey);
-          ++impl.filter_deletes;
-        } else {
-          batch.Put(impl.cf(kFingerprints), fkey, kPurgedMark + a->id);
-          batch.Put(impl.cf(kDefault), purged_text_key(a->fetched, exact), "");
-        }
-      }
+      if (auto st = retire(kFingerprints, exact_key(exact)); !st.ok()) return st.error();
     }
     const std::string mkey = std::string(1, kMinHashPrefix) + id8;  // before format 4
     auto sig_raw = impl.get(kMinHashes, id8);
@@ -2330,12 +2333,10 @@ Result<StoreStats> Store::stats() const {
     std::unique_ptr<rocksdb::Iterator> listed(
         m_impl->db->NewIterator(rocksdb::ReadOptions(), m_impl->cf(kDefault)));
     const rocksdb::Slice prefix(kPurgedUrlPrefix.data(), kPurgedUrlPrefix.size());
-    const std::size_t listing = prefix.size() + 8;  // then a dedup key or a text's listing
     for (listed->Seek(prefix); listed->Valid() && listed->key().starts_with(prefix);
          listed->Next()) {
-      const rocksdb::Slice key = listed->key();
-      ++(key.size() > listing && key[listing] == kPurgedTextListing ? st.purged_texts
-                                                                    : st.purged_urls);
+      const auto entry = parse_purged_listing(listed->key().ToStringView());
+      ++(entry && entry->family == kFingerprints ? st.purged_texts : st.purged_urls);
     }
   }
   st.pending_alerts = count(kOutbox);
