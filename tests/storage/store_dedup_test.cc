@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "storage/postings_block.h"
+#include "storage/records.h"
 #include "storage/search.h"
 #include "storage/store.h"
 #include "tests/support/raw_db.h"
@@ -549,6 +550,21 @@ TEST_F(StoreDedupTest, Formats7And8AreReadAndUpgradedInPlace) {
     return v;
   };
   EXPECT_EQ(version(), "9");
+  {
+    // Records are stored plain now (RocksDB compresses the family's blocks); formats 6-9 stored
+    // them as LZ4 frames (tag 7), which every later build must still read: make this one so.
+    const auto raw = testing::RawDb::open(path, testing::RawDb::Access::read_write);
+    ASSERT_TRUE(raw.ok()) << raw.error();
+    std::string value;
+    ASSERT_TRUE(raw.db()->Get(rocksdb::ReadOptions(), raw.family("articles"), id, &value).ok());
+    const auto stored = decode_article(value);
+    ASSERT_TRUE(stored.has_value()) << stored.error().to_string();
+    EXPECT_EQ(value, encode_plain_article(*stored));
+    const std::string framed = encode_article(*stored);
+    ASSERT_LT(framed.size(), value.size()) << "the record is too short to be compressed";
+    ASSERT_EQ(framed[1], '\x07');
+    ASSERT_TRUE(raw.db()->Put(rocksdb::WriteOptions(), raw.family("articles"), id, framed).ok());
+  }
   for (const char* older : {"7", "8"}) {
     SCOPED_TRACE(older);
     {
@@ -565,7 +581,11 @@ TEST_F(StoreDedupTest, Formats7And8AreReadAndUpgradedInPlace) {
       options.access = StoreOptions::Access::read_only;
       auto reader = Store::open(options);
       ASSERT_TRUE(reader.has_value()) << reader.error().to_string();
-      EXPECT_TRUE((*(*reader)->get_article(id)).has_value());
+      const auto read = (*reader)->get_article(id);
+      ASSERT_TRUE(read.has_value()) << read.error().to_string();
+      ASSERT_TRUE(read->has_value());
+      EXPECT_EQ((*read)->text, kVisit);
+      EXPECT_EQ((*read)->title, "Putin in Pyongyang");
     }
     EXPECT_EQ(version(), older);  // a reader changes nothing
     {
